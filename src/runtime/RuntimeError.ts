@@ -1,0 +1,66 @@
+import type { CapturedOutput } from './types.ts';
+
+/** Every way the runtime can fail, as a stable string code that callers switch on. */
+export type RuntimeErrorCode =
+  /** The component file does not exist or cannot be read. */
+  | 'not-found'
+  /** The bytes are not WebAssembly at all. */
+  | 'not-wasm'
+  /** The bytes are a core wasm module, not a component. */
+  | 'core-module'
+  /** The binary ends in the middle of a section. */
+  | 'truncated'
+  /** The binary is a component but something in it cannot be decoded or transpiled. */
+  | 'invalid-component'
+  /** No exported function has this tool name. */
+  | 'unknown-tool'
+  /** An argument does not match the function's parameter types. */
+  | 'invalid-argument'
+  /** The guest trapped (unreachable, out of bounds, stack overflow, out of memory...). */
+  | 'trap'
+  /** The guest called `wasi:cli/exit`. */
+  | 'exit'
+  /** The call ran past its time limit and its worker was killed. */
+  | 'timeout'
+  /** The call was cancelled by its caller. */
+  | 'cancelled'
+  /** The guest called an import that wasmactor does not provide. */
+  | 'missing-import'
+  /** The instance was disposed (or poisoned by an earlier fault) and cannot be entered again. */
+  | 'instance-gone'
+  /** Something failed on the host side (worker crash, I/O error). */
+  | 'host-error';
+
+/**
+ * The one error class of the runtime layer. Values that jco and WASI throw (strings, `{tag}`
+ * objects, `ComponentError`) are converted into this at the runtime edge.
+ */
+export class RuntimeError extends Error {
+  override readonly name = 'RuntimeError';
+  /** Guest output written before the fault, when the fault happened during a call. */
+  output?: CapturedOutput;
+  /** The exit code, for `exit`. */
+  exitCode?: number;
+
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+    options?: { cause?: unknown; output?: CapturedOutput; exitCode?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.output) this.output = options.output;
+    if (options?.exitCode !== undefined) this.exitCode = options.exitCode;
+  }
+
+  /** True for faults after which the instance must not be entered again. */
+  get poisonsInstance(): boolean {
+    return (
+      this.code === 'trap' ||
+      this.code === 'exit' ||
+      this.code === 'timeout' ||
+      this.code === 'host-error' ||
+      this.code === 'cancelled' ||
+      this.code === 'instance-gone'
+    );
+  }
+}

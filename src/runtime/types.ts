@@ -1,0 +1,158 @@
+/**
+ * Shared types of the runtime layer: the WIT type model decoded from a component binary, the
+ * capability description of a sandbox, and the shapes of tools and call results.
+ */
+
+/** A WIT value type, as decoded from a component's type sections. */
+export type WitType =
+  | { kind: 'bool' }
+  | { kind: 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32' | 's64' | 'u64' }
+  | { kind: 'f32' | 'f64' }
+  | { kind: 'char' }
+  | { kind: 'string' }
+  | { kind: 'list'; element: WitType }
+  | { kind: 'record'; name?: string; fields: { name: string; type: WitType }[] }
+  | { kind: 'tuple'; types: WitType[] }
+  | { kind: 'variant'; name?: string; cases: { name: string; type?: WitType }[] }
+  | { kind: 'enum'; name?: string; cases: string[] }
+  | { kind: 'flags'; name?: string; flags: string[] }
+  | { kind: 'option'; type: WitType }
+  | { kind: 'result'; ok?: WitType; err?: WitType }
+  | { kind: 'own' | 'borrow'; resource: string };
+
+export type WitKind = WitType['kind'];
+
+/** An integer kind of WIT. */
+export type WitIntKind = 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32' | 's64' | 'u64';
+
+/** One function a component exports, at world level or inside an exported interface. */
+export interface ExportedFunction {
+  /**
+   * Full name of the exported interface (`local:time-server/time`, `wasi:cli/run@0.2.0`), or
+   * undefined for a function exported at world level.
+   */
+  interface?: string;
+  /**
+   * The function's name as in the component: `get-current-time`, or for resources
+   * `[constructor]counter`, `[method]counter.get`, `[static]counter.make`.
+   */
+  name: string;
+  params: { name: string; type: WitType }[];
+  /** Undefined when the function returns nothing. */
+  result?: WitType;
+  /** Documentation taken from the component, when it has any. */
+  docs?: string;
+}
+
+/** What a component's binary says about it. */
+export interface ComponentTypes {
+  functions: ExportedFunction[];
+  /** Full names of everything the component imports (`wasi:cli/environment@0.2.3`, `local:x/y`). */
+  imports: string[];
+}
+
+/** JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A JSON Schema (the subset that wasmactor generates). */
+export type JsonSchema = { [key: string]: unknown };
+
+/** One MCP tool made from one exported function. */
+export interface ToolDefinition {
+  /** Tool name per DESIGN.md: `fetch` or `local_time-server_time_get-current-time`. */
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+  outputSchema: JsonSchema;
+  /** The function behind the tool. */
+  function: ExportedFunction;
+}
+
+/** One directory the guest may see. */
+export interface Preopen {
+  /** Absolute path on the host. */
+  hostPath: string;
+  /** Absolute path the guest sees (`/data`). */
+  guestPath: string;
+  /** A read-only preopen refuses every mutation (create, write, rename, unlink, set-times...). */
+  readOnly: boolean;
+}
+
+/** Everything a sandboxed instance may see of the host. Nothing else is visible. */
+export interface SandboxSpec {
+  env?: Record<string, string>;
+  preopens?: Preopen[];
+  /** Hosts that outgoing `wasi:http` requests may reach (`api.example.com`, `127.0.0.1:8080`). */
+  allowedHosts?: string[];
+  /** Bytes the guest reads from stdin. */
+  stdin?: Uint8Array;
+  /** Bytes of stdout and of stderr kept per call; the rest is dropped and marked truncated. */
+  outputLimit?: number;
+  /** Cap on the guest's linear memory, in bytes. */
+  memoryLimit?: number;
+}
+
+/** Output a guest wrote during one call. */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+  /** True when some output was dropped because it went past the limit. */
+  truncated: boolean;
+}
+
+/**
+ * The outcome of one call. A WIT `result::err` is a normal answer (`ok: false`), not a fault;
+ * faults (trap, exit, time-out, host error) are thrown as `RuntimeError`.
+ */
+export type CallOutcome =
+  | { ok: true; value: Json; output: CapturedOutput; durationMs: number }
+  | { ok: false; error: Json; output: CapturedOutput; durationMs: number };
+
+/** Where a component's bytes come from. */
+export type ComponentSource = { path: string } | { bytes: Uint8Array; name?: string };
+
+/** Options for preparing a component. */
+export interface PrepareOptions {
+  /** Directory of the on-disk transpile cache (default: `$XDG_CACHE_HOME/wasmactor`). */
+  cacheDir?: string;
+  /** Reports progress of a long preparation (transpile, compile). */
+  onProgress?: (step: { message: string; progress: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+/** Options for one call. */
+export interface CallOptions {
+  /** Time limit in ms (default 30 000). Past it the worker is killed and the call fails with `timeout`. */
+  timeoutMs?: number;
+  /** Aborting kills the call (`cancelled`); the instance is lost. */
+  signal?: AbortSignal;
+}
+
+/** A live, sandboxed instance of a component, in its own worker thread. */
+export interface ComponentInstance {
+  /** Calls the function behind `tool` with JSON arguments (validated before the guest is entered). */
+  call(tool: string, args: JsonObject, options?: CallOptions): Promise<CallOutcome>;
+  /** Drops the instance, closes what it opened and ends its worker. Safe to call twice. */
+  dispose(): Promise<void>;
+  /** False once disposed, or after a fault (trap, exit, time-out) poisoned it. */
+  readonly alive: boolean;
+}
+
+/** A component prepared for instantiation: types decoded, transpiled, core modules compiled. */
+export interface PreparedComponent {
+  readonly sha256: string;
+  readonly types: ComponentTypes;
+  readonly tools: ToolDefinition[];
+  /** Creates a sandboxed instance; an initialisation failure rejects with a `RuntimeError`. */
+  instantiate(sandbox: SandboxSpec): Promise<ComponentInstance>;
+  /** One call on a fresh instance that is disposed afterwards (the stateless mode). */
+  callOnce(tool: string, args: JsonObject, sandbox: SandboxSpec, options?: CallOptions): Promise<CallOutcome>;
+  /** Ends every worker this component still holds. */
+  dispose(): Promise<void>;
+}
+
+/** The runtime as the machines layer sees it. */
+export interface ComponentRuntime {
+  prepare(source: ComponentSource, options?: PrepareOptions): Promise<PreparedComponent>;
+}
