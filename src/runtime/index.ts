@@ -1,0 +1,21 @@
+/**
+ * The runtime layer's public API: everything about WebAssembly components, nothing about XState or MCP.
+ */
+import { prepareComponent } from './prepareComponent.ts';
+import type { ComponentRuntime, PrepareOptions } from './types.ts';
+
+export { decodeComponent } from './decodeComponent.ts';
+export { type LogLevel, log, setLogLevel } from './logger.ts';
+export { defaultTimeoutMs, prepareComponent, readComponentSource } from './prepareComponent.ts';
+export { RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
+export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';
+export type * from './types.ts';
+export { inputSchema, outputSchema, toolDefinitions, toolName } from './witJson.ts';
+
+/** Creates the runtime; `cacheDir` is where transpiled components are cached. */
+export function createRuntime(options: { cacheDir?: string } = {}): ComponentRuntime {
+  return {
+    prepare: (source, prepareOptions: PrepareOptions = {}) =>
+      prepareComponent(source, { cacheDir: options.cacheDir, ...prepareOptions }),
+  };
+}
