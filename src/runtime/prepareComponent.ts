@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodeComponent } from './decodeComponent.ts';
-import { InstanceWorker } from './InstanceWorker.ts';
+import { WorkerClient } from './WorkerClient.ts';
 import { RuntimeError } from './RuntimeError.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 import type {
@@ -66,7 +66,7 @@ export async function prepareComponent(
   const modules: Record<string, WebAssembly.Module> = {};
   for (const [name, content] of Object.entries(transpiled.coreFiles)) {
     try {
-      modules[name] = await WebAssembly.compile(content);
+      modules[name] = await WebAssembly.compile(content as Uint8Array<ArrayBuffer>);
     } catch (cause) {
       throw new RuntimeError('invalid-component', `a core module of the component does not compile: ${cause}`, {
         cause,
@@ -100,8 +100,8 @@ function toOutcome(reply: WorkerReply): CallOutcome {
 
 class WorkerComponent implements PreparedComponent {
   /** Idle workers for stateless calls: the glue is already imported in them. */
-  readonly #idle: InstanceWorker[] = [];
-  readonly #all = new Set<InstanceWorker>();
+  readonly #idle: WorkerClient[] = [];
+  readonly #all = new Set<WorkerClient>();
   readonly #functionIndex = new Map<string, number>();
   #disposed = false;
 
@@ -124,14 +124,14 @@ class WorkerComponent implements PreparedComponent {
     return index;
   }
 
-  spawn(): InstanceWorker {
+  spawn(): WorkerClient {
     if (this.#disposed) throw new RuntimeError('instance-gone', 'the component was disposed');
-    const worker = new InstanceWorker();
+    const worker = new WorkerClient();
     this.#all.add(worker);
     return worker;
   }
 
-  forget(worker: InstanceWorker): void {
+  forget(worker: WorkerClient): void {
     this.#all.delete(worker);
   }
 
@@ -191,7 +191,7 @@ class WorkerInstance implements ComponentInstance {
 
   constructor(
     readonly component: WorkerComponent,
-    readonly worker: InstanceWorker,
+    readonly worker: WorkerClient,
   ) {}
 
   get alive(): boolean {

@@ -14,7 +14,7 @@ type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: RuntimeE
 // Requests without an id: the id is assigned here.
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-export class InstanceWorker {
+export class WorkerClient {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
