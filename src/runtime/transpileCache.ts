@@ -20,7 +20,7 @@ async function readJcoVersion(): Promise<string> {
 }
 
 /** Bumped whenever the way glue is patched changes, so stale entries are not reused. */
-const patchVersion = 1;
+const patchVersion = 3;
 
 /** Default cache directory: `$XDG_CACHE_HOME/wasmactor` or `~/.cache/wasmactor`. */
 export function defaultCacheDir(): string {
@@ -42,7 +42,8 @@ export interface TranspiledComponent {
   cached: boolean;
 }
 
-const glueName = 'component.js';
+// .mjs: the cache lies outside any package.json, and the glue is an ES module.
+const glueName = 'component.mjs';
 
 /**
  * Returns the transpiled form of a component, from the cache when it holds the same bytes for the same
@@ -111,7 +112,12 @@ async function readEntry(dir: string): Promise<Record<string, Uint8Array> | unde
  * Two changes to jco's glue, both measured on Node 20 (see DESIGN.md):
  * - `_debugLog` reads `process.env.JCO_DEBUG` at hundreds of call sites per call, and when set would
  *   print with `console.debug` — to stdout, which belongs to the protocol. It becomes a no-op.
+ * - Every `WebAssembly.promising(...)` throws on Node 20 (no JSPI), and each throw makes V8 re-parse the
+ *   huge instantiate function (~73 ms -> ~12 ms per instantiation of a JS component when avoided). Where
+ *   `promising` is missing, the glue's own fallback (the plain function) is used without throwing.
  */
 export function patchGlue(source: string): string {
-  return source.replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
+  return source
+    .replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;')
+    .replaceAll('WebAssembly.promising(', '(WebAssembly.promising ?? ((f) => f))(');
 }
