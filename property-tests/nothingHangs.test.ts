@@ -1,0 +1,69 @@
+/**
+ * Nothing hangs: after an unload with calls queued (some of them cancelled), every promise settles within
+ * a bound; queued calls are rejected with the unloaded error, calls in flight finish with their reply.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ComponentHost } from '../src/machines/ComponentHost.ts';
+import { MachineError } from '../src/machines/MachineError.ts';
+import { FakeRuntime, fakeSource } from '../test/machines/fakeRuntime.ts';
+
+const RUNS = 100;
+const BOUND_MS = 1_000;
+
+describe('nothing hangs after unload', () => {
+  it(`settles every call within ${BOUND_MS} ms of an unload (${RUNS} runs)`, async () => {
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ delayMs: fc.integer({ min: 0, max: 5 }), cancel: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 15,
+        }),
+        fc.integer({ min: 0, max: 3 }),
+        async (stateful, concurrency, calls, ticksBeforeUnload) => {
+          const delays = calls.map((c) => c.delayMs);
+          let next = 0;
+          const runtime = new FakeRuntime({
+            gate: () => new Promise((resolve) => setTimeout(resolve, delays[next++ % delays.length])),
+          });
+          const host = new ComponentHost({ runtime });
+          await host.load({ id: 'c', source: fakeSource, stateful, concurrency });
+          const controllers = calls.map(() => new AbortController());
+          const settled = calls.map((_, i) =>
+            host.call('increment', {}, { signal: controllers[i]?.signal }).then(
+              () => 'resolved',
+              (error: unknown) => (error instanceof MachineError ? error.code : 'other'),
+            ),
+          );
+          for (let t = 0; t < ticksBeforeUnload; t++) await new Promise((r) => setImmediate(r));
+          calls.forEach((c, i) => {
+            if (c.cancel) controllers[i]?.abort();
+          });
+          const unloaded = host.unload('c');
+          let timer: NodeJS.Timeout | undefined;
+          const bound = new Promise<'hung'>((resolve) => {
+            timer = setTimeout(() => resolve('hung'), BOUND_MS);
+          });
+          const outcome = await Promise.race([Promise.all([Promise.all(settled), unloaded]), bound]);
+          clearTimeout(timer);
+          expect(outcome).not.toBe('hung');
+          const codes = await Promise.all(settled);
+          for (const code of codes) seen.add(code);
+          for (const [i, code] of codes.entries()) {
+            if (calls[i]?.cancel) expect(['cancelled', 'resolved']).toContain(code);
+            else expect(['unloaded', 'resolved']).toContain(code);
+          }
+          expect(runtime.liveInstances()).toEqual([]);
+          expect(host.list()).toEqual([]);
+          await host.stop();
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    // the runs did exercise all three endings
+    expect([...seen].sort()).toEqual(['cancelled', 'resolved', 'unloaded']);
+  });
+});

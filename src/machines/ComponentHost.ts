@@ -1,0 +1,213 @@
+/**
+ * The promise-based facade over the host actor that the MCP layer uses. Every actor of the system is
+ * observable through the `inspect` option (the inspector needs it) and through `subscribe`.
+ */
+import { availableParallelism } from 'node:os';
+import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
+import type {
+  CallOutcome,
+  ComponentRuntime,
+  ComponentSource,
+  JsonObject,
+  PrepareOptions,
+  SandboxSpec,
+  ToolDefinition,
+} from '../runtime/types.ts';
+import type { ComponentState } from './componentMachine.ts';
+import { createDeferred } from './deferred.ts';
+import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
+import { MachineError } from './MachineError.ts';
+
+export type { LoadResult } from './hostMachine.ts';
+
+/** What to load. */
+export interface LoadRequest {
+  id: string;
+  source: ComponentSource;
+  stateful: boolean;
+  /** Default `{}` (nothing granted). */
+  sandbox?: SandboxSpec;
+  /** Per call; default 30 000 (or the host's `defaultTimeoutMs`). */
+  timeoutMs?: number;
+  /** Stateless in-flight limit; default `os.availableParallelism()`. */
+  concurrency?: number;
+  /** From stored metadata: routable at once, their calls wait for the load. */
+  knownTools?: ToolDefinition[];
+  onProgress?: PrepareOptions['onProgress'];
+}
+
+/** One component, for `list-components` and the inspector. */
+export interface ComponentSummary {
+  id: string;
+  stateful: boolean;
+  state: ComponentState;
+  generation: number;
+  /** Fresh instances started after a fault of a stateful instance. */
+  restarts: number;
+  /** Public tool names. */
+  tools: string[];
+  /** Calls answered with a `CallOutcome` (a WIT `err` included). */
+  served: number;
+  /** Calls that reached the component and were rejected (fault, load error, unloaded, cancelled). */
+  failed: number;
+  queueLength: number;
+  inFlight: number;
+  queueHighWater: number;
+  lastCallMs?: number;
+  lastError?: string;
+}
+
+export interface ComponentHostOptions {
+  runtime: ComponentRuntime;
+  /** XState's `inspect` option: sees every actor of the system. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  defaultTimeoutMs?: number;
+  prepareOptions?: PrepareOptions;
+}
+
+/**
+ * Loads, calls and unloads components through the actor system.
+ *
+ * Semantics (details in componentMachine.ts and hostMachine.ts): loading an id that exists is a reload
+ * (new generation, fresh instance, tool names kept); unloading an unknown id is a no-op; a tool name that
+ * collides with one of an earlier component becomes `<id>__<name>`; cancelling a call (its `signal`)
+ * removes it from the queue, kills it when stateless, and when stateful lets it finish, drops its reply
+ * and rejects at once with `cancelled`.
+ */
+export class ComponentHost {
+  /** The xstate root actor (the host actor), for the inspector. */
+  readonly system: Actor<typeof hostMachine>;
+  readonly #defaultTimeoutMs: number;
+  readonly #listeners = new Set<(summaryList: ComponentSummary[]) => void>();
+  #nextCallId = 0;
+  #stopped = false;
+
+  constructor(options: ComponentHostOptions) {
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    const userInspect = options.inspect;
+    this.system = createActor(hostMachine, {
+      input: {
+        runtime: options.runtime,
+        ...(options.prepareOptions ? { prepareOptions: options.prepareOptions } : {}),
+      },
+      inspect: (event) => {
+        if (typeof userInspect === 'function') userInspect(event);
+        else userInspect?.next?.(event);
+        if (event.type === '@xstate.snapshot' && this.#listeners.size > 0) this.#notify();
+      },
+    });
+    this.system.start();
+  }
+
+  /** Loads a component; an id that exists is reloaded (new generation, fresh instance). */
+  load(req: LoadRequest): Promise<LoadResult> {
+    if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
+    const { promise, deferred } = createDeferred<LoadResult>();
+    this.system.send({
+      type: 'LOAD',
+      id: req.id,
+      spec: {
+        source: req.source,
+        stateful: req.stateful,
+        sandbox: req.sandbox ?? {},
+        timeoutMs: req.timeoutMs ?? this.#defaultTimeoutMs,
+        concurrency: Math.max(1, req.concurrency ?? availableParallelism()),
+        ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+      },
+      ...(req.knownTools ? { knownTools: req.knownTools } : {}),
+      reply: deferred,
+    });
+    return promise;
+  }
+
+  /** Calls a tool by its public name. Faults and refusals reject with a `MachineError`. */
+  call(tool: string, args: JsonObject, options?: { signal?: AbortSignal }): Promise<CallOutcome> {
+    if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
+    const signal = options?.signal;
+    const callId = `c${++this.#nextCallId}`;
+    if (signal?.aborted) return Promise.reject(new MachineError('cancelled', `call ${callId} was cancelled`));
+    const { promise, deferred } = createDeferred<CallOutcome>();
+    const onAbort = () => this.system.send({ type: 'CANCEL', callId });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.system.send({ type: 'CALL', callId, tool, args, reply: deferred });
+    if (!signal) return promise;
+    return promise.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Unloads a component: true when it existed, false (and nothing done) for an unknown id. */
+  unload(id: string): Promise<boolean> {
+    const { promise, deferred } = createDeferred<boolean>();
+    this.system.send({ type: 'UNLOAD', id, reply: deferred });
+    return promise;
+  }
+
+  /** Every component with its state and counters. */
+  list(): ComponentSummary[] {
+    return Object.entries(this.system.getSnapshot().context.components).map(([id, c]) => summarize(id, c));
+  }
+
+  /** Every routable tool under its public name. */
+  tools(): { componentId: string; tool: ToolDefinition }[] {
+    return Object.entries(this.system.getSnapshot().context.components).flatMap(([componentId, c]) =>
+      c.tools.map((tool) => ({ componentId, tool })),
+    );
+  }
+
+  /**
+   * Replaces a component's sandbox. Stateless: the next call uses it. Stateful: the live instance keeps
+   * its sandbox, the new one applies from the next reload (`reloadNeeded: true`).
+   */
+  updateSandbox(id: string, sandbox: SandboxSpec): { reloadNeeded: boolean } {
+    const component = this.system.getSnapshot().context.components[id];
+    if (!component) return { reloadNeeded: false };
+    this.system.send({ type: 'UPDATE_SANDBOX', id, sandbox });
+    return { reloadNeeded: component.stateful };
+  }
+
+  /** Calls `listener` with the summaries after every change of any actor; returns the unsubscribe. */
+  subscribe(listener: (summaryList: ComponentSummary[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Unloads everything (calls in flight finish) and stops the actor system. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      await Promise.all(
+        Object.keys(this.system.getSnapshot().context.components).map((id) => this.unload(id)),
+      );
+    } finally {
+      this.system.stop();
+      this.#listeners.clear();
+    }
+  }
+
+  #notify(): void {
+    const summaries = this.list();
+    for (const listener of this.#listeners) listener(summaries);
+  }
+}
+
+function summarize(id: string, component: HostComponent): ComponentSummary {
+  const snapshot = component.ref.getSnapshot();
+  const { context } = snapshot;
+  const value = snapshot.value;
+  const state = (typeof value === 'string' ? value : Object.keys(value)[0]) as ComponentState;
+  return {
+    id,
+    stateful: component.stateful,
+    state,
+    generation: context.generation,
+    restarts: context.restarts,
+    tools: component.tools.map((t) => t.name),
+    served: context.served,
+    failed: context.failed,
+    queueLength: context.queue.length,
+    inFlight: context.inFlight.length,
+    queueHighWater: context.queueHighWater,
+    ...(context.lastCallMs !== undefined ? { lastCallMs: context.lastCallMs } : {}),
+    ...(context.lastError !== undefined ? { lastError: context.lastError } : {}),
+  };
+}

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers/fixtures.ts';
+
+const bin = new URL('../bin/wasmactor.js', import.meta.url).pathname;
+let dir: string;
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wasmactor-cli-'));
+  await writeFile(join(dir, 'hello.txt'), 'hello from the host');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('wasmactor tools', () => {
+  it('prints every tool with its schemas as JSON, named per the naming rule', async () => {
+    const { code, stdout } = await run('tools', fixturePath('versioned'));
+    expect(code).toBe(0);
+    const tools = JSON.parse(stdout) as { name: string; inputSchema: unknown; outputSchema: unknown }[];
+    expect(tools.map((t) => t.name).sort()).toEqual(['hello', 'local_calc_math_1_2_0_add', 'local_other_echo_echo']);
+    expect(tools.find((t) => t.name === 'local_calc_math_1_2_0_add')?.inputSchema).toMatchObject({
+      properties: { a: { type: 'integer' }, b: { type: 'integer' } },
+      required: ['a', 'b'],
+    });
+  });
+
+  it('exits non-zero with a clear message for a file that is not a component', async () => {
+    const path = join(dir, 'not.wasm');
+    await writeFile(path, 'plain text');
+    const { code, stdout, stderr } = await run('tools', path);
+    expect(code).not.toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('not-wasm');
+  });
+});
+
+describe('wasmactor call', () => {
+  it('prints the result as JSON', async () => {
+    const { code, stdout } = await run('call', fixturePath('counter'), 'add', '--args', '{"n": 41}');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ result: 41 });
+  });
+
+  it('gives the guest only the directories and variables that the flags give', async () => {
+    const read = await run(
+      'call',
+      fixturePath('wasi-probe'),
+      'read-file',
+      '--args',
+      '{"path": "/data/hello.txt"}',
+      '--dir',
+      `${dir}::/data:ro`,
+    );
+    expect(JSON.parse(read.stdout)).toMatchObject({ result: { ok: 'hello from the host' } });
+    const write = await run(
+      'call',
+      fixturePath('wasi-probe'),
+      'write-file',
+      '--args',
+      '{"path": "/data/new.txt", "contents": "x"}',
+      '--dir',
+      `${dir}::/data:ro`,
+    );
+    expect(write.code).toBe(1);
+    expect(JSON.parse(write.stdout).error.err).toMatch(/read-only|not-permitted|access/);
+    const env = await run('call', fixturePath('wasi-probe'), 'get-env', '--args', '{"key": "HOME"}');
+    expect(JSON.parse(env.stdout)).toMatchObject({ result: null });
+    const given = await run('call', fixturePath('wasi-probe'), 'get-env', '--args', '{"key":"A"}', '--env', 'A=b');
+    expect(JSON.parse(given.stdout)).toMatchObject({ result: 'b' });
+  });
+
+  it('keeps guest stdout off its own stdout stream except inside the JSON', async () => {
+    const { stdout, stderr } = await run('call', fixturePath('wasi-probe'), 'print', '--args', '{"out":"OUT","err":"ERR"}');
+    expect(JSON.parse(stdout)).toMatchObject({ result: null, stdout: 'OUT' });
+    expect(stderr).toContain('ERR');
+  });
+
+  it('exits non-zero and names the argument for a bad argument', async () => {
+    const { code, stderr, stdout } = await run('call', fixturePath('counter'), 'add', '--args', '{"n": "x"}');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/argument "n"/);
+  });
+
+  it('stops a call at --timeout', async () => {
+    const { code, stderr } = await run('call', fixturePath('loop'), 'spin', '--timeout', '200');
+    expect(code).toBe(2);
+    expect(stderr).toContain('timed out after 200 ms');
+  });
+});
