@@ -71,7 +71,10 @@ describe('JSON -> guest -> JSON round trip (kitchen-sink, 200 runs per function)
       const tool = toolName(fn);
       const params = fn.params;
       const argsArb = fc.record(
-        Object.fromEntries(params.map((p) => [p.name, guestSafe(p.type)])) as Record<string, fc.Arbitrary<Json>>,
+        Object.fromEntries(params.map((p) => [p.name, guestSafe(p.type)])) as Record<
+          string,
+          fc.Arbitrary<Json>
+        >,
       );
       await fc.assert(
         fc.asyncProperty(argsArb, async (args) => {

@@ -97,16 +97,21 @@ async function toolsCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string', default: 'warn' } },
   });
-  if (values.help) return out(toolsUsage), 0;
+  if (values.help) {
+    out(toolsUsage);
+    return 0;
+  }
   if (positionals.length !== 1) return fail(`tools takes exactly one component path\n\n${toolsUsage}`);
   setLogLevel(values['log-level'] as 'warn');
   const { bytes } = await readComponentSource({ path: resolve(positionals[0] as string) });
-  const tools = toolDefinitions(decodeComponent(bytes)).map(({ name, description, inputSchema, outputSchema }) => ({
-    name,
-    description,
-    inputSchema,
-    outputSchema,
-  }));
+  const tools = toolDefinitions(decodeComponent(bytes)).map(
+    ({ name, description, inputSchema, outputSchema }) => ({
+      name,
+      description,
+      inputSchema,
+      outputSchema,
+    }),
+  );
   out(JSON.stringify(tools, null, 2));
   return 0;
 }
@@ -120,7 +125,11 @@ export function parseDirFlag(flag: string): Preopen {
       `--dir "${flag}" is not HOST::GUEST[:ro] (for example --dir ./data::/data:ro; GUEST must be absolute)`,
     );
   }
-  return { hostPath: resolve(match[1] as string), guestPath: match[2] as string, readOnly: match[3] === ':ro' };
+  return {
+    hostPath: resolve(match[1] as string),
+    guestPath: match[2] as string,
+    readOnly: match[3] === ':ro',
+  };
 }
 
 /** Parses `K=V`. */
@@ -143,20 +152,25 @@ async function callCommand(args: string[]): Promise<number> {
       'log-level': { type: 'string', default: 'warn' },
     },
   });
-  if (values.help) return out(callUsage), 0;
+  if (values.help) {
+    out(callUsage);
+    return 0;
+  }
   if (positionals.length !== 2) return fail(`call takes a component path and a tool name\n\n${callUsage}`);
   setLogLevel(values['log-level'] as 'warn');
   const [path, tool] = positionals as [string, string];
   let callArgs: JsonObject;
   try {
     const parsed: unknown = JSON.parse(values.args);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
     callArgs = parsed as JsonObject;
   } catch (error) {
     return fail(`--args must be a JSON object, like '{"n": 3}' (${(error as Error).message})`);
   }
   const timeoutMs = Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) return fail('--timeout must be a positive integer (ms)');
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    return fail('--timeout must be a positive integer (ms)');
   const sandbox: SandboxSpec = {
     env: Object.fromEntries(values.env.map(parseEnvFlag)),
     preopens: values.dir.map(parseDirFlag),

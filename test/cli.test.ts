@@ -32,7 +32,11 @@ describe('wasmactor tools', () => {
     const { code, stdout } = await run('tools', fixturePath('versioned'));
     expect(code).toBe(0);
     const tools = JSON.parse(stdout) as { name: string; inputSchema: unknown; outputSchema: unknown }[];
-    expect(tools.map((t) => t.name).sort()).toEqual(['hello', 'local_calc_math_1_2_0_add', 'local_other_echo_echo']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'hello',
+      'local_calc_math_1_2_0_add',
+      'local_other_echo_echo',
+    ]);
     expect(tools.find((t) => t.name === 'local_calc_math_1_2_0_add')?.inputSchema).toMatchObject({
       properties: { a: { type: 'integer' }, b: { type: 'integer' } },
       required: ['a', 'b'],
@@ -80,12 +84,26 @@ describe('wasmactor call', () => {
     expect(JSON.parse(write.stdout).error.err).toMatch(/read-only|not-permitted|access/);
     const env = await run('call', fixturePath('wasi-probe'), 'get-env', '--args', '{"key": "HOME"}');
     expect(JSON.parse(env.stdout)).toMatchObject({ result: null });
-    const given = await run('call', fixturePath('wasi-probe'), 'get-env', '--args', '{"key":"A"}', '--env', 'A=b');
+    const given = await run(
+      'call',
+      fixturePath('wasi-probe'),
+      'get-env',
+      '--args',
+      '{"key":"A"}',
+      '--env',
+      'A=b',
+    );
     expect(JSON.parse(given.stdout)).toMatchObject({ result: 'b' });
   });
 
   it('keeps guest stdout off its own stdout stream except inside the JSON', async () => {
-    const { stdout, stderr } = await run('call', fixturePath('wasi-probe'), 'print', '--args', '{"out":"OUT","err":"ERR"}');
+    const { stdout, stderr } = await run(
+      'call',
+      fixturePath('wasi-probe'),
+      'print',
+      '--args',
+      '{"out":"OUT","err":"ERR"}',
+    );
     expect(JSON.parse(stdout)).toMatchObject({ result: null, stdout: 'OUT' });
     expect(stderr).toContain('ERR');
   });

@@ -33,7 +33,9 @@ export class WorkerClient {
       pending.resolve(reply);
     });
     this.#worker.on('error', (error) => {
-      this.#end(new RuntimeError('host-error', `the instance worker crashed: ${error.message}`, { cause: error }));
+      this.#end(
+        new RuntimeError('host-error', `the instance worker crashed: ${error.message}`, { cause: error }),
+      );
     });
     this.#worker.on('exit', (code) => {
       this.#end(new RuntimeError('host-error', `the instance worker exited with code ${code}`));

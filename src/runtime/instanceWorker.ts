@@ -80,7 +80,8 @@ async function instantiate(component: ComponentPayload, sandboxSpec: SandboxSpec
     const result = glue.instantiate(
       (name) => {
         const module = component.modules[name];
-        if (!module) throw new RuntimeError('invalid-component', `the glue asked for a missing core module ${name}`);
+        if (!module)
+          throw new RuntimeError('invalid-component', `the glue asked for a missing core module ${name}`);
         return module;
       },
       sandbox.imports,
@@ -134,7 +135,9 @@ function invoke(instance: LiveInstance, fn: ExportedFunction, args: unknown[]): 
   }
   const cls = pick(base, pascal(resource), `resource ${resource}`) as new (...a: unknown[]) => unknown;
   if (kind === 'constructor') return new cls(...args);
-  const f = pick(cls, camel(method), `static function ${method} of ${resource}`) as (...a: unknown[]) => unknown;
+  const f = pick(cls, camel(method), `static function ${method} of ${resource}`) as (
+    ...a: unknown[]
+  ) => unknown;
   return f.apply(cls, args);
 }
 
@@ -169,11 +172,17 @@ function toWireError(error: unknown, fn?: ExportedFunction): WireError {
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return { code: 'trap', message: `the component trapped${where}: stack overflow (${error.message})` };
   }
-  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+  const message =
+    error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
   return { code: 'host-error', message: `the call failed${where}: ${message}` };
 }
 
-function runCall(instance: LiveInstance, fnIndex: number, id: number, args: Record<string, never>): WorkerReply {
+function runCall(
+  instance: LiveInstance,
+  fnIndex: number,
+  id: number,
+  args: Record<string, never>,
+): WorkerReply {
   const fn = instance.functions[fnIndex];
   if (!fn) return { id, type: 'fault', error: { code: 'unknown-tool', message: `no function #${fnIndex}` } };
   let guestArgs: unknown[];
@@ -220,10 +229,15 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     case 'call': {
       const instance = instances.get(request.instanceId);
       if (!instance) {
-        return { id, type: 'fault', error: { code: 'instance-gone', message: 'the instance no longer exists' } };
+        return {
+          id,
+          type: 'fault',
+          error: { code: 'instance-gone', message: 'the instance no longer exists' },
+        };
       }
       const reply = runCall(instance, request.fn, id, request.args as Record<string, never>);
-      if (reply.type === 'fault' && reply.error.code !== 'invalid-argument') disposeInstance(request.instanceId);
+      if (reply.type === 'fault' && reply.error.code !== 'invalid-argument')
+        disposeInstance(request.instanceId);
       return reply;
     }
     case 'call-once': {

@@ -6,7 +6,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-let threshold: number = order[(process.env.WASMACTOR_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? order.info;
+let threshold: number =
+  order[(process.env.WASMACTOR_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? order.info;
 
 /** Sets the lowest level that is written. */
 export function setLogLevel(level: LogLevel): void {

@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodeComponent } from './decodeComponent.ts';
-import { WorkerClient } from './WorkerClient.ts';
 import { RuntimeError } from './RuntimeError.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 import type {
@@ -22,6 +21,7 @@ import type {
   SandboxSpec,
   ToolDefinition,
 } from './types.ts';
+import { WorkerClient } from './WorkerClient.ts';
 import { toolDefinitions } from './witJson.ts';
 import type { ComponentPayload, WorkerReply } from './workerProtocol.ts';
 
@@ -29,7 +29,9 @@ import type { ComponentPayload, WorkerReply } from './workerProtocol.ts';
 export const defaultTimeoutMs = 30_000;
 
 /** Reads a component's bytes, with errors that say what is wrong with the path. */
-export async function readComponentSource(source: ComponentSource): Promise<{ bytes: Uint8Array; name: string }> {
+export async function readComponentSource(
+  source: ComponentSource,
+): Promise<{ bytes: Uint8Array; name: string }> {
   if ('bytes' in source) return { bytes: source.bytes, name: source.name ?? 'component' };
   try {
     return { bytes: await readFile(source.path), name: basename(source.path) };
@@ -68,9 +70,13 @@ export async function prepareComponent(
     try {
       modules[name] = await WebAssembly.compile(content as Uint8Array<ArrayBuffer>);
     } catch (cause) {
-      throw new RuntimeError('invalid-component', `a core module of the component does not compile: ${cause}`, {
-        cause,
-      });
+      throw new RuntimeError(
+        'invalid-component',
+        `a core module of the component does not compile: ${cause}`,
+        {
+          cause,
+        },
+      );
     }
   }
   onProgress?.({ message: 'ready', progress: 3, total });
@@ -119,7 +125,10 @@ class WorkerComponent implements PreparedComponent {
     const index = this.#functionIndex.get(tool);
     if (index === undefined) {
       const names = this.tools.map((t) => t.name).join(', ');
-      throw new RuntimeError('unknown-tool', `the component has no tool named "${tool}"; its tools are: ${names}`);
+      throw new RuntimeError(
+        'unknown-tool',
+        `the component has no tool named "${tool}"; its tools are: ${names}`,
+      );
     }
     return index;
   }
@@ -163,7 +172,11 @@ class WorkerComponent implements PreparedComponent {
     try {
       const reply = await worker.request(
         { type: 'call-once', component: this.payload, sandbox, fn, args },
-        { timeoutMs: options.timeoutMs ?? defaultTimeoutMs, signal: options.signal, what: `the call to ${tool}` },
+        {
+          timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+          signal: options.signal,
+          what: `the call to ${tool}`,
+        },
       );
       healthy = true;
       return toOutcome(reply);
@@ -200,13 +213,20 @@ class WorkerInstance implements ComponentInstance {
 
   async call(tool: string, args: JsonObject, options: CallOptions = {}): Promise<CallOutcome> {
     if (!this.alive) {
-      throw new RuntimeError('instance-gone', 'this instance was disposed or lost after a fault; create a new one');
+      throw new RuntimeError(
+        'instance-gone',
+        'this instance was disposed or lost after a fault; create a new one',
+      );
     }
     const fn = this.component.functionIndex(tool);
     try {
       const reply = await this.worker.request(
         { type: 'call', instanceId: 1, fn, args },
-        { timeoutMs: options.timeoutMs ?? defaultTimeoutMs, signal: options.signal, what: `the call to ${tool}` },
+        {
+          timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+          signal: options.signal,
+          what: `the call to ${tool}`,
+        },
       );
       return toOutcome(reply);
     } catch (error) {
@@ -221,7 +241,9 @@ class WorkerInstance implements ComponentInstance {
     this.component.forget(this.worker);
     if (this.worker.alive) {
       // Let the worker close what the guest opened before it ends.
-      await this.worker.request({ type: 'dispose', instanceId: 1 }, { timeoutMs: 1000 }).catch(() => undefined);
+      await this.worker
+        .request({ type: 'dispose', instanceId: 1 }, { timeoutMs: 1000 })
+        .catch(() => undefined);
     }
     await this.worker.terminate();
   }
