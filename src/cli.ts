@@ -21,6 +21,8 @@ const usage = `wasmactor — WebAssembly components as MCP tools
 
 Usage:
   wasmactor serve [options]                 run the MCP server on stdio (see: wasmactor serve --help)
+  wasmactor component load|unload|list      manage the component directory without a server
+                                            (see: wasmactor component --help)
   wasmactor tools <component.wasm>          print the component's tools as JSON
   wasmactor call <component.wasm> <tool> [--args JSON] [--env K=V]... [--dir HOST::GUEST[:ro]]...
                  [--timeout MS]             run one call in a fresh sandbox, print the result as JSON
