@@ -1,0 +1,329 @@
+/**
+ * The MCP face of wasmactor: owns the component host and the component directory, and keeps the
+ * tools of every connected `McpServer` in step with what is loaded (one MCP tool per export).
+ */
+import { basename } from 'node:path';
+import {
+  fromJsonSchema,
+  McpServer,
+  type RegisteredTool,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { ComponentHost, ComponentSummary, LoadResult } from '../machines/index.ts';
+import {
+  type JsonObject,
+  log,
+  readComponentSource,
+  type SandboxSpec,
+  sha256,
+  type ToolDefinition,
+} from '../runtime/index.ts';
+import { registerBuiltinTools, registerEchoTool } from './builtinTools.ts';
+import type { ComponentStore } from './ComponentStore.ts';
+import { failureToResult, outcomeToResult } from './callResult.ts';
+import { resolveComponentPath } from './componentPath.ts';
+
+/** Options of `WasmactorServer`. */
+export interface WasmactorServerOptions {
+  /** The component host (`new ComponentHost({ runtime })`); the server stops it on `close()`. */
+  host: ComponentHost;
+  /** Where loaded components are kept across restarts; without it nothing is persisted. */
+  store?: ComponentStore;
+  /** Register the built-in tools (default true). */
+  builtinTools?: boolean;
+  /** Environment values components may be granted later (`--env`); never given to any by default. */
+  availableEnv?: Record<string, string>;
+  /** Also register `echo {value}` -> value: the floor that benchmarks compare component calls against. */
+  echoTool?: boolean;
+  /** Server name and version reported to clients. */
+  name?: string;
+  version?: string;
+}
+
+/** One component tool as the MCP layer lists it. */
+interface ListedTool {
+  componentId: string;
+  tool: ToolDefinition;
+}
+
+/** Progress of a long load, as reported to the client. */
+export type ProgressSink = (step: { message: string; progress: number; total: number }) => void;
+
+/** What `loadComponent` did. */
+export interface LoadReport extends LoadResult {
+  stateful: boolean;
+}
+
+/** The sandbox every component gets until permissions are granted: nothing at all. */
+const DENY_ALL: SandboxSpec = { env: {}, preopens: [], allowedHosts: [] };
+
+function toolSignature(entry: ListedTool): string {
+  const { description, inputSchema, outputSchema } = entry.tool;
+  return JSON.stringify([entry.componentId, description, inputSchema, outputSchema]);
+}
+
+/** Sends `notifications/progress` for a request that asked for it (carries a progress token). */
+export function progressSink(ctx: ServerContext): ProgressSink | undefined {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  if (progressToken === undefined) return undefined;
+  return ({ message, progress, total }) => {
+    ctx.mcpReq
+      .notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } })
+      .catch((error: unknown) => log.debug('progress notification failed', { error: String(error) }));
+  };
+}
+
+/** The wasmactor MCP server. Serve it with `serveStdio(() => server.createMcpServer())`. */
+export class WasmactorServer {
+  readonly host: ComponentHost;
+  readonly store: ComponentStore | undefined;
+  readonly availableEnv: Record<string, string>;
+  private readonly options: WasmactorServerOptions;
+  private readonly servers = new Map<McpServer, Map<string, { handle: RegisteredTool; signature: string }>>();
+  /** Tools of restored components whose load is still running, from their stored metadata. */
+  private readonly pendingTools = new Map<string, ToolDefinition[]>();
+  /** Loads of restored components that are still running, by component id. */
+  private readonly pendingLoads = new Map<string, Promise<unknown>>();
+  private closed = false;
+
+  constructor(options: WasmactorServerOptions) {
+    this.options = options;
+    this.host = options.host;
+    this.store = options.store;
+    this.availableEnv = options.availableEnv ?? {};
+  }
+
+  /** A new `McpServer` with the built-in tools and the current component tools registered. */
+  createMcpServer(): McpServer {
+    const mcp = new McpServer(
+      { name: this.options.name ?? 'wasmactor', version: this.options.version ?? '0.0.0' },
+      {
+        capabilities: { tools: { listChanged: true }, logging: {} },
+        // Several registrations in one load collapse into one notification, still sent before the response.
+        debouncedNotificationMethods: ['notifications/tools/list_changed'],
+        instructions:
+          'wasmactor runs WebAssembly components as tools. Use load-component to add one (stateful: true keeps ' +
+          'one live instance whose state persists between calls), list-components to see what is loaded.',
+      },
+    );
+    this.servers.set(mcp, new Map());
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.echoTool) registerEchoTool(mcp);
+    this.syncTools(mcp);
+    const onclose = mcp.server.onclose;
+    mcp.server.onclose = () => {
+      this.servers.delete(mcp);
+      onclose?.();
+    };
+    return mcp;
+  }
+
+  /** Every component tool that should be listed now. */
+  listedTools(): ListedTool[] {
+    const tools: ListedTool[] = this.host.tools();
+    const names = new Set(tools.map((t) => t.tool.name));
+    for (const [componentId, pending] of this.pendingTools) {
+      if (tools.some((t) => t.componentId === componentId)) continue;
+      for (const tool of pending) {
+        if (names.has(tool.name)) continue;
+        names.add(tool.name);
+        tools.push({ componentId, tool });
+      }
+    }
+    return tools;
+  }
+
+  /** Brings the registered component tools of one (or every) McpServer in line with `listedTools()`. */
+  syncTools(only?: McpServer): void {
+    const desired = new Map(this.listedTools().map((entry) => [entry.tool.name, entry]));
+    for (const [mcp, registered] of this.servers) {
+      if (only && mcp !== only) continue;
+      for (const [name, reg] of registered) {
+        const want = desired.get(name);
+        if (!want || toolSignature(want) !== reg.signature) {
+          reg.handle.remove();
+          registered.delete(name);
+        }
+      }
+      for (const [name, entry] of desired) {
+        if (registered.has(name)) continue;
+        const handle = this.registerComponentTool(mcp, entry);
+        if (handle) registered.set(name, { handle, signature: toolSignature(entry) });
+      }
+      if (!only) mcp.sendToolListChanged();
+    }
+  }
+
+  private registerComponentTool(
+    mcp: McpServer,
+    { componentId, tool }: ListedTool,
+  ): RegisteredTool | undefined {
+    try {
+      return mcp.registerTool(
+        tool.name,
+        {
+          description: tool.description,
+          inputSchema: fromJsonSchema<JsonObject>(tool.inputSchema as Parameters<typeof fromJsonSchema>[0]),
+          outputSchema: fromJsonSchema<JsonObject>(tool.outputSchema as Parameters<typeof fromJsonSchema>[0]),
+          _meta: { 'wasmactor/component': componentId },
+        },
+        async (args: JsonObject, ctx: ServerContext) =>
+          this.callTool(tool.name, componentId, args, ctx.mcpReq.signal),
+      );
+    } catch (error) {
+      log.error('cannot register component tool', { tool: tool.name, componentId, error: String(error) });
+      return undefined;
+    }
+  }
+
+  /** Runs one component tool and converts the outcome into an MCP result. */
+  async callTool(name: string, componentId: string, args: JsonObject, signal?: AbortSignal) {
+    const pending = this.pendingLoads.get(componentId);
+    if (pending) await pending.catch(() => undefined);
+    try {
+      return outcomeToResult(await this.host.call(name, args ?? {}, { signal }));
+    } catch (error) {
+      return failureToResult(name, error);
+    }
+  }
+
+  /**
+   * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
+   * stem. Tools are registered and `tools/list_changed` is queued before this resolves.
+   */
+  async loadComponent(path: string, stateful: boolean, onProgress?: ProgressSink): Promise<LoadReport> {
+    const location = resolveComponentPath(path);
+    const { bytes } = await readComponentSource({ path: location.path });
+    let result: LoadResult;
+    try {
+      result = await this.host.load({
+        id: location.id,
+        source: { bytes, name: basename(location.path) },
+        stateful,
+        sandbox: DENY_ALL,
+        onProgress,
+      });
+    } finally {
+      this.pendingTools.delete(location.id);
+      this.syncTools();
+    }
+    if (this.store) {
+      try {
+        await this.store.save(
+          {
+            version: 1,
+            id: location.id,
+            source: location.path,
+            sha256: sha256(bytes),
+            stateful,
+            tools: result.tools,
+            loadedAt: new Date().toISOString(),
+          },
+          bytes,
+        );
+      } catch (error) {
+        log.error('component loaded but not saved to the component directory', {
+          id: location.id,
+          error: String(error),
+        });
+        throw new Error(
+          `component ${location.id} is loaded, but saving it to ${this.store.dir} failed (${(error as Error).message}); it will not be restored after a restart`,
+        );
+      }
+    }
+    return { ...result, stateful };
+  }
+
+  /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
+  async unloadComponent(id: string): Promise<boolean> {
+    const pending = this.pendingLoads.get(id);
+    this.pendingTools.delete(id);
+    let unloaded: boolean;
+    try {
+      unloaded = await this.host.unload(id);
+    } finally {
+      this.syncTools();
+    }
+    if (pending) unloaded = true;
+    const removed = this.store ? await this.store.remove(id) : false;
+    return unloaded || removed;
+  }
+
+  /** Summaries of the loaded components. */
+  listComponents(): ComponentSummary[] {
+    return this.host.list();
+  }
+
+  /**
+   * Starts every component of the component directory; their tools are listed at once from the stored
+   * metadata, and calls wait for their load. Broken entries are reported on stderr and skipped.
+   * Resolves when every load has been started (not finished); `ready` resolves when they are done.
+   */
+  async restore(): Promise<{
+    restored: string[];
+    skipped: { id: string; message: string }[];
+    ready: Promise<void>;
+  }> {
+    const skipped: { id: string; message: string }[] = [];
+    const restored: string[] = [];
+    const loads: Promise<unknown>[] = [];
+    if (!this.store) return { restored, skipped, ready: Promise.resolve() };
+    const { components, problems } = await this.store.list();
+    skipped.push(...problems);
+    for (const entry of components) {
+      const { metadata } = entry;
+      let bytes: Uint8Array;
+      try {
+        ({ bytes } = await readComponentSource({ path: entry.wasmPath }));
+        const actual = sha256(bytes);
+        if (actual !== metadata.sha256) {
+          throw new Error(`component.wasm has sha256 ${actual}, metadata.json says ${metadata.sha256}`);
+        }
+      } catch (error) {
+        skipped.push({ id: metadata.id, message: (error as Error).message });
+        continue;
+      }
+      this.pendingTools.set(metadata.id, metadata.tools);
+      const load = this.host
+        .load({
+          id: metadata.id,
+          source: { bytes, name: 'component.wasm' },
+          stateful: metadata.stateful,
+          sandbox: DENY_ALL,
+          knownTools: metadata.tools,
+        })
+        .then(
+          () => log.info('component restored', { id: metadata.id, stateful: metadata.stateful }),
+          (error: unknown) =>
+            log.error('restoring a component failed', { id: metadata.id, error: (error as Error).message }),
+        )
+        .finally(() => {
+          this.pendingLoads.delete(metadata.id);
+          this.pendingTools.delete(metadata.id);
+          if (!this.closed) this.syncTools();
+        });
+      this.pendingLoads.set(metadata.id, load);
+      loads.push(load);
+      restored.push(metadata.id);
+    }
+    for (const problem of skipped) {
+      log.error('skipping a broken entry of the component directory', {
+        id: problem.id,
+        problem: problem.message,
+      });
+    }
+    this.syncTools();
+    return { restored, skipped, ready: Promise.all(loads).then(() => undefined) };
+  }
+
+  /** Closes every McpServer and stops the host (every instance and worker). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await Promise.allSettled([...this.servers.keys()].map((mcp) => mcp.close()));
+    } finally {
+      await this.host.stop();
+    }
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The built-in tools, with wassette's names and argument shapes (DESIGN.md, "MCP contract"), plus
+ * `stateful` on `load-component`. The permission tools are listed with their final schemas and answer
+ * "not implemented yet" until policies can be changed.
+ */
+import {
+  type CallToolResult,
+  fromJsonSchema,
+  type McpServer,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { Json } from '../runtime/index.ts';
+import { defaultPolicy } from './ComponentStore.ts';
+import { failureMessage } from './callResult.ts';
+import { progressSink, type WasmactorServer } from './WasmactorServer.ts';
+
+type Schema = Parameters<typeof fromJsonSchema>[0];
+
+const componentId = { type: 'string', description: 'Id of a loaded component (see list-components)' };
+
+function object(properties: Record<string, unknown>, required: string[]): Schema {
+  return { type: 'object', properties, required, additionalProperties: false } as Schema;
+}
+
+const details = {
+  storage: {
+    type: 'object',
+    properties: {
+      uri: { type: 'string', description: 'Directory as a URI, for example fs:///home/me/data' },
+      access: { type: 'array', items: { type: 'string', enum: ['read', 'write'] }, minItems: 1 },
+    },
+    required: ['uri', 'access'],
+    additionalProperties: false,
+  },
+  network: {
+    type: 'object',
+    properties: { host: { type: 'string', description: 'Host name (api.example.com) or host:port' } },
+    required: ['host'],
+    additionalProperties: false,
+  },
+  environment: {
+    type: 'object',
+    properties: { key: { type: 'string', description: 'Name of the environment variable' } },
+    required: ['key'],
+    additionalProperties: false,
+  },
+};
+
+/** A JSON answer: the value as text, and as `structuredContent` when it is an object. */
+function answer(value: Json): CallToolResult {
+  const result: CallToolResult = { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) result.structuredContent = value;
+  return result;
+}
+
+function failure(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** Registers every built-in tool on `mcp`. */
+export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): void {
+  const isLoaded = (id: string) => server.listComponents().some((c) => c.id === id);
+
+  mcp.registerTool(
+    'load-component',
+    {
+      description:
+        'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
+        'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
+        'fresh instance. stateful: true keeps one live instance whose state persists between calls, served ' +
+        'one call at a time; stateful: false (default) gives every call a fresh instance.',
+      inputSchema: fromJsonSchema<{ path: string; stateful?: boolean }>(
+        object(
+          {
+            path: { type: 'string', description: 'Path of the .wasm component, or a file:// URI' },
+            stateful: { type: 'boolean', description: 'Keep one live instance across calls (default false)' },
+          },
+          ['path'],
+        ),
+      ),
+    },
+    async ({ path, stateful }, ctx: ServerContext) => {
+      try {
+        const report = await server.loadComponent(path, stateful ?? false, progressSink(ctx));
+        return answer({
+          status: report.reloaded ? 'component reloaded' : 'component loaded',
+          id: report.id,
+          stateful: report.stateful,
+          generation: report.generation,
+          reloaded: report.reloaded,
+          message: report.reloaded
+            ? `Reloaded component ${report.id} with a fresh instance: no state was kept.`
+            : `Loaded component ${report.id} (${report.stateful ? 'stateful' : 'stateless'}).`,
+          tools: report.tools.map((t) => t.name),
+        });
+      } catch (error) {
+        return failure(`Cannot load ${path}: ${failureMessage('load-component', error)}`);
+      }
+    },
+  );
+
+  mcp.registerTool(
+    'unload-component',
+    {
+      description:
+        'Unload a component: its tools are removed, queued calls are rejected and its state is dropped.',
+      inputSchema: fromJsonSchema<{ id: string }>(object({ id: componentId }, ['id'])),
+    },
+    async ({ id }) => {
+      try {
+        if (!(await server.unloadComponent(id))) {
+          return failure(`No component "${id}" is loaded (see list-components).`);
+        }
+        return answer({ status: 'component unloaded', id });
+      } catch (error) {
+        return failure(`Cannot unload ${id}: ${failureMessage('unload-component', error)}`);
+      }
+    },
+  );
+
+  mcp.registerTool(
+    'list-components',
+    {
+      description:
+        'List the loaded components: id, stateful flag, actor state, generation, tools, calls served and failed, queue length.',
+      inputSchema: fromJsonSchema<Record<string, never>>(object({}, [])),
+    },
+    async () => {
+      const components = server.listComponents().map((c) => ({
+        id: c.id,
+        stateful: c.stateful,
+        state: c.state,
+        generation: c.generation,
+        restarts: c.restarts,
+        tools: c.tools,
+        served: c.served,
+        failed: c.failed,
+        queueLength: c.queueLength,
+        inFlight: c.inFlight,
+        ...(c.lastError === undefined ? {} : { lastError: String(c.lastError) }),
+      }));
+      return answer({ components, total: components.length } as unknown as Json);
+    },
+  );
+
+  mcp.registerTool(
+    'get-policy',
+    {
+      description: "Show a component's permission policy (YAML).",
+      inputSchema: fromJsonSchema<{ component_id: string }>(
+        object({ component_id: componentId }, ['component_id']),
+      ),
+    },
+    async ({ component_id }) => {
+      if (!isLoaded(component_id))
+        return failure(`No component "${component_id}" is loaded (see list-components).`);
+      const policy = server.store
+        ? await server.store.policy(component_id).catch(() => defaultPolicy(component_id))
+        : defaultPolicy(component_id);
+      return answer({ component_id, policy });
+    },
+  );
+
+  const notYet =
+    (tool: string) =>
+    async ({ component_id }: { component_id: string }) =>
+      isLoaded(component_id)
+        ? failure(
+            `${tool} is not implemented yet: component "${component_id}" keeps its deny-all policy (no files, network or environment variables).`,
+          )
+        : failure(`No component "${component_id}" is loaded (see list-components).`);
+
+  for (const [kind, label] of [
+    ['storage', 'a directory (fs:// URI) with read and/or write access'],
+    ['network', 'outgoing requests to a host'],
+    ['environment', 'an environment variable'],
+  ] as const) {
+    const suffix = kind === 'environment' ? 'environment-variable' : kind;
+    const schema = object({ component_id: componentId, details: details[kind] }, ['component_id', 'details']);
+    // As in wassette, revoking storage names only the directory.
+    const revokeDetails = kind === 'storage' ? { ...details.storage, required: ['uri'] } : details[kind];
+    const revokeSchema = object({ component_id: componentId, details: revokeDetails }, [
+      'component_id',
+      'details',
+    ]);
+    mcp.registerTool(
+      `grant-${suffix}-permission`,
+      {
+        description: `Allow a component ${label}. Written to its policy; takes effect on its next instance.`,
+        inputSchema: fromJsonSchema<{ component_id: string }>(schema),
+      },
+      notYet(`grant-${suffix}-permission`),
+    );
+    mcp.registerTool(
+      `revoke-${suffix}-permission`,
+      {
+        description: `Take back a component's permission for ${label}.`,
+        inputSchema: fromJsonSchema<{ component_id: string }>(revokeSchema),
+      },
+      notYet(`revoke-${suffix}-permission`),
+    );
+  }
+
+  mcp.registerTool(
+    'reset-permission',
+    {
+      description: 'Remove every permission of a component (back to deny-all).',
+      inputSchema: fromJsonSchema<{ component_id: string }>(
+        object({ component_id: componentId }, ['component_id']),
+      ),
+    },
+    notYet('reset-permission'),
+  );
+}
+
+/** `echo {value: string}` -> the same value, the same result shape as a component tool (benchmark floor). */
+export function registerEchoTool(mcp: McpServer): void {
+  const schema = object({ value: { type: 'string' } }, ['value']);
+  mcp.registerTool(
+    'echo',
+    {
+      description: 'Returns its argument (a floor for benchmarks; enabled with --echo-tool).',
+      inputSchema: fromJsonSchema<{ value: string }>(schema),
+      outputSchema: fromJsonSchema<{ result: string }>(object({ result: { type: 'string' } }, ['result'])),
+    },
+    async ({ value }) => ({
+      content: [{ type: 'text', text: JSON.stringify(value) }],
+      structuredContent: { result: value },
+    }),
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * Turns the outcome of a component call into an MCP `CallToolResult`.
+ *
+ * - a value: `structuredContent: {result}` and the same value as JSON text in `content[0]`;
+ * - a WIT `err`: `isError: true`, `structuredContent: {result: {err}}` and `{"err": ...}` as text;
+ * - a fault (trap, time-out, ...): `isError: true` and a message that says what happened and what now.
+ *
+ * Guest stdout/stderr captured during the call travel in `_meta["wasmactor/output"]`
+ * (`{stdout, stderr, truncated}`, present only when the guest wrote something), and each non-empty
+ * stream is also appended as a text content item that starts with `[stdout]` or `[stderr]`, so a model
+ * that only reads `content` sees it too. Nothing a guest writes ever reaches the server's stdout.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { MachineError } from '../machines/index.ts';
+import { type CallOutcome, type CapturedOutput, type Json, RuntimeError } from '../runtime/index.ts';
+
+/** The `_meta` key of captured guest output. */
+export const OUTPUT_META_KEY = 'wasmactor/output';
+
+function json(value: Json): string {
+  return JSON.stringify(value);
+}
+
+function withOutput(result: CallToolResult, output: CapturedOutput | undefined): CallToolResult {
+  if (!output || (output.stdout === '' && output.stderr === '' && !output.truncated)) return result;
+  const content = [...result.content];
+  const mark = output.truncated ? ' (truncated)' : '';
+  if (output.stdout !== '') content.push({ type: 'text', text: `[stdout${mark}]\n${output.stdout}` });
+  if (output.stderr !== '') content.push({ type: 'text', text: `[stderr${mark}]\n${output.stderr}` });
+  return {
+    ...result,
+    content,
+    _meta: { ...result._meta, [OUTPUT_META_KEY]: { ...output } },
+  };
+}
+
+/** The result of a call that returned (a value or a WIT `err`). */
+export function outcomeToResult(outcome: CallOutcome): CallToolResult {
+  if (outcome.ok) {
+    const value = outcome.value ?? null;
+    return withOutput(
+      { content: [{ type: 'text', text: json(value) }], structuredContent: { result: value } },
+      outcome.output,
+    );
+  }
+  // The runtime hands over the result in its JSON form (`{err: payload}`); a bare payload is wrapped.
+  const error = outcome.error ?? null;
+  const isWrapped =
+    error !== null &&
+    typeof error === 'object' &&
+    !Array.isArray(error) &&
+    Object.keys(error).join() === 'err';
+  const err = isWrapped ? error : { err: error };
+  return withOutput(
+    { content: [{ type: 'text', text: json(err) }], structuredContent: { result: err }, isError: true },
+    outcome.output,
+  );
+}
+
+function runtimeCause(error: unknown): RuntimeError | undefined {
+  if (error instanceof RuntimeError) return error;
+  if (error instanceof Error && error.cause instanceof RuntimeError) return error.cause;
+  return undefined;
+}
+
+/** A user-facing message for a failed call, with what to do next. */
+export function failureMessage(tool: string, error: unknown): string {
+  const cause = runtimeCause(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof MachineError) {
+    switch (error.code) {
+      case 'state-lost':
+        return /fresh instance/i.test(message)
+          ? message
+          : `${message} The stateful instance was discarded with its state; the next call starts from a fresh instance.`;
+      case 'fault':
+        return /fresh instance/i.test(message) ? message : `${message} The next call gets a fresh instance.`;
+      case 'unloaded':
+      case 'unknown-tool':
+        return `${message} Load the component again with load-component to use "${tool}".`;
+      case 'load-failed':
+        return `${message} Fix the component and load it again with load-component.`;
+      default:
+        return message;
+    }
+  }
+  if (cause?.code === 'invalid-argument') return `Invalid arguments for tool ${tool}: ${cause.message}`;
+  return message;
+}
+
+/** The result of a call that failed without an answer from the guest. */
+export function failureToResult(tool: string, error: unknown): CallToolResult {
+  return withOutput(
+    { content: [{ type: 'text', text: failureMessage(tool, error) }], isError: true },
+    runtimeCause(error)?.output,
+  );
+}

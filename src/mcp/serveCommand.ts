@@ -1,0 +1,169 @@
+/**
+ * `wasmactor serve`: the MCP server on stdio. Only JSON-RPC is written to stdout; logs go to stderr.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { ComponentHost } from '../machines/index.ts';
+import { createRuntime, type LogLevel, log, RuntimeError, setLogLevel } from '../runtime/index.ts';
+import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
+import { WasmactorServer } from './WasmactorServer.ts';
+
+export const serveUsage = `Usage: wasmactor serve [options]
+
+Runs the MCP server on stdio. Components loaded through load-component are kept in the component
+directory and loaded again on the next start (stateful ones with a fresh instance).
+
+Options:
+  --component-dir DIR        where components, metadata and policies are kept
+                             (default $XDG_DATA_HOME/wasmactor/components, or ~/.local/share/wasmactor/components)
+  --call-timeout MS          time limit of one call (default 30000)
+  --env K=V                  a value components may be granted later (repeatable); never given by default
+  --env-file FILE            KEY=VALUE lines, same as --env
+  --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
+  --examples                 build the example components in examples/ if needed and load them
+                             (what \`npm start\` does; needs the repository's dev dependencies)
+  --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
+  --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
+  -h, --help                 show this help
+`;
+
+/** Parses `K=V`. */
+function parseEnvPair(flag: string, where: string): [string, string] {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new RuntimeError('invalid-argument', `${where}: "${flag}" is not KEY=VALUE`);
+  return [flag.slice(0, eq), flag.slice(eq + 1)];
+}
+
+/** Reads an env file: `KEY=VALUE` lines, `#` comments and blank lines ignored, optional quotes removed. */
+export async function readEnvFile(path: string): Promise<Record<string, string>> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new RuntimeError('not-found', `cannot read --env-file ${path}: ${error.message}`);
+  });
+  const env: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const [key, value] = parseEnvPair(line.replace(/^export\s+/, ''), `${path}:${index + 1}`);
+    env[key.trim()] = value.trim().replace(/^(['"])(.*)\1$/, '$2');
+  });
+  return env;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      'component-dir': { type: 'string' },
+      'call-timeout': { type: 'string', default: '30000' },
+      env: { type: 'string', multiple: true, default: [] },
+      'env-file': { type: 'string', multiple: true, default: [] },
+      'disable-builtin-tools': { type: 'boolean', default: false },
+      examples: { type: 'boolean', default: false },
+      'echo-tool': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'info' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(serveUsage);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    process.stderr.write(`wasmactor serve: unexpected argument "${positionals[0]}"\n\n${serveUsage}`);
+    return 2;
+  }
+  if (!LOG_LEVELS.includes(values['log-level'])) {
+    process.stderr.write(`wasmactor serve: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+    return 2;
+  }
+  setLogLevel(values['log-level'] as LogLevel);
+  const callTimeout = Number(values['call-timeout']);
+  if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
+    process.stderr.write('wasmactor serve: --call-timeout must be a positive integer (ms)\n');
+    return 2;
+  }
+  const availableEnv: Record<string, string> = {};
+  for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
+  for (const pair of values.env) {
+    const [key, value] = parseEnvPair(pair, '--env');
+    availableEnv[key] = value;
+  }
+
+  const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
+  const store = await ComponentStore.open(componentDir);
+  const host = new ComponentHost({ runtime: createRuntime(), defaultTimeoutMs: callTimeout });
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const server = new WasmactorServer({
+    host,
+    store,
+    builtinTools: !values['disable-builtin-tools'],
+    availableEnv,
+    echoTool: values['echo-tool'],
+    version: pkg.version,
+  });
+  const { restored, skipped } = await server.restore();
+  log.info('wasmactor serving on stdio', {
+    componentDir,
+    restored,
+    skipped: skipped.map((s) => s.id),
+    availableEnv: Object.keys(availableEnv),
+  });
+
+  const handle = serveStdio(() => server.createMcpServer(), {
+    onerror: (error) => log.warn('MCP transport error', { error: error.message }),
+  });
+  // `npm start` runs plain `serve`; it means "serve the examples" (npm sets npm_lifecycle_event).
+  if (values.examples || process.env.npm_lifecycle_event === 'start') {
+    // Loaded while the connection is already open: each one appears with a tools/list_changed.
+    void loadExamples(server).catch((error: unknown) =>
+      log.error('cannot build or load the examples', { error: (error as Error).message }),
+    );
+  }
+
+  await new Promise<void>((done) => {
+    const finish = () => done();
+    process.stdin.once('end', finish);
+    process.stdin.once('close', finish);
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+  });
+  log.info('wasmactor shutting down');
+  try {
+    await handle.close();
+  } finally {
+    await server.close();
+  }
+  return 0;
+}
+
+/** Builds examples/ (cached) and loads every example that is not loaded with the same bytes already. */
+async function loadExamples(server: WasmactorServer): Promise<void> {
+  const examples = await import('../../examples/build.ts');
+  const built = await examples.buildExamples({ log: (msg: string) => log.info(msg) });
+  for (const example of built) {
+    const loaded = server.listComponents().find((c) => c.id === example.id);
+    if (loaded && server.store) {
+      const stored = await server.store.get(example.id).catch(() => undefined);
+      if (
+        stored &&
+        stored.metadata.sha256 === example.sha256 &&
+        stored.metadata.stateful === example.stateful
+      )
+        continue;
+    }
+    const report = await server.loadComponent(example.wasmPath, example.stateful);
+    log.info('example loaded', {
+      id: report.id,
+      stateful: example.stateful,
+      tools: report.tools.map((t) => t.name),
+    });
+  }
+}

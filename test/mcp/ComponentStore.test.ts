@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ComponentMetadata, ComponentStore, resolveComponentPath } from '../../src/mcp/index.ts';
+import { BIN, fixture, tempDir } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir('wasmactor-store-'));
+});
+afterEach(() => cleanup());
+
+function meta(id: string, sha256: string, stateful = false): ComponentMetadata {
+  return {
+    version: 1,
+    id,
+    source: `/x/${id}.wasm`,
+    sha256,
+    stateful,
+    tools: [],
+    loadedAt: new Date(0).toISOString(),
+  };
+}
+
+describe('ComponentStore', () => {
+  it('saves, lists, replaces and removes entries', async () => {
+    const store = await ComponentStore.open(dir);
+    await store.save(meta('a', 'one'), Uint8Array.of(1, 2, 3));
+    await store.save(meta('b', 'two', true), Uint8Array.of(4));
+    expect((await store.list()).components.map((c) => c.metadata.id)).toEqual(['a', 'b']);
+    await store.save(meta('a', 'three'), Uint8Array.of(9, 9));
+    const a = await store.get('a');
+    expect(a.metadata.sha256).toBe('three');
+    expect([...(await readFile(a.wasmPath))]).toEqual([9, 9]);
+    expect(await readFile(a.policyPath, 'utf8')).toMatch(/permissions: \{\}/);
+    expect(await store.remove('a')).toBe(true);
+    expect(await store.remove('a')).toBe(false);
+    expect((await store.list()).components.map((c) => c.metadata.id)).toEqual(['b']);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('keeps the policy when only the component is replaced', async () => {
+    const store = await ComponentStore.open(dir);
+    await store.save(meta('a', 'one'), Uint8Array.of(1), 'custom: policy\n');
+    await store.save(meta('a', 'two'), Uint8Array.of(2));
+    expect(await store.policy('a')).toBe('custom: policy\n');
+  });
+
+  it('reports a truncated or missing metadata file and still lists the other entries', async () => {
+    const store = await ComponentStore.open(dir);
+    await store.save(meta('good', 'x'), Uint8Array.of(1));
+    await store.save(meta('cut', 'y'), Uint8Array.of(1));
+    const path = join(dir, 'cut', 'metadata.json');
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.slice(0, 20));
+    await mkdir(join(dir, 'empty'));
+    const { components, problems } = await store.list();
+    expect(components.map((c) => c.metadata.id)).toEqual(['good']);
+    expect(problems.map((p) => p.id).sort()).toEqual(['cut', 'empty']);
+    expect(problems.find((p) => p.id === 'cut')?.message).toMatch(/metadata\.json cannot be read/);
+  });
+
+  it('recovers the old entry when a crash came between the two renames of a replacement', async () => {
+    const store = await ComponentStore.open(dir);
+    await store.save(meta('a', 'old'), Uint8Array.of(1));
+    // the state after "rename old aside" and before "rename new into place"
+    await rename(join(dir, 'a'), join(dir, '.old-a-0123456789ab'));
+    await mkdir(join(dir, '.staging-a-0123456789ab'));
+    await writeFile(join(dir, '.staging-a-0123456789ab', 'component.wasm'), 'half');
+    const reopened = await ComponentStore.open(dir);
+    expect((await reopened.get('a')).metadata.sha256).toBe('old');
+    expect((await readdir(dir)).sort()).toEqual(['a']);
+  });
+
+  it('drops an old copy when the new entry made it into place', async () => {
+    const store = await ComponentStore.open(dir);
+    await store.save(meta('a', 'new'), Uint8Array.of(2));
+    await mkdir(join(dir, '.old-a-0123456789ab'));
+    const reopened = await ComponentStore.open(dir);
+    expect((await reopened.get('a')).metadata.sha256).toBe('new');
+    expect(await readdir(dir)).toEqual(['a']);
+  });
+
+  it('refuses ids that are not folder names', async () => {
+    const store = await ComponentStore.open(dir);
+    await expect(store.save(meta('../evil', 'x'), Uint8Array.of(1))).rejects.toThrow(
+      /not a valid component id/,
+    );
+  });
+});
+
+describe('resolveComponentPath', () => {
+  it('takes paths and file:// URIs; the id is the file stem', () => {
+    expect(resolveComponentPath('/a/b/time-server.wasm')).toEqual({
+      path: '/a/b/time-server.wasm',
+      id: 'time-server',
+    });
+    expect(resolveComponentPath('file:///a/b/x.wasm')).toEqual({ path: '/a/b/x.wasm', id: 'x' });
+    expect(resolveComponentPath('rel/y.wasm', '/base')).toEqual({ path: '/base/rel/y.wasm', id: 'y' });
+  });
+
+  it('refuses https:// and oci:// with "not supported yet"', () => {
+    expect(() => resolveComponentPath('https://example.com/a.wasm')).toThrow(/not supported yet/);
+    expect(() => resolveComponentPath('oci://ghcr.io/x/y:1')).toThrow(/not supported yet/);
+  });
+});
+
+describe('wasmactor component', () => {
+  const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, 'component', ...args]);
+
+  it('loads, lists and unloads entries of the component directory without a server', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const loaded = await run(['load', counter, '--stateful', '--component-dir', dir]);
+    expect(loaded.stdout).toMatch(/stored counter \(stateful\)/);
+    const listed = JSON.parse((await run(['list', '--json', '--component-dir', dir])).stdout);
+    expect(listed).toMatchObject([
+      { id: 'counter', stateful: true, tools: expect.arrayContaining(['increment']) },
+    ]);
+    await run(['unload', 'counter', '--component-dir', dir]);
+    expect((await run(['list', '--component-dir', dir])).stdout).toMatch(/no components/);
+    await expect(run(['unload', 'counter', '--component-dir', dir])).rejects.toThrow(
+      /no component "counter"/,
+    );
+  });
+});

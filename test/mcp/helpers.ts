@@ -1,0 +1,89 @@
+/**
+ * Helpers of the MCP tests: the real server spawned over stdio (`node bin/wasmactor.js serve`) and driven
+ * by the SDK `Client`, with every message the client receives recorded in wire order.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { buildFixtures, FIXTURES_BUILD_DIR, type FixtureName } from '../../fixtures/build.ts';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(REPO_ROOT, 'bin', 'wasmactor.js');
+
+/** Path of a built fixture; builds the missing ones first. */
+export async function fixture(...names: FixtureName[]): Promise<string[]> {
+  const missing = names.filter((n) => !existsSync(join(FIXTURES_BUILD_DIR, `${n}.wasm`)));
+  if (missing.length > 0) await buildFixtures({ only: missing });
+  return names.map((n) => join(FIXTURES_BUILD_DIR, `${n}.wasm`));
+}
+
+/** A fresh temporary folder, deleted by the returned `cleanup`. */
+export async function tempDir(
+  prefix = 'wasmactor-mcp-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A JSON-RPC message as seen on the wire. */
+export type WireMessage = { id?: number | string; method?: string; result?: unknown; error?: unknown };
+
+export interface SpawnedServer {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Every message the client received, in order. */
+  received: WireMessage[];
+  /** Everything the server wrote to stderr so far. */
+  stderr: () => string;
+  pid: number;
+  close: () => Promise<void>;
+}
+
+/** Spawns `wasmactor serve --component-dir <dir>` and connects a Client to it. */
+export async function spawnServer(componentDir: string, extraArgs: string[] = []): Promise<SpawnedServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'serve', '--component-dir', componentDir, '--log-level', 'info', ...extraArgs],
+    cwd: REPO_ROOT,
+    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
+    stderr: 'pipe',
+  });
+  let stderrText = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderrText += chunk.toString('utf8');
+  });
+  const client = new Client({ name: 'wasmactor-test', version: '0.0.0' });
+  const received: WireMessage[] = [];
+  await client.connect(transport);
+  // Wrapped after connect (connect installs the client's handler): records true wire order.
+  const onmessage = transport.onmessage;
+  transport.onmessage = (message) => {
+    received.push(message as WireMessage);
+    onmessage?.call(transport, message);
+  };
+  const pid = transport.pid;
+  if (pid === null) throw new Error('server did not start');
+  return {
+    client,
+    transport,
+    received,
+    stderr: () => stderrText,
+    pid,
+    close: () => client.close(),
+  };
+}
+
+/** Parses the JSON text of the first content item of a tool result. */
+export function resultJson(result: { content?: unknown }): unknown {
+  const content = result.content as { type: string; text?: string }[];
+  return JSON.parse(content[0]?.text ?? 'null');
+}
+
+/** The first text content item of a tool result. */
+export function resultText(result: { content?: unknown }): string {
+  const content = result.content as { type: string; text?: string }[];
+  return content[0]?.text ?? '';
+}
