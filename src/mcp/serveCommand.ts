@@ -120,8 +120,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const handle = serveStdio(() => server.createMcpServer(), {
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
   });
-  // `npm start` runs plain `serve`; it means "serve the examples" (npm sets npm_lifecycle_event).
-  if (values.examples || process.env.npm_lifecycle_event === 'start') {
+  if (values.examples) {
     // Loaded while the connection is already open: each one appears with a tools/list_changed.
     void loadExamples(server).catch((error: unknown) =>
       log.error('cannot build or load the examples', { error: (error as Error).message }),
