@@ -12,9 +12,7 @@ const lock = new URL('../package-lock.json', import.meta.url);
 
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   process.stderr.write('wasmactor: installing dependencies (npm ci)...\n');
-  const npm = process.env.npm_execpath
-    ? [process.execPath, [process.env.npm_execpath]]
-    : ['npm', []];
+  const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
   const result = spawnSync(npm[0], [...npm[1], 'ci', '--no-audit', '--no-fund', '--loglevel=warn'], {
     cwd: root,
     stdio: ['ignore', 2, 2],
