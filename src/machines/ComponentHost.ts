@@ -12,7 +12,7 @@ import type {
   PrepareOptions,
   SandboxSpec,
   ToolDefinition,
-} from '../runtime/types.ts';
+} from '../runtime/index.ts';
 import type { ComponentState } from './componentMachine.ts';
 import { createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';

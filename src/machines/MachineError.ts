@@ -1,4 +1,4 @@
-import type { RuntimeError } from '../runtime/RuntimeError.ts';
+import type { RuntimeError } from '../runtime/index.ts';
 
 /** Every way a call or a load can fail at the machines layer, as a stable string code. */
 export type MachineErrorCode =

@@ -23,18 +23,18 @@
  *   generation; no state is ever carried over.
  */
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import { RuntimeError } from '../runtime/RuntimeError.ts';
-import type {
-  CallOutcome,
-  ComponentInstance,
-  ComponentRuntime,
-  ComponentSource,
-  JsonObject,
-  PreparedComponent,
-  PrepareOptions,
-  SandboxSpec,
-  ToolDefinition,
-} from '../runtime/types.ts';
+import {
+  type CallOutcome,
+  type ComponentInstance,
+  type ComponentRuntime,
+  type ComponentSource,
+  type JsonObject,
+  type PreparedComponent,
+  type PrepareOptions,
+  RuntimeError,
+  type SandboxSpec,
+  type ToolDefinition,
+} from '../runtime/index.ts';
 import type { Deferred } from './deferred.ts';
 import { MachineError } from './MachineError.ts';
 

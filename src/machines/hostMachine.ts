@@ -18,7 +18,7 @@ import type {
   PrepareOptions,
   SandboxSpec,
   ToolDefinition,
-} from '../runtime/types.ts';
+} from '../runtime/index.ts';
 import { componentMachine, type LoadReply, type LoadSpec } from './componentMachine.ts';
 import type { Deferred } from './deferred.ts';
 import { MachineError } from './MachineError.ts';
