@@ -1,0 +1,24 @@
+/** Public API of the inspector layer: the read-only web page over the component actors. */
+export {
+  activeStateIds,
+  type ChartModel,
+  type ChartState,
+  type ChartTransition,
+  describeChart,
+} from './chartModel.ts';
+export { renderChartSvg } from './chartSvg.ts';
+export {
+  createInspector,
+  Inspector,
+  type InspectorOptions,
+  type LogEntry,
+} from './Inspector.ts';
+export { InspectorError, type InspectorErrorCode } from './InspectorError.ts';
+export { DEFAULT_INSPECTOR_PORT, parseInspectFlag } from './parseInspectFlag.ts';
+export {
+  type ComponentView,
+  type InFlightCallView,
+  type InspectorSnapshot,
+  takeSnapshot,
+} from './snapshot.ts';
+export { type RunningInspector, type StartInspectorOptions, startInspector } from './startInspector.ts';

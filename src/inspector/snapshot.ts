@@ -1,0 +1,67 @@
+/**
+ * The live picture of every component actor, as served by `GET /api/snapshot` and pushed over SSE.
+ * Read from the actors' own snapshots at the moment it is asked for; the inspector only adds the
+ * start times of calls in flight, which the actors do not keep.
+ */
+import type { ComponentHost, ComponentSummary } from '../machines/index.ts';
+import { activeStateIds } from './chartModel.ts';
+import type { Inspector } from './Inspector.ts';
+
+/** A call in flight. */
+export interface InFlightCallView {
+  callId: string;
+  tool: string;
+  /** A stateful call that was cancelled: it runs to its end, its reply is dropped. */
+  cancelled: boolean;
+  /** `Date.now()` when it started, when the inspector saw it start. */
+  startedAt?: number;
+  runningMs?: number;
+}
+
+/** One component actor. */
+export interface ComponentView extends ComponentSummary {
+  /** XState's state value, e.g. `'busy'` or `{unloading: 'draining'}`. */
+  stateValue: unknown;
+  /** Ids of the active state nodes of the chart (`component`, `component.busy`). */
+  activeStates: string[];
+  queuedCalls: { callId: string; tool: string }[];
+  inFlightCalls: InFlightCallView[];
+}
+
+export interface InspectorSnapshot {
+  /** `Date.now()` when the snapshot was taken. */
+  time: number;
+  /** The machine id of the component actors (the chart's root). */
+  machine: string;
+  components: ComponentView[];
+  /** The newest event-log sequence number. */
+  logSeq: number;
+}
+
+/** Takes the snapshot. */
+export function takeSnapshot(host: ComponentHost, inspector: Inspector): InspectorSnapshot {
+  const now = Date.now();
+  const refs = host.system.getSnapshot().context.components;
+  const components = host.list().map((summary): ComponentView => {
+    const snapshot = refs[summary.id]?.ref.getSnapshot();
+    const machine = snapshot?.machine.id ?? 'component';
+    const context = snapshot?.context;
+    const starts = inspector.callStarts(summary.id);
+    return {
+      ...summary,
+      stateValue: snapshot?.value ?? summary.state,
+      activeStates: activeStateIds(machine, snapshot?.value ?? summary.state),
+      queuedCalls: (context?.queue ?? []).map((c) => ({ callId: c.callId, tool: c.tool })),
+      inFlightCalls: (context?.inFlight ?? []).map((c) => {
+        const startedAt = starts.get(c.callId);
+        return {
+          callId: c.callId,
+          tool: c.tool,
+          cancelled: c.cancelled === true,
+          ...(startedAt !== undefined ? { startedAt, runningMs: now - startedAt } : {}),
+        };
+      }),
+    };
+  });
+  return { time: now, machine: 'component', components, logSeq: inspector.seq };
+}

@@ -1,0 +1,104 @@
+/**
+ * The inspector page in a real browser: Debian's chromium (never downloaded) driven by playwright-core.
+ * Also writes the README screenshot to docs/inspector.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInspector, type RunningInspector, startInspector } from '../../src/inspector/index.ts';
+import { ComponentHost } from '../../src/machines/index.ts';
+import { createRuntime } from '../../src/runtime/index.ts';
+import { fixturePath } from '../helpers/fixtures.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const docsDir = join(import.meta.dirname, '..', '..', 'docs');
+
+describe('inspector page in chromium', () => {
+  const inspector = createInspector();
+  const host = new ComponentHost({
+    runtime: createRuntime({ cacheDir: join(tmpdir(), 'wasmactor-test-cache') }),
+    inspect: inspector.inspect,
+  });
+  let web: RunningInspector;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    web = await startInspector({ host, inspector, port: 0 });
+    await host.load({ id: 'counter', source: { path: fixturePath('counter') }, stateful: true });
+    await host.load({ id: 'scratch', source: { path: fixturePath('counter') }, stateful: false });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+    await host.stop();
+  });
+
+  it('shows busy with a queue, then idle, and the chart highlights the same state', async () => {
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(web.url)) external.push(r.url());
+    });
+    await page.goto(web.url);
+    const row = page.locator('#components tr[data-id="counter"]');
+    await expect.poll(() => row.locator('td.state').textContent()).toBe('idle');
+    await row.click();
+    await expect
+      .poll(() => page.locator('#chart-wrap g.state.active').getAttribute('data-id'))
+      .toBe('component.idle');
+
+    await host.call('get', {}, {}); // something in the log for the other filters
+    const calls = Array.from({ length: 4 }, () => host.call('increment-slowly', { ms: 800 }));
+    await expect.poll(() => row.locator('td.state').textContent(), { timeout: 5_000 }).toBe('busy');
+    await expect
+      .poll(async () => Number(await row.locator('td.queue').textContent()), { timeout: 5_000 })
+      .toBeGreaterThan(0);
+    expect(await row.locator('td.inflight').textContent()).toMatch(/increment-slowly for \d+ ms/);
+    expect(await page.locator('#chart-wrap g.state.active').getAttribute('data-id')).toBe('component.busy');
+    expect(await page.locator('#chart-wrap g[data-id="component.idle"]').getAttribute('class')).not.toMatch(
+      /active/,
+    );
+    // the other component stays idle, and the log shows the calls
+    expect(await page.locator('#components tr[data-id="scratch"] td.state').textContent()).toBe('idle');
+    await expect.poll(() => page.locator('#log').textContent()).toMatch(/increment-slowly started/);
+
+    // README screenshot while the counter is busy with a queue
+    await page.waitForTimeout(900);
+    mkdirSync(docsDir, { recursive: true });
+    await page.screenshot({ path: join(docsDir, 'inspector.png'), fullPage: true });
+
+    await Promise.all(calls);
+    await expect.poll(() => row.locator('td.state').textContent(), { timeout: 5_000 }).toBe('idle');
+    expect(await row.locator('td.queue').textContent()).toBe('0');
+    expect(await row.locator('td.inflight').textContent()).toBe('\u2014');
+    await expect
+      .poll(() => page.locator('#chart-wrap g.state.active').getAttribute('data-id'))
+      .toBe('component.idle');
+
+    // the log filter narrows to one component and one kind
+    await page.selectOption('#log-component', 'counter');
+    await page.uncheck('.logbar input[value="event"]');
+    await page.uncheck('.logbar input[value="transition"]');
+    const lines = await page.locator('#log div').allTextContents();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => / counter call /.test(l))).toBe(true);
+    expect(lines.some((l) => /returned in \d/.test(l))).toBe(true);
+    expect(external).toEqual([]);
+  });
+});
