@@ -12,9 +12,14 @@ import {
 import type { ComponentHost, ComponentSummary, LoadResult } from '../machines/index.ts';
 import {
   type JsonObject,
+  loadSecrets,
   log,
+  type Policy,
+  parsePolicy,
+  policyToSandbox,
   readComponentSource,
   type SandboxSpec,
+  serializePolicy,
   sha256,
   type ToolDefinition,
 } from '../runtime/index.ts';
@@ -195,12 +200,13 @@ export class WasmactorServer {
     const location = resolveComponentPath(path);
     const { bytes } = await readComponentSource({ path: location.path });
     let result: LoadResult;
+    const sandbox = await this.sandboxFor(location.id);
     try {
       result = await this.host.load({
         id: location.id,
         source: { bytes, name: basename(location.path) },
         stateful,
-        sandbox: DENY_ALL,
+        sandbox,
         onProgress,
       });
     } finally {
@@ -232,6 +238,43 @@ export class WasmactorServer {
       }
     }
     return { ...result, stateful };
+  }
+
+  /** The component's stored policy (deny-all when there is no store or no policy file yet). */
+  async policyOf(id: string): Promise<Policy> {
+    if (!this.store) return { version: '1.0', permissions: {} };
+    const text = await this.store.policy(id).catch(() => undefined);
+    return text === undefined ? { version: '1.0', permissions: {} } : parsePolicy(text, `${id}/policy.yaml`);
+  }
+
+  /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
+  async sandboxFor(id: string): Promise<SandboxSpec> {
+    const secrets = await loadSecrets(id).catch(() => ({}));
+    return policyToSandbox(await this.policyOf(id), {
+      envValues: this.availableEnv,
+      hostEnv: process.env,
+      secrets,
+    });
+  }
+
+  /**
+   * Applies `change` to a component's policy: the new policy is validated (the change throws
+   * `invalid-policy` otherwise, and the old policy stays), persisted atomically beside the component,
+   * and becomes the component's sandbox. Stateful components pick it up at their next reload.
+   */
+  async changePolicy(
+    id: string,
+    change: (policy: Policy) => Policy,
+  ): Promise<{ policy: Policy; reloadNeeded: boolean }> {
+    const policy = change(await this.policyOf(id));
+    const secrets = await loadSecrets(id).catch(() => ({}));
+    const sandbox = policyToSandbox(policy, { envValues: this.availableEnv, hostEnv: process.env, secrets });
+    if (this.store) {
+      const stored = await this.store.get(id);
+      await this.store.save(stored.metadata, { fromPath: stored.wasmPath }, serializePolicy(policy));
+    }
+    const { reloadNeeded } = this.host.updateSandbox(id, sandbox);
+    return { policy, reloadNeeded };
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
@@ -284,12 +327,21 @@ export class WasmactorServer {
         continue;
       }
       this.pendingTools.set(metadata.id, metadata.tools);
+      let sandbox = DENY_ALL;
+      try {
+        sandbox = await this.sandboxFor(metadata.id);
+      } catch (error) {
+        log.error('policy of a restored component refused; it runs deny-all', {
+          id: metadata.id,
+          error: (error as Error).message,
+        });
+      }
       const load = this.host
         .load({
           id: metadata.id,
           source: { bytes, name: 'component.wasm' },
           stateful: metadata.stateful,
-          sandbox: DENY_ALL,
+          sandbox,
           knownTools: metadata.tools,
         })
         .then(

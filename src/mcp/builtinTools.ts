@@ -1,7 +1,7 @@
 /**
  * The built-in tools, with wassette's names and argument shapes (DESIGN.md, "MCP contract"), plus
- * `stateful` on `load-component`. The permission tools are listed with their final schemas and answer
- * "not implemented yet" until policies can be changed.
+ * `stateful` on `load-component`. The permission tools rewrite the component's policy atomically and
+ * answer with the resulting permissions.
  */
 import {
   type CallToolResult,
@@ -9,7 +9,17 @@ import {
   type McpServer,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { Json } from '../runtime/index.ts';
+import {
+  grantEnv,
+  grantNetwork,
+  grantStorage,
+  type Json,
+  type Policy,
+  resetPolicy,
+  revokeEnv,
+  revokeNetwork,
+  revokeStorage,
+} from '../runtime/index.ts';
 import { defaultPolicy } from './ComponentStore.ts';
 import { failureMessage } from './callResult.ts';
 import { progressSink, type WasmactorServer } from './WasmactorServer.ts';
@@ -161,14 +171,39 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
     },
   );
 
-  const notYet =
-    (tool: string) =>
-    async ({ component_id }: { component_id: string }) =>
-      isLoaded(component_id)
-        ? failure(
-            `${tool} is not implemented yet: component "${component_id}" keeps its deny-all policy (no files, network or environment variables).`,
-          )
-        : failure(`No component "${component_id}" is loaded (see list-components).`);
+  type Details = { uri?: string; access?: string[]; host?: string; key?: string };
+  const changePolicy =
+    (tool: string, change: (policy: Policy, details: Details) => Policy) =>
+    async ({ component_id, details: given }: { component_id: string; details?: Details }) => {
+      if (!isLoaded(component_id))
+        return failure(`No component "${component_id}" is loaded (see list-components).`);
+      try {
+        const { policy, reloadNeeded } = await server.changePolicy(component_id, (p) =>
+          change(p, given ?? {}),
+        );
+        return answer({
+          component_id,
+          permissions: policy.permissions as unknown as Json,
+          ...(reloadNeeded
+            ? {
+                note: 'the stateful instance keeps its old permissions until the component is reloaded (load-component again); its state is lost then',
+              }
+            : {}),
+        });
+      } catch (error) {
+        return failure(failureMessage(tool, error));
+      }
+    };
+  const grants = {
+    storage: (p: Policy, d: Details) => grantStorage(p, d.uri ?? '', d.access ?? []),
+    network: (p: Policy, d: Details) => grantNetwork(p, d.host ?? ''),
+    environment: (p: Policy, d: Details) => grantEnv(p, d.key ?? ''),
+  };
+  const revokes = {
+    storage: (p: Policy, d: Details) => revokeStorage(p, d.uri ?? ''),
+    network: (p: Policy, d: Details) => revokeNetwork(p, d.host ?? ''),
+    environment: (p: Policy, d: Details) => revokeEnv(p, d.key ?? ''),
+  };
 
   for (const [kind, label] of [
     ['storage', 'a directory (fs:// URI) with read and/or write access'],
@@ -189,7 +224,7 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
         description: `Allow a component ${label}. Written to its policy; takes effect on its next instance.`,
         inputSchema: fromJsonSchema<{ component_id: string }>(schema),
       },
-      notYet(`grant-${suffix}-permission`),
+      changePolicy(`grant-${suffix}-permission`, grants[kind]),
     );
     mcp.registerTool(
       `revoke-${suffix}-permission`,
@@ -197,7 +232,7 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
         description: `Take back a component's permission for ${label}.`,
         inputSchema: fromJsonSchema<{ component_id: string }>(revokeSchema),
       },
-      notYet(`revoke-${suffix}-permission`),
+      changePolicy(`revoke-${suffix}-permission`, revokes[kind]),
     );
   }
 
@@ -209,7 +244,7 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
         object({ component_id: componentId }, ['component_id']),
       ),
     },
-    notYet('reset-permission'),
+    changePolicy('reset-permission', (p) => resetPolicy(p)),
   );
 }
 

@@ -29,7 +29,9 @@ export type RuntimeErrorCode =
   /** The instance was disposed (or poisoned by an earlier fault) and cannot be entered again. */
   | 'instance-gone'
   /** Something failed on the host side (worker crash, I/O error). */
-  | 'host-error';
+  | 'host-error'
+  /** A policy file or a grant is not valid (the message names the field and, for files, the line). */
+  | 'invalid-policy';
 
 /**
  * The one error class of the runtime layer. Values that jco and WASI throw (strings, `{tag}`

@@ -6,8 +6,27 @@ import type { ComponentRuntime, PrepareOptions } from './types.ts';
 
 export { decodeComponent } from './decodeComponent.ts';
 export { type LogLevel, log, setLogLevel } from './logger.ts';
+export { capMemory, memoryLimits } from './memoryLimit.ts';
+export {
+  type AccessMode,
+  emptyPolicy,
+  grantEnv,
+  grantNetwork,
+  grantStorage,
+  type Policy,
+  type PolicySandboxOptions,
+  parseMemoryQuantity,
+  parsePolicy,
+  policyToSandbox,
+  resetPolicy,
+  revokeEnv,
+  revokeNetwork,
+  revokeStorage,
+  serializePolicy,
+} from './policy.ts';
 export { defaultTimeoutMs, prepareComponent, readComponentSource } from './prepareComponent.ts';
 export { RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
+export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';
 export type * from './types.ts';
 export { inputSchema, outputSchema, toolDefinitions, toolName } from './witJson.ts';

@@ -62,15 +62,31 @@ function splitAuthority(authority: string): { host: string; port?: string } {
 
 /**
  * True when `authority` (`host` or `host:port`) is allowed: an entry without a port allows its host on
- * any port, an entry with a port allows that port only.
+ * any port, an entry with a port allows that port only. An entry may start with `http://` or `https://`
+ * (then only that scheme is allowed) and its host with `*.` (any subdomain, not the domain itself).
  */
-export function isHostAllowed(authority: string | undefined, allowedHosts: readonly string[]): boolean {
+export function isHostAllowed(
+  authority: string | undefined,
+  allowedHosts: readonly string[],
+  scheme?: string,
+): boolean {
   if (!authority) return false;
   const wanted = splitAuthority(authority);
   return allowedHosts.some((entry) => {
-    const allowed = splitAuthority(entry);
-    return allowed.host === wanted.host && (allowed.port === undefined || allowed.port === wanted.port);
+    const schemeMatch = /^([a-z]+):\/\//i.exec(entry);
+    if (schemeMatch && schemeMatch[1]?.toLowerCase() !== scheme?.toLowerCase()) return false;
+    const allowed = splitAuthority(schemeMatch ? entry.slice(schemeMatch[0].length) : entry);
+    const hostMatch = allowed.host.startsWith('*.')
+      ? wanted.host.endsWith(allowed.host.slice(1))
+      : allowed.host === wanted.host;
+    return hostMatch && (allowed.port === undefined || allowed.port === wanted.port);
   });
+}
+
+/** `{tag: 'HTTPS'}` (wasi:http scheme) -> `https`; the shim sends https when no scheme is set. */
+function schemeName(scheme: { tag: string; val?: string } | undefined): string {
+  if (scheme === undefined) return 'https';
+  return scheme.tag === 'other' ? String(scheme.val).toLowerCase() : scheme.tag.toLowerCase();
 }
 
 /** Builds the sandboxed import object of one instance. */
@@ -107,8 +123,17 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     },
   };
   const outgoingHandler = {
-    handle(request: { authority(): string | undefined }, options?: unknown): unknown {
-      if (!isHostAllowed(request.authority(), allowedHosts)) throw { tag: 'HTTP-request-denied' };
+    handle(
+      request: { authority(): string | undefined; scheme(): { tag: string; val?: string } | undefined },
+      options?: unknown,
+    ): unknown {
+      const scheme = schemeName(request.scheme());
+      if (!isHostAllowed(request.authority(), allowedHosts, scheme)) {
+        // JS guests (fetch) see only a generic host error; this note in the call's stderr says why.
+        const note = `[wasmactor] HTTP-request-denied: ${scheme}://${request.authority() ?? ''} is not an allowed host\n`;
+        stderrBuffer.write(new TextEncoder().encode(note));
+        throw { tag: 'HTTP-request-denied' };
+      }
       return http.outgoingHandler.handle(request as never, options as never);
     },
   };
