@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createInspector, parseInspectFlag, startInspector } from '../inspector/index.ts';
 import { ComponentHost } from '../machines/index.ts';
 import { createRuntime, type LogLevel, log, RuntimeError, setLogLevel } from '../runtime/index.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
@@ -24,6 +25,8 @@ Options:
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
   --examples                 build the example components in examples/ if needed and load them
                              (what \`npm start\` does; needs the repository's dev dependencies)
+  --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
+                             (default port 7357; 0 = any free port; the address is printed on stderr)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
   -h, --help                 show this help
@@ -54,7 +57,16 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
-export async function serveCommand(args: string[]): Promise<number> {
+export async function serveCommand(argv: string[]): Promise<number> {
+  // `--inspect` takes an optional value, which node's parseArgs cannot express: it is taken out first.
+  let args: string[];
+  let inspectPort: number | undefined;
+  try {
+    ({ args, port: inspectPort } = parseInspectFlag(argv));
+  } catch (error) {
+    process.stderr.write(`wasmactor serve: ${(error as Error).message}\n`);
+    return 2;
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -97,7 +109,13 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
   const store = await ComponentStore.open(componentDir);
-  const host = new ComponentHost({ runtime: createRuntime(), defaultTimeoutMs: callTimeout });
+  // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
+  const inspector = inspectPort === undefined ? undefined : createInspector();
+  const host = new ComponentHost({
+    runtime: createRuntime(),
+    defaultTimeoutMs: callTimeout,
+    ...(inspector ? { inspect: inspector.inspect } : {}),
+  });
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
@@ -116,6 +134,17 @@ export async function serveCommand(args: string[]): Promise<number> {
     skipped: skipped.map((s) => s.id),
     availableEnv: Object.keys(availableEnv),
   });
+
+  let web: { url: string; close(): Promise<void> } | undefined;
+  if (inspector) {
+    try {
+      web = await startInspector({ host, inspector, port: inspectPort });
+      process.stderr.write(`wasmactor inspector: ${web.url}\n`);
+    } catch (error) {
+      // MCP keeps working without the page: a taken port is reported, not fatal.
+      log.error('cannot start the inspector', { error: (error as Error).message });
+    }
+  }
 
   const handle = serveStdio(() => server.createMcpServer(), {
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
@@ -136,6 +165,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   log.info('wasmactor shutting down');
   try {
+    await web?.close();
     await handle.close();
   } finally {
     await server.close();

@@ -1,0 +1,81 @@
+/**
+ * `wasmactor serve --inspect`: the page runs beside the MCP server and shows what MCP clients do; without
+ * the flag nothing listens.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixture, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
+
+type Snapshot = { components: { id: string; state: string; stateful: boolean; generation: number }[] };
+
+let server: SpawnedServer | undefined;
+let cleanup: (() => Promise<void>) | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await cleanup?.();
+  server = undefined;
+});
+
+async function inspectorUrl(spawned: SpawnedServer): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const match = /wasmactor inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(spawned.stderr());
+    if (match?.[1]) return match[1];
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no inspector address on stderr:\n${spawned.stderr()}`);
+}
+
+/** TCP ports the given process listens on, from `ss` if present, else /proc/net/tcp by socket inode. */
+async function listeningPorts(pid: number): Promise<number[]> {
+  const { stdout } = await promisify(execFile)('sh', [
+    '-c',
+    `for fd in /proc/${pid}/fd/*; do readlink "$fd"; done 2>/dev/null | sed -n 's/socket:\\[\\(.*\\)\\]/\\1/p'`,
+  ]);
+  const inodes = new Set(stdout.split('\n').filter(Boolean));
+  const { readFile } = await import('node:fs/promises');
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const lines = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      // st 0A = LISTEN; column 9 is the inode.
+      if (cols[3] === '0A' && inodes.has(cols[9] ?? ''))
+        ports.push(Number.parseInt(cols[1]?.split(':')[1] ?? '', 16));
+    }
+  }
+  return ports;
+}
+
+describe('serve --inspect', () => {
+  it('shows the components that an MCP client loads, live', async () => {
+    const [counter] = await fixture('counter');
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    server = await spawnServer(temp.dir, ['--inspect', '0']);
+    const url = await inspectorUrl(server);
+    await server.client.callTool({ name: 'load-component', arguments: { path: counter, stateful: true } });
+    await server.client.callTool({ name: 'increment', arguments: {} });
+    const snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as Snapshot;
+    expect(snapshot.components).toEqual([
+      expect.objectContaining({ id: 'counter', state: 'idle', stateful: true, generation: 1 }),
+    ]);
+    await server.client.callTool({ name: 'unload-component', arguments: { id: 'counter' } });
+    const after = (await (await fetch(`${url}api/snapshot`)).json()) as Snapshot;
+    expect(after.components.find((c) => c.id === 'counter' && c.state !== 'unloaded')).toBeUndefined();
+  });
+
+  it('opens no port without --inspect', async () => {
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    server = await spawnServer(temp.dir);
+    await server.client.listTools();
+    expect(await listeningPorts(server.pid)).toEqual([]);
+    // The same check sees the port when the inspector is on (so it can fail).
+    await server.close();
+    server = await spawnServer(temp.dir, ['--inspect', '0']);
+    const url = await inspectorUrl(server);
+    expect(await listeningPorts(server.pid)).toContain(Number(new URL(url).port));
+  });
+});
