@@ -214,7 +214,9 @@ export const hostMachine = setup({
           : new MachineError('load-failed', `component ${event.id} failed to load`, { cause: event.error }),
       );
       const component = context.components[event.id];
-      if (!component || component.ref !== event.ref) return;
+      // An unload that cut the load short is answered by the actor itself once it has unloaded
+      // (COMPONENT.UNLOADED); stopping it here would leave that unload without an answer.
+      if (!component || component.ref !== event.ref || component.unloading) return;
       enqueue.stopChild(component.ref);
       enqueue.assign(withoutComponent(context, event.id));
     }),

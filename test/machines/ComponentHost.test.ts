@@ -224,6 +224,21 @@ describe('ComponentHost', () => {
     await host.stop();
   });
 
+  it('answers an unload that arrives while the component is still loading', async () => {
+    const prepare = createDeferred<void>();
+    const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
+    const load = host.load({ id: 'c', source: fakeSource, stateful: true, knownTools: [fakeTool('get')] });
+    const waiting = host.call('get', {});
+    const unload = host.unload('c');
+    prepare.deferred.resolve();
+    await expect(unload).resolves.toBe(true);
+    expect((await rejection(load)).code).toMatch(/unloaded|load-failed/);
+    expect((await rejection(waiting)).code).toMatch(/unloaded|load-failed/);
+    expect(host.list()).toEqual([]);
+    expect((await rejection(host.call('get', {}))).code).toBe('unknown-tool');
+    await host.stop();
+  });
+
   it('serves calls that waited for the load', async () => {
     const prepare = createDeferred<void>();
     const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
