@@ -23,6 +23,8 @@ Usage:
   wasmactor serve [options]                 run the MCP server on stdio (see: wasmactor serve --help)
   wasmactor component load|unload|list      manage the component directory without a server
                                             (see: wasmactor component --help)
+  wasmactor secret set|list|delete <component> [KEY=VALUE]...
+                                            per-component secrets (see: wasmactor secret --help)
   wasmactor tools <component.wasm>          print the component's tools as JSON
   wasmactor call <component.wasm> <tool> [--args JSON] [--env K=V]... [--dir HOST::GUEST[:ro]]...
                  [--timeout MS]             run one call in a fresh sandbox, print the result as JSON
@@ -64,6 +66,7 @@ const commands: Record<string, Command> = {
   call: callCommand,
   serve: async (args) => (await import('./mcp/index.ts')).serveCommand(args),
   component: async (args) => (await import('./mcp/index.ts')).componentCommand(args),
+  secret: async (args) => (await import('./mcp/index.ts')).secretCommand(args),
 };
 
 /** Runs the command line; resolves to the process exit code. */

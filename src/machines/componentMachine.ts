@@ -140,6 +140,8 @@ const loadComponent = fromPromise<
   const prepared = await runtime.prepare(spec.source, {
     ...prepareOptions,
     ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
+    // The cap is compiled into the core modules: a changed limit applies from the next (re)load.
+    ...(spec.sandbox.memoryLimit ? { memoryLimit: spec.sandbox.memoryLimit } : {}),
     signal,
   });
   let instance: ComponentInstance | undefined;

@@ -2,14 +2,22 @@
  * The MCP face of wasmactor: owns the component host and the component directory, and keeps the
  * tools of every connected `McpServer` in step with what is loaded (one MCP tool per export).
  */
-import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
+  type CallToolResult,
   fromJsonSchema,
   McpServer,
   type RegisteredTool,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { ComponentHost, ComponentSummary, LoadResult } from '../machines/index.ts';
+import {
+  type ComponentHost,
+  type ComponentSummary,
+  type LoadResult,
+  MachineError,
+} from '../machines/index.ts';
 import {
   type JsonObject,
   loadSecrets,
@@ -17,6 +25,7 @@ import {
   type Policy,
   parsePolicy,
   policyToSandbox,
+  RuntimeError,
   readComponentSource,
   type SandboxSpec,
   serializePolicy,
@@ -25,8 +34,9 @@ import {
 } from '../runtime/index.ts';
 import { registerBuiltinTools, registerEchoTool } from './builtinTools.ts';
 import type { ComponentStore } from './ComponentStore.ts';
-import { failureToResult, outcomeToResult } from './callResult.ts';
+import { failureOutput, failureToResult, outcomeToResult } from './callResult.ts';
 import { resolveComponentPath } from './componentPath.ts';
+import { withPermissionHints } from './permissionHints.ts';
 
 /** Options of `WasmactorServer`. */
 export interface WasmactorServerOptions {
@@ -57,6 +67,13 @@ export type ProgressSink = (step: { message: string; progress: number; total: nu
 /** What `loadComponent` did. */
 export interface LoadReport extends LoadResult {
   stateful: boolean;
+  /** The policy file that was applied, when one was given or found beside the `.wasm`. */
+  policyPath?: string;
+}
+
+/** `/x/time-server.wasm` -> `/x/time-server.policy.yaml`: the policy used when none is given. */
+export function sidecarPolicyPath(wasmPath: string): string {
+  return join(dirname(wasmPath), `${basename(wasmPath, extname(wasmPath))}.policy.yaml`);
 }
 
 /** The sandbox every component gets until permissions are granted: nothing at all. */
@@ -89,6 +106,8 @@ export class WasmactorServer {
   private readonly pendingTools = new Map<string, ToolDefinition[]>();
   /** Loads of restored components that are still running, by component id. */
   private readonly pendingLoads = new Map<string, Promise<unknown>>();
+  /** Policies of components when there is no component directory to keep them in. */
+  private readonly policies = new Map<string, Policy>();
   private closed = false;
 
   constructor(options: WasmactorServerOptions) {
@@ -186,21 +205,77 @@ export class WasmactorServer {
     const pending = this.pendingLoads.get(componentId);
     if (pending) await pending.catch(() => undefined);
     try {
-      return outcomeToResult(await this.host.call(name, args ?? {}, { signal }));
+      const outcome = await this.host.call(name, args ?? {}, { signal });
+      return withPermissionHints(outcomeToResult(outcome), componentId, outcome.output, false);
     } catch (error) {
-      return failureToResult(name, error);
+      const result = withPermissionHints(
+        failureToResult(name, error),
+        componentId,
+        failureOutput(error),
+        true,
+      );
+      return this.withMemoryNote(result, componentId, error);
     }
+  }
+
+  /** After a fault of a component whose memory is capped: says so, since running out looks like any trap. */
+  private async withMemoryNote(result: CallToolResult, componentId: string, error: unknown) {
+    if (!(error instanceof MachineError) || (error.code !== 'fault' && error.code !== 'state-lost')) {
+      return result;
+    }
+    const memory = (await this.policyOf(componentId).catch(() => undefined))?.permissions.resources?.limits
+      .memory;
+    const [first, ...rest] = result.content;
+    if (memory === undefined || first?.type !== 'text') return result;
+    const note = `Its memory is capped at ${memory} by its policy (permissions.resources.limits.memory); if it ran out, raise the limit and load it again.`;
+    return { ...result, content: [{ ...first, text: `${first.text} ${note}` }, ...rest] };
+  }
+
+  /**
+   * Reads and validates a policy file for `load-component`: `policyPath` when given (it must exist),
+   * else `<name>.policy.yaml` beside the component when there is one, else undefined (the component
+   * keeps its stored policy). A bad file throws `invalid-policy` naming the file, line and field.
+   */
+  private async policyForLoad(
+    wasmPath: string,
+    policyPath: string | undefined,
+  ): Promise<{ path: string; policy: Policy } | undefined> {
+    const path =
+      policyPath === undefined
+        ? sidecarPolicyPath(wasmPath)
+        : policyPath.startsWith('file://')
+          ? fileURLToPath(policyPath)
+          : resolve(policyPath);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (cause) {
+      if (policyPath === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new RuntimeError('not-found', `cannot read policy file ${path}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    return { path, policy: parsePolicy(text, path) };
   }
 
   /**
    * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
    * stem. Tools are registered and `tools/list_changed` is queued before this resolves.
    */
-  async loadComponent(path: string, stateful: boolean, onProgress?: ProgressSink): Promise<LoadReport> {
+  async loadComponent(
+    path: string,
+    stateful: boolean,
+    onProgress?: ProgressSink,
+    policyPath?: string,
+  ): Promise<LoadReport> {
     const location = resolveComponentPath(path);
     const { bytes } = await readComponentSource({ path: location.path });
     let result: LoadResult;
-    const sandbox = await this.sandboxFor(location.id);
+    // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
+    const given = await this.policyForLoad(location.path, policyPath);
+    const sandbox = given
+      ? await this.sandboxOf(location.id, given.policy)
+      : await this.sandboxFor(location.id);
     try {
       result = await this.host.load({
         id: location.id,
@@ -226,6 +301,7 @@ export class WasmactorServer {
             loadedAt: new Date().toISOString(),
           },
           bytes,
+          given ? serializePolicy(given.policy) : undefined,
         );
       } catch (error) {
         log.error('component loaded but not saved to the component directory', {
@@ -237,44 +313,51 @@ export class WasmactorServer {
         );
       }
     }
-    return { ...result, stateful };
+    if (given && !this.store) this.policies.set(location.id, given.policy);
+    return { ...result, stateful, ...(given ? { policyPath: given.path } : {}) };
   }
 
   /** The component's stored policy (deny-all when there is no store or no policy file yet). */
   async policyOf(id: string): Promise<Policy> {
-    if (!this.store) return { version: '1.0', permissions: {} };
+    if (!this.store) return this.policies.get(id) ?? { version: '1.0', permissions: {} };
     const text = await this.store.policy(id).catch(() => undefined);
     return text === undefined ? { version: '1.0', permissions: {} } : parsePolicy(text, `${id}/policy.yaml`);
   }
 
   /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
   async sandboxFor(id: string): Promise<SandboxSpec> {
+    return this.sandboxOf(id, await this.policyOf(id));
+  }
+
+  /** The sandbox `policy` gives component `id` (with `--env` values and the component's secrets). */
+  private async sandboxOf(id: string, policy: Policy): Promise<SandboxSpec> {
     const secrets = await loadSecrets(id).catch(() => ({}));
-    return policyToSandbox(await this.policyOf(id), {
-      envValues: this.availableEnv,
-      hostEnv: process.env,
-      secrets,
-    });
+    return policyToSandbox(policy, { envValues: this.availableEnv, hostEnv: process.env, secrets });
   }
 
   /**
    * Applies `change` to a component's policy: the new policy is validated (the change throws
    * `invalid-policy` otherwise, and the old policy stays), persisted atomically beside the component,
-   * and becomes the component's sandbox. Stateful components pick it up at their next reload.
+   * and becomes the component's sandbox. Stateful components pick it up at their next reload; a
+   * changed memory limit is compiled into the component, so it too needs a reload (`memoryReloadNeeded`).
    */
   async changePolicy(
     id: string,
     change: (policy: Policy) => Policy,
-  ): Promise<{ policy: Policy; reloadNeeded: boolean }> {
-    const policy = change(await this.policyOf(id));
-    const secrets = await loadSecrets(id).catch(() => ({}));
-    const sandbox = policyToSandbox(policy, { envValues: this.availableEnv, hostEnv: process.env, secrets });
+  ): Promise<{ policy: Policy; reloadNeeded: boolean; memoryReloadNeeded: boolean }> {
+    const before = await this.policyOf(id);
+    const policy = change(before);
+    const sandbox = await this.sandboxOf(id, policy);
     if (this.store) {
       const stored = await this.store.get(id);
       await this.store.save(stored.metadata, { fromPath: stored.wasmPath }, serializePolicy(policy));
+    } else {
+      this.policies.set(id, policy);
     }
+    const memoryReloadNeeded =
+      before.permissions.resources?.limits.memory !== policy.permissions.resources?.limits.memory;
     const { reloadNeeded } = this.host.updateSandbox(id, sandbox);
-    return { policy, reloadNeeded };
+    return { policy, reloadNeeded, memoryReloadNeeded };
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
@@ -288,6 +371,7 @@ export class WasmactorServer {
       this.syncTools();
     }
     if (pending) unloaded = true;
+    this.policies.delete(id);
     const removed = this.store ? await this.store.remove(id) : false;
     return unloaded || removed;
   }

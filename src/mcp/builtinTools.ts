@@ -78,20 +78,26 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
         'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
         'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
         'fresh instance. stateful: true keeps one live instance whose state persists between calls, served ' +
-        'one call at a time; stateful: false (default) gives every call a fresh instance.',
-      inputSchema: fromJsonSchema<{ path: string; stateful?: boolean }>(
+        'one call at a time; stateful: false (default) gives every call a fresh instance. policy_path sets ' +
+        "the component's permissions from a policy.yaml; without it a <name>.policy.yaml beside the .wasm " +
+        'is used when there is one, else the component keeps its stored policy (deny-all at first).',
+      inputSchema: fromJsonSchema<{ path: string; stateful?: boolean; policy_path?: string }>(
         object(
           {
             path: { type: 'string', description: 'Path of the .wasm component, or a file:// URI' },
             stateful: { type: 'boolean', description: 'Keep one live instance across calls (default false)' },
+            policy_path: {
+              type: 'string',
+              description: 'Path of a policy.yaml (wassette format) with the permissions to give it',
+            },
           },
           ['path'],
         ),
       ),
     },
-    async ({ path, stateful }, ctx: ServerContext) => {
+    async ({ path, stateful, policy_path }, ctx: ServerContext) => {
       try {
-        const report = await server.loadComponent(path, stateful ?? false, progressSink(ctx));
+        const report = await server.loadComponent(path, stateful ?? false, progressSink(ctx), policy_path);
         return answer({
           status: report.reloaded ? 'component reloaded' : 'component loaded',
           id: report.id,
@@ -102,6 +108,7 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
             ? `Reloaded component ${report.id} with a fresh instance: no state was kept.`
             : `Loaded component ${report.id} (${report.stateful ? 'stateful' : 'stateless'}).`,
           tools: report.tools.map((t) => t.name),
+          ...(report.policyPath === undefined ? {} : { policy: report.policyPath }),
         });
       } catch (error) {
         return failure(`Cannot load ${path}: ${failureMessage('load-component', error)}`);
@@ -178,17 +185,24 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
       if (!isLoaded(component_id))
         return failure(`No component "${component_id}" is loaded (see list-components).`);
       try {
-        const { policy, reloadNeeded } = await server.changePolicy(component_id, (p) =>
+        const { policy, reloadNeeded, memoryReloadNeeded } = await server.changePolicy(component_id, (p) =>
           change(p, given ?? {}),
         );
+        const notes: string[] = [];
+        if (reloadNeeded) {
+          notes.push(
+            'the stateful instance keeps its old permissions until the component is reloaded (load-component again); its state is lost then',
+          );
+        }
+        if (memoryReloadNeeded) {
+          notes.push(
+            'the memory limit is compiled into the component: the new limit applies once it is reloaded (load-component again)',
+          );
+        }
         return answer({
           component_id,
           permissions: policy.permissions as unknown as Json,
-          ...(reloadNeeded
-            ? {
-                note: 'the stateful instance keeps its old permissions until the component is reloaded (load-component again); its state is lost then',
-              }
-            : {}),
+          ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
         });
       } catch (error) {
         return failure(failureMessage(tool, error));

@@ -88,6 +88,11 @@ export function failureMessage(tool: string, error: unknown): string {
   return message;
 }
 
+/** What the guest wrote before a failed call failed, when the runtime kept it. */
+export function failureOutput(error: unknown): CapturedOutput | undefined {
+  return runtimeCause(error)?.output;
+}
+
 /** The result of a call that failed without an answer from the guest. */
 export function failureToResult(tool: string, error: unknown): CallToolResult {
   return withOutput(

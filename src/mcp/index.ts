@@ -15,10 +15,13 @@ export {
 export { failureToResult, OUTPUT_META_KEY, outcomeToResult } from './callResult.ts';
 export { componentCommand, componentUsage } from './componentCommand.ts';
 export { type ComponentLocation, ComponentPathError, resolveComponentPath } from './componentPath.ts';
+export { permissionHints } from './permissionHints.ts';
+export { secretCommand, secretUsage } from './secretCommand.ts';
 export { readEnvFile, serveCommand, serveUsage } from './serveCommand.ts';
 export {
   type LoadReport,
   type ProgressSink,
+  sidecarPolicyPath,
   WasmactorServer,
   type WasmactorServerOptions,
 } from './WasmactorServer.ts';

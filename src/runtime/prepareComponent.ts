@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodeComponent } from './decodeComponent.ts';
+import { capMemory } from './memoryLimit.ts';
 import { RuntimeError } from './RuntimeError.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 import type {
@@ -68,8 +69,10 @@ export async function prepareComponent(
   const modules: Record<string, WebAssembly.Module> = {};
   for (const [name, content] of Object.entries(transpiled.coreFiles)) {
     try {
-      modules[name] = await WebAssembly.compile(content as Uint8Array<ArrayBuffer>);
+      const core = options.memoryLimit ? capMemory(content, options.memoryLimit) : content;
+      modules[name] = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     } catch (cause) {
+      if (cause instanceof RuntimeError) throw cause;
       throw new RuntimeError(
         'invalid-component',
         `a core module of the component does not compile: ${cause}`,

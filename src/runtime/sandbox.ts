@@ -98,7 +98,16 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
   const stdin = new StdinSource(spec.stdin);
   const envEntries = Object.entries(spec.env ?? {});
   const allowedHosts = spec.allowedHosts ?? [];
-  const fs = createSandboxFilesystem(spec.preopens ?? [], tracker);
+  // Notes for the host in the call's stderr (once per call each): why an access was refused.
+  const noted = new Set<string>();
+  const note = (text: string): void => {
+    if (noted.has(text)) return;
+    noted.add(text);
+    stderrBuffer.write(new TextEncoder().encode(text));
+  };
+  const fs = createSandboxFilesystem(spec.preopens ?? [], tracker, (hostPath) =>
+    note(`[wasmactor] storage-read-only: fs://${hostPath} is granted read-only\n`),
+  );
   // An instance-local network that refuses DNS, TCP and UDP.
   const net = (sockets as unknown as NodeSockets).createSockets({ enableNetwork: false });
 
@@ -130,8 +139,9 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
       const scheme = schemeName(request.scheme());
       if (!isHostAllowed(request.authority(), allowedHosts, scheme)) {
         // JS guests (fetch) see only a generic host error; this note in the call's stderr says why.
-        const note = `[wasmactor] HTTP-request-denied: ${scheme}://${request.authority() ?? ''} is not an allowed host\n`;
-        stderrBuffer.write(new TextEncoder().encode(note));
+        note(
+          `[wasmactor] HTTP-request-denied: ${scheme}://${request.authority() ?? ''} is not an allowed host\n`,
+        );
         throw { tag: 'HTTP-request-denied' };
       }
       return http.outgoingHandler.handle(request as never, options as never);
@@ -184,6 +194,7 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     takeOutput(): CapturedOutput {
       const out = stdoutBuffer.take();
       const err = stderrBuffer.take();
+      noted.clear();
       return { stdout: out.text, stderr: err.text, truncated: out.truncated || err.truncated };
     },
     dispose(): void {

@@ -58,6 +58,9 @@ interface ShimDescriptor {
 
 const READ_ONLY = 'read-only';
 
+/** Called when the guest tries to change something under a read-only preopen (`hostPath` of the preopen). */
+export type ReadOnlyListener = (hostPath: string) => void;
+
 /** The node build's `createFilesystem` (the package's types describe the browser build). */
 const createShimFilesystem = filesystem.createFilesystem as unknown as (config: {
   preopens: Record<string, string>;
@@ -70,13 +73,22 @@ export class SandboxDescriptor {
   readonly #tracker: ResourceTracker;
   /** Preopens belong to the sandbox: dropping one of the guest's handles to them closes nothing. */
   readonly #isPreopen: boolean;
+  /** Reports a refused mutation, so the tool error can name the grant that would allow it. */
+  readonly #onReadOnly: () => void;
 
   /** @internal Created by `createSandboxFilesystem` and `openAt` only. */
-  constructor(inner: ShimDescriptor, readOnly: boolean, tracker: ResourceTracker, isPreopen: boolean) {
+  constructor(
+    inner: ShimDescriptor,
+    readOnly: boolean,
+    tracker: ResourceTracker,
+    isPreopen: boolean,
+    onReadOnly: () => void = () => {},
+  ) {
     this.#inner = inner;
     this.#readOnly = readOnly;
     this.#tracker = tracker;
     this.#isPreopen = isPreopen;
+    this.#onReadOnly = onReadOnly;
   }
 
   /** True when this descriptor lies under a read-only preopen. */
@@ -86,7 +98,10 @@ export class SandboxDescriptor {
 
   #mutable(): ShimDescriptor {
     if (this.#tracker.closed) throw 'bad-descriptor';
-    if (this.#readOnly) throw READ_ONLY;
+    if (this.#readOnly) {
+      this.#onReadOnly();
+      throw READ_ONLY;
+    }
     return this.#inner;
   }
 
@@ -188,11 +203,14 @@ export class SandboxDescriptor {
       flags.write ||
       flags.mutateDirectory ||
       flags.requestedWriteSync;
-    if (this.#readOnly && wantsMutation) throw READ_ONLY;
+    if (this.#readOnly && wantsMutation) {
+      this.#onReadOnly();
+      throw READ_ONLY;
+    }
     // The shim refuses `mutate-directory` outright; the permission is the preopen's, so drop the flag.
     const shimFlags = flags.mutateDirectory ? { ...flags, mutateDirectory: false } : flags;
     const opened = inner.openAt(pathFlags, path, openFlags, shimFlags);
-    const descriptor = new SandboxDescriptor(opened, this.#readOnly, this.#tracker, false);
+    const descriptor = new SandboxDescriptor(opened, this.#readOnly, this.#tracker, false, this.#onReadOnly);
     this.#tracker.add(descriptor);
     return descriptor;
   }
@@ -235,13 +253,18 @@ export interface SandboxFilesystem {
 }
 
 /** Builds the filesystem imports that expose exactly `preopens` and nothing else of the host. */
-export function createSandboxFilesystem(preopens: Preopen[], tracker: ResourceTracker): SandboxFilesystem {
+export function createSandboxFilesystem(
+  preopens: Preopen[],
+  tracker: ResourceTracker,
+  onReadOnly?: ReadOnlyListener,
+): SandboxFilesystem {
   const directories: [SandboxDescriptor, string][] = preopens.map((preopen) => {
     // One isolated shim filesystem per preopen, so two preopens may share a guest path without clashing.
     const shim = createShimFilesystem({ preopens: { [preopen.guestPath]: preopen.hostPath } });
     const [entry] = shim.preopens.getDirectories();
     if (!entry) throw new Error(`preview2-shim made no preopen for ${preopen.hostPath}`);
-    return [new SandboxDescriptor(entry[0], preopen.readOnly, tracker, true), preopen.guestPath];
+    const refused = () => onReadOnly?.(preopen.hostPath);
+    return [new SandboxDescriptor(entry[0], preopen.readOnly, tracker, true, refused), preopen.guestPath];
   });
   return {
     types: { ...filesystem.types, Descriptor: SandboxDescriptor },

@@ -119,6 +119,11 @@ export interface PrepareOptions {
   /** Reports progress of a long preparation (transpile, compile). */
   onProgress?: (step: { message: string; progress: number; total: number }) => void;
   signal?: AbortSignal;
+  /**
+   * Cap on the linear memory of every instance, in bytes (see memoryLimit.ts). It is compiled into the
+   * core modules, so a different limit needs the component prepared again.
+   */
+  memoryLimit?: number;
 }
 
 /** Options for one call. */

@@ -42,13 +42,17 @@ export interface SpawnedServer {
   close: () => Promise<void>;
 }
 
-/** Spawns `wasmactor serve --component-dir <dir>` and connects a Client to it. */
-export async function spawnServer(componentDir: string, extraArgs: string[] = []): Promise<SpawnedServer> {
+/** Spawns `wasmactor serve --component-dir <dir>` and connects a Client to it; `env` adds to its environment. */
+export async function spawnServer(
+  componentDir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<SpawnedServer> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'serve', '--component-dir', componentDir, '--log-level', 'info', ...extraArgs],
     cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
+    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache'), ...env },
     stderr: 'pipe',
   });
   let stderrText = '';

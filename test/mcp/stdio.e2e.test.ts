@@ -179,15 +179,23 @@ describe('wasmactor serve over stdio', () => {
     expect(server.stderr()).not.toContain('hello from the guest');
   }, 120_000);
 
-  it('permission tools answer isError until permissions are implemented; get-policy shows deny-all', async () => {
+  it('get-policy shows deny-all; a permission tool grants and answers with the resulting permissions', async () => {
     const policy = resultJson(await call('get-policy', { component_id: 'wasi-probe' })) as { policy: string };
     expect(policy.policy).toMatch(/permissions: \{\}/);
+    expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: null });
     const grant = await call('grant-environment-variable-permission', {
       component_id: 'wasi-probe',
       details: { key: 'HOME' },
     });
-    expect(grant.isError).toBe(true);
-    expect(resultText(grant)).toMatch(/not implemented yet/);
+    expect(grant.isError).toBeFalsy();
+    expect(resultJson(grant)).toEqual({
+      component_id: 'wasi-probe',
+      permissions: { environment: { allow: [{ key: 'HOME' }] } },
+    });
+    expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: process.env.HOME });
+    const reset = await call('reset-permission', { component_id: 'wasi-probe' });
+    expect(resultJson(reset)).toEqual({ component_id: 'wasi-probe', permissions: {} });
+    expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: null });
   });
 
   it('reports progress while a load runs, when the client asks for it', async () => {

@@ -12,6 +12,7 @@ import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../../fixtures/build.ts';
 import { capMemory, memoryLimits } from '../../src/runtime/memoryLimit.ts';
+import { prepareComponent } from '../../src/runtime/prepareComponent.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
 import { createSandbox } from '../../src/runtime/sandbox.ts';
 
@@ -160,5 +161,30 @@ describe('capMemory on fixture components', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('prepareComponent with a memoryLimit', () => {
+  const big = { out: 'x'.repeat(12 * MiB), err: '' };
+
+  it('caps every instance: a guest that grows past the cap fails, the next instance works', async () => {
+    const { 'wasi-probe': path } = await buildFixtures({ only: ['wasi-probe'], log: () => {} });
+    const capped = await prepareComponent({ path: path as string }, { memoryLimit: 16 * MiB });
+    const free = await prepareComponent({ path: path as string });
+    try {
+      await expect(capped.callOnce('print', big, { outputLimit: 16 })).rejects.toBeInstanceOf(RuntimeError);
+      expect(await capped.callOnce('get-env', { key: 'X' }, {})).toMatchObject({ ok: true, value: null });
+      expect(await free.callOnce('print', big, { outputLimit: 16 })).toMatchObject({ ok: true, value: null });
+    } finally {
+      await capped.dispose();
+      await free.dispose();
+    }
+  }, 60_000);
+
+  it('refuses a cap below what the component needs at start, naming the policy field', async () => {
+    const { 'wasi-probe': path } = await buildFixtures({ only: ['wasi-probe'], log: () => {} });
+    await expect(prepareComponent({ path: path as string }, { memoryLimit: 4 * MiB })).rejects.toThrow(
+      /permissions\.resources\.limits\.memory/,
+    );
   });
 });

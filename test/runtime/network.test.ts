@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtures } from '../../fixtures/build.ts';
 import { emptyPolicy, grantNetwork, policyToSandbox } from '../../src/runtime/policy.ts';
 import { prepareComponent } from '../../src/runtime/prepareComponent.ts';
 import type { CallOutcome, PreparedComponent, SandboxSpec } from '../../src/runtime/types.ts';
+import { fixturePath } from '../helpers/fixtures.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'wasmactor-network-'));
 let server: Server;
@@ -39,9 +39,7 @@ beforeAll(async () => {
   otherServer = handler('other');
   port = await listen(server);
   otherPort = await listen(otherServer);
-  const { 'http-probe': wasmPath } = await buildFixtures({ only: ['http-probe'], log: () => {} });
-  if (wasmPath === undefined) throw new Error('fixtures/build.ts built no http-probe');
-  probe = await prepareComponent({ path: wasmPath }, { cacheDir });
+  probe = await prepareComponent({ path: fixturePath('http-probe') }, { cacheDir });
 }, 180_000);
 
 afterAll(async () => {

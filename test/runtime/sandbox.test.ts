@@ -297,6 +297,21 @@ describe('a read-only preopen', () => {
     expect(thrown(() => rw().linkAt({}, 'data.txt', ro(), 'planted.txt'))).toBe('read-only');
   });
 
+  it("says once per call in the guest's stderr which grant refused a change (for the tool error's hint)", () => {
+    const own = createSandbox({ preopens: [RO, RW] }, []);
+    const roOwn = () => preopen(own, '/ro');
+    own.takeOutput();
+    expect(thrown(() => roOwn().unlinkFileAt('data.txt'))).toBe('read-only');
+    expect(thrown(() => roOwn().openAt({}, 'new.txt', { create: true }, WRITE))).toBe('read-only');
+    const note = `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`;
+    expect(own.takeOutput().stderr).toBe(note);
+    preopen(own, '/rw').openAt({}, 'ok.txt', { create: true }, WRITE);
+    expect(own.takeOutput().stderr).toBe('');
+    expect(thrown(() => roOwn().createDirectoryAt('x'))).toBe('read-only');
+    expect(own.takeOutput().stderr).toBe(note);
+    own.dispose();
+  });
+
   it('has left every file as it was', () => {
     expect(readdirSync(roDir).sort()).toEqual(['abs-dir-link', 'data.txt', 'sub']);
     expect(readdirSync(join(roDir, 'sub'))).toEqual(['nested.txt']);
@@ -659,7 +674,11 @@ describe('inside a worker thread', () => {
     const report = await run();
     expect(report.text).toBe('read-only data');
     expect(report.refused).toBe('read-only');
-    expect(report.output).toEqual({ stdout: 'from the worker', stderr: '', truncated: false });
+    expect(report.output).toEqual({
+      stdout: 'from the worker',
+      stderr: `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`,
+      truncated: false,
+    });
     // The same open + read + close on this thread, for the report's comparison.
     const sandbox = createSandbox({ preopens: [RO] }, []);
     const ro = preopen(sandbox, '/ro');
