@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, parseInspectFlag, startInspector } from '../inspector/index.ts';
 import { ComponentHost } from '../machines/index.ts';
 import { createRuntime, type LogLevel, log, RuntimeError, setLogLevel } from '../runtime/index.ts';
@@ -53,6 +53,12 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
   });
   return env;
 }
+
+/**
+ * Largest JSON-RPC message read from stdin. The SDK's default (10 MiB) left a tool call with a larger
+ * argument (a `list<u8>` of a few MiB encodes to more) without an answer; 256 MiB stays far below memory.
+ */
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -147,6 +153,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
 
   const handle = serveStdio(() => server.createMcpServer(), {
+    transport: new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES }),
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
   });
   if (values.examples) {

@@ -211,6 +211,13 @@ describe('wasmactor serve over stdio', () => {
     expect((await call('keys')).structuredContent).toEqual({ result: ['k'] });
   }, 120_000);
 
+  it('takes a request larger than the SDK default stdio buffer (10 MiB) and answers it', async () => {
+    // The store was loaded stateful by the previous test; a 12 MiB value goes in, its length comes back.
+    const big = 'x'.repeat(12 * 1024 * 1024);
+    expect((await call('set', { key: 'big', value: big })).isError).toBeFalsy();
+    expect((await call('count')).structuredContent).toEqual({ result: 2 });
+  }, 60_000);
+
   it('a cancelled call reaches the actor as a cancel and the server keeps serving', async () => {
     const loaded = resultJson(await call('load-component', { path: counterPath, stateful: true })) as {
       tools: string[];
