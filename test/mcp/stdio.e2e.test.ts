@@ -211,13 +211,6 @@ describe('wasmactor serve over stdio', () => {
     expect((await call('keys')).structuredContent).toEqual({ result: ['k'] });
   }, 120_000);
 
-  it('takes a request larger than the SDK default stdio buffer (10 MiB) and answers it', async () => {
-    expect((await call('load-component', { path: storePath, stateful: true })).isError).toBeFalsy();
-    const big = 'x'.repeat(12 * 1024 * 1024);
-    expect((await call('set', { key: 'big', value: big })).isError).toBeFalsy();
-    expect((await call('count')).structuredContent).toEqual({ result: 1 });
-  }, 60_000);
-
   it('a cancelled call reaches the actor as a cancel and the server keeps serving', async () => {
     const loaded = resultJson(await call('load-component', { path: counterPath, stateful: true })) as {
       tools: string[];
@@ -241,4 +234,11 @@ describe('wasmactor serve over stdio', () => {
     };
     expect(listed.components.find((c) => c.id === 'counter')?.failed).toBeGreaterThanOrEqual(1);
   }, 30_000);
+
+  it('takes a request larger than the SDK default stdio buffer (10 MiB) and answers it', async () => {
+    expect((await call('load-component', { path: storePath, stateful: true })).isError).toBeFalsy();
+    const big = 'x'.repeat(12 * 1024 * 1024);
+    expect((await call('set', { key: 'big', value: big })).isError).toBeFalsy();
+    expect((await call('count')).structuredContent).toEqual({ result: 1 });
+  }, 60_000);
 });
