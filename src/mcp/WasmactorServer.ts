@@ -397,7 +397,10 @@ export class WasmactorServer {
     if (!this.store) return { restored, skipped, ready: Promise.resolve() };
     const { components, problems } = await this.store.list();
     skipped.push(...problems);
-    for (const entry of components) {
+    // In the order they were first loaded, so a tool name that two components share goes to the same
+    // one as before the restart (the later one is `<id>__<name>`).
+    const ordered = [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt));
+    for (const entry of ordered) {
       const { metadata } = entry;
       let bytes: Uint8Array;
       try {
@@ -431,7 +434,13 @@ export class WasmactorServer {
         .then(
           () => log.info('component restored', { id: metadata.id, stateful: metadata.stateful }),
           (error: unknown) =>
-            log.error('restoring a component failed', { id: metadata.id, error: (error as Error).message }),
+            // Unloaded (or the server stopped) before the restore finished: nothing failed.
+            error instanceof MachineError && (error.code === 'unloaded' || error.code === 'stopped')
+              ? log.info('restore ended by an unload', { id: metadata.id })
+              : log.error('restoring a component failed', {
+                  id: metadata.id,
+                  error: (error as Error).message,
+                }),
         )
         .finally(() => {
           this.pendingLoads.delete(metadata.id);
