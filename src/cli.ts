@@ -10,6 +10,7 @@ import {
   decodeComponent,
   type JsonObject,
   type Preopen,
+  parseEnvPair,
   RuntimeError,
   readComponentSource,
   type SandboxSpec,
@@ -137,13 +138,6 @@ export function parseDirFlag(flag: string): Preopen {
   };
 }
 
-/** Parses `K=V`. */
-export function parseEnvFlag(flag: string): [string, string] {
-  const eq = flag.indexOf('=');
-  if (eq <= 0) throw new RuntimeError('invalid-argument', `--env "${flag}" is not K=V`);
-  return [flag.slice(0, eq), flag.slice(eq + 1)];
-}
-
 async function callCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -177,7 +171,7 @@ async function callCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     return fail('--timeout must be a positive integer (ms)');
   const sandbox: SandboxSpec = {
-    env: Object.fromEntries(values.env.map(parseEnvFlag)),
+    env: Object.fromEntries(values.env.map((pair) => parseEnvPair(pair, '--env'))),
     preopens: values.dir.map(parseDirFlag),
   };
   const component = await createRuntime().prepare({ path: resolve(path) });

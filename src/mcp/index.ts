@@ -17,7 +17,7 @@ export { componentCommand, componentUsage } from './componentCommand.ts';
 export { type ComponentLocation, ComponentPathError, resolveComponentPath } from './componentPath.ts';
 export { permissionHints } from './permissionHints.ts';
 export { secretCommand, secretUsage } from './secretCommand.ts';
-export { readEnvFile, serveCommand, serveUsage } from './serveCommand.ts';
+export { serveCommand, serveUsage } from './serveCommand.ts';
 export {
   type LoadReport,
   type ProgressSink,

@@ -7,7 +7,14 @@ import { parseArgs } from 'node:util';
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, parseInspectFlag, startInspector } from '../inspector/index.ts';
 import { ComponentHost } from '../machines/index.ts';
-import { createRuntime, type LogLevel, log, RuntimeError, setLogLevel } from '../runtime/index.ts';
+import {
+  createRuntime,
+  type LogLevel,
+  log,
+  parseEnvPair,
+  readEnvFile,
+  setLogLevel,
+} from '../runtime/index.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
 import { WasmactorServer } from './WasmactorServer.ts';
 
@@ -31,28 +38,6 @@ Options:
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
   -h, --help                 show this help
 `;
-
-/** Parses `K=V`. */
-function parseEnvPair(flag: string, where: string): [string, string] {
-  const eq = flag.indexOf('=');
-  if (eq <= 0) throw new RuntimeError('invalid-argument', `${where}: "${flag}" is not KEY=VALUE`);
-  return [flag.slice(0, eq), flag.slice(eq + 1)];
-}
-
-/** Reads an env file: `KEY=VALUE` lines, `#` comments and blank lines ignored, optional quotes removed. */
-export async function readEnvFile(path: string): Promise<Record<string, string>> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new RuntimeError('not-found', `cannot read --env-file ${path}: ${error.message}`);
-  });
-  const env: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const [key, value] = parseEnvPair(line.replace(/^export\s+/, ''), `${path}:${index + 1}`);
-    env[key.trim()] = value.trim().replace(/^(['"])(.*)\1$/, '$2');
-  });
-  return env;
-}
 
 /**
  * Largest JSON-RPC message read from stdin. The SDK's default (10 MiB) left a tool call with a larger

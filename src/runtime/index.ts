@@ -5,6 +5,7 @@ import { prepareComponent } from './prepareComponent.ts';
 import type { ComponentRuntime, PrepareOptions } from './types.ts';
 
 export { decodeComponent } from './decodeComponent.ts';
+export { parseEnvPair, readEnvFile } from './envValues.ts';
 export { type LogLevel, log, setLogLevel } from './logger.ts';
 export { capMemory, memoryLimits } from './memoryLimit.ts';
 export {
