@@ -62,12 +62,15 @@ function fail(message: string, code = 2): number {
 
 type Command = (args: string[]) => Promise<number>;
 
+/** The process's own streams, handed to the commands (only this module touches them). */
+const io = { stdin: process.stdin, stdout: process.stdout };
+
 const commands: Record<string, Command> = {
   tools: toolsCommand,
   call: callCommand,
-  serve: async (args) => (await import('./mcp/index.ts')).serveCommand(args),
-  component: async (args) => (await import('./mcp/index.ts')).componentCommand(args),
-  secret: async (args) => (await import('./mcp/index.ts')).secretCommand(args),
+  serve: async (args) => (await import('./mcp/index.ts')).serveCommand(args, io),
+  component: async (args) => (await import('./mcp/index.ts')).componentCommand(args, io),
+  secret: async (args) => (await import('./mcp/index.ts')).secretCommand(args, io),
 };
 
 /** Runs the command line; resolves to the process exit code. */

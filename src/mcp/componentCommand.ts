@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeComponent, readComponentSource, sha256, toolDefinitions } from '../runtime/index.ts';
+import type { CommandIo } from './CommandIo.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
 import { resolveComponentPath } from './componentPath.ts';
 
@@ -23,17 +24,14 @@ Options:
   -h, --help            show this help
 `;
 
-function out(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
 function fail(message: string): number {
   process.stderr.write(`wasmactor component: ${message}\n`);
   return 2;
 }
 
 /** Runs `wasmactor component ...`; resolves to the exit code. */
-export async function componentCommand(args: string[]): Promise<number> {
+export async function componentCommand(args: string[], io: CommandIo): Promise<number> {
+  const out = (text: string) => void io.stdout.write(`${text}\n`);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,

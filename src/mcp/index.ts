@@ -3,6 +3,7 @@
  * `serve` and `component`.
  */
 
+export type { CommandIo } from './CommandIo.ts';
 export {
   type ComponentMetadata,
   ComponentStore,

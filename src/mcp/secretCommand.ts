@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { deleteSecrets, listSecretKeys, RuntimeError, setSecrets } from '../runtime/index.ts';
+import type { CommandIo } from './CommandIo.ts';
 
 export const secretUsage = `Usage: wasmactor secret <set|list|delete> <component> [KEY=VALUE | KEY]...
 
@@ -23,25 +24,22 @@ Options:
   -h, --help          show this help
 `;
 
-function out(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
 function fail(message: string): number {
   process.stderr.write(`wasmactor secret: ${message}\n`);
   return 2;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
 }
 
 /** Runs `wasmactor secret ...`; resolves to the exit code. */
-export async function secretCommand(args: string[]): Promise<number> {
+export async function secretCommand(args: string[], io: CommandIo): Promise<number> {
+  const out = (text: string) => void io.stdout.write(`${text}\n`);
   let parsed: ReturnType<typeof parseSecretArgs>;
   try {
     parsed = parseSecretArgs(args);
@@ -67,7 +65,7 @@ export async function secretCommand(args: string[]): Promise<number> {
           if (at === -1) {
             if (rest.length !== 1)
               return fail(`set: "${pair}" has no "="; a value from stdin is for one key only`);
-            secrets[pair] = await readStdin();
+            secrets[pair] = await readStdin(io.stdin);
           } else {
             secrets[pair.slice(0, at)] = pair.slice(at + 1);
           }

@@ -3,6 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, parseInspectFlag, startInspector } from '../inspector/index.ts';
@@ -15,6 +16,7 @@ import {
   readEnvFile,
   setLogLevel,
 } from '../runtime/index.ts';
+import type { CommandIo } from './CommandIo.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
 import { WasmactorServer } from './WasmactorServer.ts';
 
@@ -48,7 +50,7 @@ const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
-export async function serveCommand(argv: string[]): Promise<number> {
+export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
   // `--inspect` takes an optional value, which node's parseArgs cannot express: it is taken out first.
   let args: string[];
   let inspectPort: number | undefined;
@@ -74,7 +76,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(serveUsage);
+    io.stdout.write(serveUsage);
     return 0;
   }
   if (positionals.length > 0) {
@@ -138,7 +140,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
 
   const handle = serveStdio(() => server.createMcpServer(), {
-    transport: new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES }),
+    transport: new StdioServerTransport(io.stdin as Readable, io.stdout as Writable, {
+      maxBufferSize: MAX_MESSAGE_BYTES,
+    }),
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
   });
   if (values.examples) {
@@ -150,8 +154,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   await new Promise<void>((done) => {
     const finish = () => done();
-    process.stdin.once('end', finish);
-    process.stdin.once('close', finish);
+    io.stdin.once('end', finish);
+    io.stdin.once('close', finish);
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
   });
