@@ -7,12 +7,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createRuntime,
-  decodeComponent,
   type JsonObject,
   type Preopen,
   parseEnvPair,
   RuntimeError,
-  readComponentSource,
+  readComponentTypes,
   type SandboxSpec,
   setLogLevel,
   toolDefinitions,
@@ -112,15 +111,13 @@ async function toolsCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) return fail(`tools takes exactly one component path\n\n${toolsUsage}`);
   setLogLevel(values['log-level'] as 'warn');
-  const { bytes } = await readComponentSource({ path: resolve(positionals[0] as string) });
-  const tools = toolDefinitions(decodeComponent(bytes)).map(
-    ({ name, description, inputSchema, outputSchema }) => ({
-      name,
-      description,
-      inputSchema,
-      outputSchema,
-    }),
-  );
+  const { types } = await readComponentTypes({ path: resolve(positionals[0] as string) });
+  const tools = toolDefinitions(types).map(({ name, description, inputSchema, outputSchema }) => ({
+    name,
+    description,
+    inputSchema,
+    outputSchema,
+  }));
   out(JSON.stringify(tools, null, 2));
   return 0;
 }

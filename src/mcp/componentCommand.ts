@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeComponent, readComponentSource, sha256, toolDefinitions } from '../runtime/index.ts';
+import { readComponentTypes, sha256, toolDefinitions } from '../runtime/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
 import { resolveComponentPath } from './componentPath.ts';
@@ -59,8 +59,8 @@ export async function componentCommand(args: string[], io: CommandIo): Promise<n
       } catch (error) {
         return fail((error as Error).message);
       }
-      const { bytes } = await readComponentSource({ path: location.path });
-      const tools = toolDefinitions(decodeComponent(bytes));
+      const { bytes, types } = await readComponentTypes({ path: location.path });
+      const tools = toolDefinitions(types);
       await store.save(
         {
           version: 1,

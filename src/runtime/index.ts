@@ -25,7 +25,12 @@ export {
   revokeStorage,
   serializePolicy,
 } from './policy.ts';
-export { defaultTimeoutMs, prepareComponent, readComponentSource } from './prepareComponent.ts';
+export {
+  defaultTimeoutMs,
+  prepareComponent,
+  readComponentSource,
+  readComponentTypes,
+} from './prepareComponent.ts';
 export { RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
 export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';

@@ -50,6 +50,23 @@ export async function readComponentSource(
   }
 }
 
+/**
+ * Reads a component and decodes its types; a decoding error names the file it came from
+ * (`/x/notes.txt: not WebAssembly: ...`).
+ */
+export async function readComponentTypes(
+  source: ComponentSource,
+): Promise<{ bytes: Uint8Array; types: ComponentTypes }> {
+  const { bytes, name } = await readComponentSource(source);
+  try {
+    return { bytes, types: decodeComponent(bytes) };
+  } catch (error) {
+    if (!(error instanceof RuntimeError)) throw error;
+    const where = 'path' in source ? source.path : name;
+    throw new RuntimeError(error.code, `${where}: ${error.message}`, { cause: error });
+  }
+}
+
 /** Prepares a component for instantiation. See `PreparedComponent`. */
 export async function prepareComponent(
   source: ComponentSource,
@@ -57,8 +74,7 @@ export async function prepareComponent(
 ): Promise<PreparedComponent> {
   const { onProgress, signal } = options;
   const total = 3;
-  const { bytes } = await readComponentSource(source);
-  const types = decodeComponent(bytes);
+  const { bytes, types } = await readComponentTypes(source);
   const tools = toolDefinitions(types);
   signal?.throwIfAborted();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });

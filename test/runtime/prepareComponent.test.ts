@@ -165,7 +165,9 @@ describe('faults', () => {
     it('says a text file is not wasm', async () => {
       const path = join(dir, 'notes.wasm');
       await writeFile(path, 'hello, this is text\n');
-      expect((await rejection(prepareComponent({ path }, { cacheDir }))).code).toBe('not-wasm');
+      const error = await rejection(prepareComponent({ path }, { cacheDir }));
+      expect(error.code).toBe('not-wasm');
+      expect(error.message).toContain(path);
     });
 
     it('says a core module is not a component', async () => {
