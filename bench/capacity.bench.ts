@@ -448,7 +448,7 @@ async function memoryFigures(
   row(
     'diagnostic: Worker + tsx register()',
     size(rss('worker-tsx')),
-    '(instance workers boot through tsx)',
+    '(what a worker would pay to load TypeScript itself; src/runtime/workerEntry.ts avoids it)',
     '',
     '',
   );

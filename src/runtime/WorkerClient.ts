@@ -7,8 +7,6 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError } from './RuntimeError.ts';
 import type { WorkerReply, WorkerRequest } from './workerProtocol.ts';
 
-const bootUrl = new URL('./instanceWorker.boot.js', import.meta.url);
-
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: RuntimeError) => void };
 
 // Requests without an id: the id is assigned here.
@@ -20,8 +18,9 @@ export class WorkerClient {
   #nextId = 1;
   #ended: RuntimeError | undefined;
 
-  constructor() {
-    this.#worker = new Worker(bootUrl, { stdout: true, stderr: false });
+  /** `entry`: the worker script (see workerEntry.ts). */
+  constructor(entry: URL) {
+    this.#worker = new Worker(entry, { stdout: true, stderr: false });
     // Guest code never reaches the protocol stream: whatever the worker writes to stdout is dropped here
     // (the sandbox captures guest output itself; this catches anything else).
     this.#worker.stdout.resume();

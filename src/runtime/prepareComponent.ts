@@ -24,6 +24,7 @@ import type {
 } from './types.ts';
 import { WorkerClient } from './WorkerClient.ts';
 import { toolDefinitions } from './witJson.ts';
+import { workerEntry } from './workerEntry.ts';
 import type { ComponentPayload, WorkerReply } from './workerProtocol.ts';
 
 /** Default time limit of one call, in ms. */
@@ -105,7 +106,7 @@ export async function prepareComponent(
     functions: types.functions,
     imports: types.imports,
   };
-  return new WorkerComponent(hash, types, tools, payload);
+  return new WorkerComponent(hash, types, tools, payload, await workerEntry());
 }
 
 function toOutcome(reply: WorkerReply): CallOutcome {
@@ -135,6 +136,7 @@ class WorkerComponent implements PreparedComponent {
     readonly types: ComponentTypes,
     readonly tools: ToolDefinition[],
     readonly payload: ComponentPayload,
+    readonly entry: URL,
   ) {
     for (const tool of tools) this.#functionIndex.set(tool.name, types.functions.indexOf(tool.function));
   }
@@ -154,7 +156,7 @@ class WorkerComponent implements PreparedComponent {
 
   spawn(): WorkerClient {
     if (this.#disposed) throw new RuntimeError('instance-gone', 'the component was disposed');
-    const worker = new WorkerClient();
+    const worker = new WorkerClient(this.entry);
     this.#all.add(worker);
     return worker;
   }
