@@ -132,9 +132,8 @@ describe('capMemory on fixture components', () => {
     expect(memoryLimits(capped)[0]?.max).toBe(512n);
     // the core module exports its functions directly; grow-memory grows by 16 MiB until memory.grow fails
     const exports = await run(capped);
-    const started = performance.now();
+    // (That the cap, not V8's 4 GiB limit, stops the growth is shown on the grower module above.)
     expect(() => (exports['grow-memory'] as () => void)()).toThrow(WebAssembly.RuntimeError);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect((exports.ok as () => number)()).toBe(7);
   });
 
