@@ -75,6 +75,28 @@ describe('prepareComponent', () => {
     await instance.dispose();
   });
 
+  it('hands out resource handles that live in the stateful instance that made them', async () => {
+    const sink = await prepare('kitchen-sink');
+    const instance = await sink.instantiate({});
+    const made = await instance.call('local_kitchen_types_accumulator_new', { start: 5 });
+    expect(made).toMatchObject({ ok: true, value: expect.any(Number) });
+    const self = (made as { value: number }).value;
+    expect(await instance.call('local_kitchen_types_accumulator_add', { self, n: 3 })).toMatchObject({
+      ok: true,
+      value: 8,
+    });
+    expect(await instance.call('local_kitchen_types_accumulator_total', { self })).toMatchObject({
+      ok: true,
+      value: 8,
+    });
+    const other = await instance.call('local_kitchen_types_accumulator_new', { start: 1 });
+    expect((other as { value: number }).value).not.toBe(self);
+    const unknown = await rejection(instance.call('local_kitchen_types_accumulator_total', { self: 999 }));
+    expect(unknown.code).toBe('invalid-argument');
+    expect(unknown.message).toContain('999');
+    await instance.dispose();
+  });
+
   it('names the tools when a tool does not exist', async () => {
     const counter = await prepare('counter');
     const error = await rejection(counter.callOnce('nope', {}, {}));
