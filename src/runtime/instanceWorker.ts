@@ -172,9 +172,18 @@ function toWireError(error: unknown, fn?: ExportedFunction): WireError {
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return { code: 'trap', message: `the component trapped${where}: stack overflow (${error.message})` };
   }
-  const message =
-    error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
-  return { code: 'host-error', message: `the call failed${where}: ${message}` };
+  return { code: 'host-error', message: `the call failed${where}: ${describeThrown(error)}` };
+}
+
+/** Text for any thrown value; WASI throws `{tag}` objects and strings, and a value may hold a BigInt. */
+function describeThrown(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+  } catch {
+    return String(error);
+  }
 }
 
 function runCall(

@@ -28,6 +28,20 @@ export async function tempDir(
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** The built-in tools every server lists (DESIGN.md, wassette-compatible). */
+export const BUILTIN_TOOLS = [
+  'load-component',
+  'unload-component',
+  'list-components',
+  'get-policy',
+  'grant-storage-permission',
+  'grant-network-permission',
+  'grant-environment-variable-permission',
+  'revoke-storage-permission',
+  'revoke-network-permission',
+  'revoke-environment-variable-permission',
+  'reset-permission',
+];
 /** A JSON-RPC message as seen on the wire. */
 export type WireMessage = { id?: number | string; method?: string; result?: unknown; error?: unknown };
 

@@ -23,7 +23,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../helpers/fixtures.ts';
-import { BIN, REPO_ROOT, tempDir } from './helpers.ts';
+import { BIN, BUILTIN_TOOLS, REPO_ROOT, tempDir } from './helpers.ts';
 
 const INSPECTOR_DIR = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'inspector');
 const INSPECTOR_BIN = join(
@@ -32,20 +32,6 @@ const INSPECTOR_BIN = join(
     .bin.inspector,
 );
 
-/** The built-in tools every server lists (DESIGN.md, wassette-compatible). */
-const BUILTIN_TOOLS = [
-  'load-component',
-  'unload-component',
-  'list-components',
-  'get-policy',
-  'grant-storage-permission',
-  'grant-network-permission',
-  'grant-environment-variable-permission',
-  'revoke-storage-permission',
-  'revoke-network-permission',
-  'revoke-environment-variable-permission',
-  'reset-permission',
-];
 const COUNTER_TOOLS = ['increment', 'get', 'add', 'trap', 'increment-slowly'];
 
 interface Tool {

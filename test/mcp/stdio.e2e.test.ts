@@ -3,7 +3,15 @@
  * MCP SDK `Client`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, resultJson, resultText, type SpawnedServer, spawnServer, tempDir } from './helpers.ts';
+import {
+  BUILTIN_TOOLS,
+  fixture,
+  resultJson,
+  resultText,
+  type SpawnedServer,
+  spawnServer,
+  tempDir,
+} from './helpers.ts';
 
 let server: SpawnedServer;
 let cleanup: () => Promise<void>;
@@ -38,19 +46,7 @@ async function call(name: string, args: Record<string, unknown> = {}) {
 describe('wasmactor serve over stdio', () => {
   it('lists the wassette-compatible built-in tools', async () => {
     const names = await toolNames();
-    for (const builtin of [
-      'load-component',
-      'unload-component',
-      'list-components',
-      'get-policy',
-      'grant-storage-permission',
-      'grant-network-permission',
-      'grant-environment-variable-permission',
-      'revoke-storage-permission',
-      'revoke-network-permission',
-      'revoke-environment-variable-permission',
-      'reset-permission',
-    ]) {
+    for (const builtin of BUILTIN_TOOLS) {
       expect(names).toContain(builtin);
     }
     const load = (await server.client.listTools()).tools.find((t) => t.name === 'load-component');
