@@ -56,13 +56,23 @@ export class RuntimeError extends Error {
 
   /** True for faults after which the instance must not be entered again. */
   get poisonsInstance(): boolean {
-    return (
-      this.code === 'trap' ||
-      this.code === 'exit' ||
-      this.code === 'timeout' ||
-      this.code === 'host-error' ||
-      this.code === 'cancelled' ||
-      this.code === 'instance-gone'
-    );
+    return poisonsInstance(this.code);
   }
+}
+
+/**
+ * Faults after which an instance must not be entered again, decided once for both sides of the worker
+ * boundary. A guest that reached a missing import is dead too: the stub's throw unwinds through it, and a
+ * JS guest traps on its next call.
+ */
+export function poisonsInstance(code: RuntimeErrorCode): boolean {
+  return (
+    code === 'trap' ||
+    code === 'exit' ||
+    code === 'timeout' ||
+    code === 'host-error' ||
+    code === 'cancelled' ||
+    code === 'instance-gone' ||
+    code === 'missing-import'
+  );
 }

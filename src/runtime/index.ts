@@ -31,7 +31,7 @@ export {
   readComponentSource,
   readComponentTypes,
 } from './prepareComponent.ts';
-export { RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
+export { poisonsInstance, RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
 export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';
 export type * from './types.ts';

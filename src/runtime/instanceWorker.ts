@@ -6,10 +6,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
-import { RuntimeError } from './RuntimeError.ts';
+import { poisonsInstance, RuntimeError } from './RuntimeError.ts';
 import { createSandbox, GuestExit, MissingImportError, type Sandbox } from './sandbox.ts';
 import type { ExportedFunction, SandboxSpec } from './types.ts';
 import { argsToGuest, errorPayloadToJson, type HandleTable, resultToJson } from './witJson.ts';
+import { jsName } from './witRules.ts';
 import type { ComponentPayload, WireError, WorkerReply, WorkerRequest } from './workerProtocol.ts';
 
 // Anything the glue or a library prints must not reach the protocol stream: console goes to stderr.
@@ -96,9 +97,10 @@ async function instantiate(component: ComponentPayload, sandboxSpec: SandboxSpec
   }
 }
 
-const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+// jco's names: lowerCamelCase for functions and interfaces, UpperCamelCase for resource classes.
+const camel = jsName;
 const pascal = (name: string) => {
-  const c = camel(name);
+  const c = jsName(name);
   return c.charAt(0).toUpperCase() + c.slice(1);
 };
 
@@ -245,8 +247,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
         };
       }
       const reply = runCall(instance, request.fn, id, request.args as Record<string, never>);
-      if (reply.type === 'fault' && reply.error.code !== 'invalid-argument')
-        disposeInstance(request.instanceId);
+      if (reply.type === 'fault' && poisonsInstance(reply.error.code)) disposeInstance(request.instanceId);
       return reply;
     }
     case 'call-once': {

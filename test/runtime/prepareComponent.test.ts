@@ -169,6 +169,11 @@ describe('faults', () => {
     const error = await rejection(hostImport.callOnce('uses-host', {}, {}));
     expect(error.code).toBe('missing-import');
     expect(error.message).toContain('local:host/logger');
+    // A stateful instance that reached it is dropped on both sides of the worker boundary.
+    const instance = await hostImport.instantiate({});
+    expect((await rejection(instance.call('uses-host', {}))).code).toBe('missing-import');
+    expect(instance.alive).toBe(false);
+    expect((await rejection(instance.call('no-host', {}))).code).toBe('instance-gone');
   });
 
   describe('files that are not components', () => {
