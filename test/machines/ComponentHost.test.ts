@@ -277,6 +277,35 @@ describe('ComponentHost', () => {
     await host.stop();
   });
 
+  it('notifies subscribers of every actor change without an inspect observer', async () => {
+    const host = new ComponentHost({ runtime: new FakeRuntime() });
+    const states: string[] = [];
+    const unsubscribe = host.subscribe((list) => {
+      const state = list[0]?.state;
+      if (state && states.at(-1) !== state) states.push(state);
+    });
+    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    await host.call('increment', {});
+    await host.unload('c');
+    await host.load({ id: 'd', source: fakeSource, stateful: false });
+    await host.call('increment', {});
+    unsubscribe();
+    await host.call('increment', {});
+    expect(states).toEqual([
+      'loading',
+      'idle',
+      'busy',
+      'idle',
+      'unloading',
+      'loading',
+      'idle',
+      'busy',
+      'idle',
+    ]);
+    await host.stop();
+    expect((await rejection(host.unload('d'))).code).toBe('stopped');
+  });
+
   it('notifies subscribers and the inspect observer of every actor change', async () => {
     const inspected = new Set<string>();
     const host = new ComponentHost({
