@@ -383,7 +383,8 @@ export const componentMachine = setup({
         enqueue.assign({
           inFlight,
           instance,
-          served: context.served + 1,
+          // A cancelled call was counted as failed when it was cancelled.
+          served: context.served + (call.cancelled ? 0 : 1),
           lastCallMs: result.durationMs,
         });
         return;
@@ -400,7 +401,7 @@ export const componentMachine = setup({
         inFlight,
         instance,
         restarts,
-        failed: context.failed + 1,
+        failed: context.failed + (call.cancelled ? 0 : 1),
         lastCallMs: result.durationMs,
         lastError: error.message,
       });

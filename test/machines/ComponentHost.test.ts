@@ -143,6 +143,8 @@ describe('ComponentHost', () => {
     // the cancelled call still ran (state kept); the cancelled queued one never did
     expect(value(await third)).toBe(2);
     expect(runtime.maxOverlap).toBe(1);
+    // each call counted once: two cancelled (failed), one answered (served)
+    expect(host.list()[0]).toMatchObject({ served: 1, failed: 2 });
     await host.stop();
   });
 
