@@ -7,7 +7,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createRuntime,
+  defaultTimeoutMs,
+  isLogLevel,
   type JsonObject,
+  logLevels,
   type Preopen,
   parseEnvPair,
   RuntimeError,
@@ -110,7 +113,9 @@ async function toolsCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) return fail(`tools takes exactly one component path\n\n${toolsUsage}`);
-  setLogLevel(values['log-level'] as 'warn');
+  const level = values['log-level'];
+  if (!isLogLevel(level)) return fail(`--log-level must be one of ${logLevels.join(', ')}`);
+  setLogLevel(level);
   const { types } = await readComponentTypes({ path: resolve(positionals[0] as string) });
   const tools = toolDefinitions(types).map(({ name, description, inputSchema, outputSchema }) => ({
     name,
@@ -147,7 +152,7 @@ async function callCommand(args: string[]): Promise<number> {
       args: { type: 'string', default: '{}' },
       env: { type: 'string', multiple: true, default: [] },
       dir: { type: 'string', multiple: true, default: [] },
-      timeout: { type: 'string', default: '30000' },
+      timeout: { type: 'string', default: String(defaultTimeoutMs) },
       'log-level': { type: 'string', default: 'warn' },
     },
   });
@@ -156,7 +161,9 @@ async function callCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) return fail(`call takes a component path and a tool name\n\n${callUsage}`);
-  setLogLevel(values['log-level'] as 'warn');
+  const level = values['log-level'];
+  if (!isLogLevel(level)) return fail(`--log-level must be one of ${logLevels.join(', ')}`);
+  setLogLevel(level);
   const [path, tool] = positionals as [string, string];
   let callArgs: JsonObject;
   try {

@@ -11,14 +11,15 @@ import {
   type Observer,
   type Subscription,
 } from 'xstate';
-import type {
-  CallOutcome,
-  ComponentRuntime,
-  ComponentSource,
-  JsonObject,
-  PrepareOptions,
-  SandboxSpec,
-  ToolDefinition,
+import {
+  type CallOutcome,
+  type ComponentRuntime,
+  type ComponentSource,
+  defaultTimeoutMs,
+  type JsonObject,
+  type PrepareOptions,
+  type SandboxSpec,
+  type ToolDefinition,
 } from '../runtime/index.ts';
 import type { ComponentState } from './componentMachine.ts';
 import { createDeferred } from './deferred.ts';
@@ -92,7 +93,7 @@ export class ComponentHost {
   #stopped = false;
 
   constructor(options: ComponentHostOptions) {
-    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? defaultTimeoutMs;
     // XState builds inspection events only when `inspect` is given: without an inspector, none (about a
     // quarter of the actor's cost per call in bench/actor.bench.ts).
     this.system = createActor(hostMachine, {

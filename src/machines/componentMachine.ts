@@ -244,7 +244,6 @@ export const componentMachine = setup({
   guards: {
     hasPendingLoad: ({ context }) => context.pendingLoad !== undefined,
     hasSpec: ({ context }) => context.spec !== undefined || context.pendingLoad !== undefined,
-    isStateful: ({ context }) => context.spec?.stateful === true,
     hasQueuedCalls: ({ context }) => context.queue.length > 0,
     hasNoCallsInFlight: ({ context }) => context.inFlight.length === 0,
     isDrained: ({ context }) => context.queue.length === 0 && context.inFlight.length === 0,

@@ -17,4 +17,4 @@ export {
 export { createDeferred, type Deferred } from './deferred.ts';
 export { type HostEvent, hostMachine, type LoadResult } from './hostMachine.ts';
 export { MachineError, type MachineErrorCode } from './MachineError.ts';
-export { normalizeName, publicToolName } from './toolNames.ts';
+export { publicToolName } from './toolNames.ts';

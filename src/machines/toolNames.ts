@@ -1,10 +1,4 @@
-/** Tool names are at most this long (DESIGN.md). */
-export const MAX_TOOL_NAME = 128;
-
-/** Lowercases and maps every character outside `[a-z0-9-]` to `_`, like tool names (DESIGN.md). */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9-]/g, '_');
-}
+import { MAX_TOOL_NAME_LENGTH, normalizeInterfaceName } from '../runtime/index.ts';
 
 /**
  * The public name of `toolName` of component `componentId`, given the names already taken by other
@@ -17,11 +11,11 @@ export function publicToolName(
   taken: (name: string) => boolean,
 ): string {
   if (!taken(toolName)) return toolName;
-  const base = `${normalizeName(componentId)}__${toolName}`.slice(0, MAX_TOOL_NAME);
+  const base = `${normalizeInterfaceName(componentId)}__${toolName}`.slice(0, MAX_TOOL_NAME_LENGTH);
   if (!taken(base)) return base;
   for (let n = 2; ; n++) {
     const suffix = `_${n}`;
-    const candidate = base.slice(0, MAX_TOOL_NAME - suffix.length) + suffix;
+    const candidate = base.slice(0, MAX_TOOL_NAME_LENGTH - suffix.length) + suffix;
     if (!taken(candidate)) return candidate;
   }
 }

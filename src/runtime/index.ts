@@ -6,7 +6,7 @@ import type { ComponentRuntime, PrepareOptions } from './types.ts';
 
 export { decodeComponent } from './decodeComponent.ts';
 export { parseEnvPair, readEnvFile } from './envValues.ts';
-export { type LogLevel, log, setLogLevel } from './logger.ts';
+export { isLogLevel, type LogLevel, log, logLevels, setLogLevel } from './logger.ts';
 export { capMemory, memoryLimits } from './memoryLimit.ts';
 export {
   type AccessMode,
@@ -33,6 +33,7 @@ export {
 } from './prepareComponent.ts';
 export { poisonsInstance, RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
 export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
+export { MAX_TOOL_NAME_LENGTH, normalizeInterfaceName } from './toolNames.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';
 export type * from './types.ts';
 export { inputSchema, outputSchema, toolDefinitions, toolName } from './witJson.ts';

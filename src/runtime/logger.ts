@@ -9,6 +9,14 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 let threshold: number =
   order[(process.env.WASMACTOR_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? order.info;
 
+/** The levels, lowest first. */
+export const logLevels = Object.keys(order) as LogLevel[];
+
+/** True when `value` names a level. */
+export function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(order, value);
+}
+
 /** Sets the lowest level that is written. */
 export function setLogLevel(level: LogLevel): void {
   threshold = order[level];
