@@ -152,7 +152,7 @@ function isComponentError(error: unknown): error is { payload: unknown } {
 }
 
 /** Converts whatever a guest call threw into the runtime's own error shape, once, here. */
-function toWireError(error: unknown, fn?: ExportedFunction): WireError {
+function toWireError(error: unknown, fn?: ExportedFunction, doing = 'the call'): WireError {
   const where = fn ? ` in ${fn.name}` : '';
   if (error instanceof RuntimeError) return { code: error.code, message: error.message };
   if (error instanceof GuestExit) {
@@ -174,7 +174,7 @@ function toWireError(error: unknown, fn?: ExportedFunction): WireError {
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return { code: 'trap', message: `the component trapped${where}: stack overflow (${error.message})` };
   }
-  return { code: 'host-error', message: `the call failed${where}: ${describeThrown(error)}` };
+  return { code: 'host-error', message: `${doing} failed${where}: ${describeThrown(error)}` };
 }
 
 /** Text for any thrown value; WASI throws `{tag}` objects and strings, and a value may hold a BigInt. */
@@ -234,7 +234,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
         instances.set(request.instanceId, await instantiate(request.component, request.sandbox));
         return { id, type: 'done' };
       } catch (error) {
-        return { id, type: 'fault', error: toWireError(error) };
+        return { id, type: 'fault', error: toWireError(error, undefined, 'instantiating the component') };
       }
     }
     case 'call': {
@@ -255,7 +255,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       try {
         instance = await instantiate(request.component, request.sandbox);
       } catch (error) {
-        return { id, type: 'fault', error: toWireError(error) };
+        return { id, type: 'fault', error: toWireError(error, undefined, 'instantiating the component') };
       }
       try {
         return runCall(instance, request.fn, id, request.args as Record<string, never>);

@@ -27,6 +27,8 @@ import { toolDefinitions } from './witJson.ts';
 import { workerEntry } from './workerEntry.ts';
 import type { ComponentPayload, WorkerReply } from './workerProtocol.ts';
 
+const loadCancelled = () => new RuntimeError('cancelled', 'loading the component was cancelled');
+
 /** Default time limit of one call, in ms. */
 export const defaultTimeoutMs = 30_000;
 
@@ -77,11 +79,11 @@ export async function prepareComponent(
   const total = 3;
   const { bytes, types } = await readComponentTypes(source);
   const tools = toolDefinitions(types);
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });
   const hash = sha256(bytes);
   const transpiled = await transpileCached(bytes, hash, options.cacheDir ?? defaultCacheDir());
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
   const modules: Record<string, WebAssembly.Module> = {};
   for (const [name, content] of Object.entries(transpiled.coreFiles)) {

@@ -4,7 +4,8 @@
  * renamed into place: a crash leaves either no entry or a whole one.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -57,6 +58,9 @@ export async function transpileCached(
   const dir = join(cacheDir, 'transpiled', `jco-${jcoVersion}-p${patchVersion}`, hash);
   const fromCache = await readEntry(dir);
   if (fromCache) return { gluePath: join(dir, glueName), coreFiles: fromCache, cached: true };
+  // A folder without a whole entry (files deleted by hand): start it again. Only a folder that exists now:
+  // entries appear whole (by rename), so this never removes one that another process is putting in place.
+  if (existsSync(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
@@ -74,7 +78,7 @@ export async function transpileCached(
   const coreFiles: Record<string, Uint8Array> = {};
   let glue: string | undefined;
   for (const [name, content] of Object.entries(result.files)) {
-    if (name === `${'component'}.js`) glue = patchGlue(new TextDecoder().decode(content));
+    if (name === 'component.js') glue = patchGlue(new TextDecoder().decode(content));
     else if (name.endsWith('.wasm')) coreFiles[name] = content;
   }
   if (glue === undefined) throw new RuntimeError('host-error', 'jco produced no JavaScript glue');
@@ -89,23 +93,29 @@ export async function transpileCached(
       // Another process put the same entry in place first: theirs is as good as ours.
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
     });
+  } catch (cause) {
+    throw new RuntimeError(
+      'host-error',
+      `cannot write the transpile cache in ${cacheDir} (${(cause as Error).message}); make it writable or point XDG_CACHE_HOME elsewhere`,
+      { cause },
+    );
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
   return { gluePath: join(dir, glueName), coreFiles, cached: false };
 }
 
+/** A whole cache entry, or undefined for anything less (a miss). */
 async function readEntry(dir: string): Promise<Record<string, Uint8Array> | undefined> {
-  let marker: { files: string[] };
   try {
-    marker = JSON.parse(await readFile(join(dir, 'complete'), 'utf8')) as { files: string[] };
-    await readdir(dir);
+    const marker = JSON.parse(await readFile(join(dir, 'complete'), 'utf8')) as { files: string[] };
+    await access(join(dir, glueName));
+    const files: Record<string, Uint8Array> = {};
+    for (const name of marker.files) files[name] = await readFile(join(dir, name));
+    return files;
   } catch {
     return undefined;
   }
-  const files: Record<string, Uint8Array> = {};
-  for (const name of marker.files) files[name] = await readFile(join(dir, name));
-  return files;
 }
 
 /**

@@ -63,6 +63,26 @@ describe('prepareComponent', () => {
     expect(Object.keys(second.coreFiles)).toEqual(Object.keys(first.coreFiles));
   });
 
+  it('rebuilds a cache entry that lost a file, and says where the cache cannot be written', async () => {
+    const { transpileCached, sha256 } = await import('../../src/runtime/transpileCache.ts');
+    const bytes = await readFile(fixturePath('counter'));
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache2-'));
+    try {
+      const first = await transpileCached(bytes, sha256(bytes), dir);
+      await rm(first.gluePath);
+      const again = await transpileCached(bytes, sha256(bytes), dir);
+      expect(again.cached).toBe(false);
+      expect(await readFile(again.gluePath, 'utf8')).toContain('instantiate');
+      const blocker = join(dir, 'a-file');
+      await writeFile(blocker, 'not a directory');
+      const error = await rejection(transpileCached(bytes, sha256(bytes), join(blocker, 'cache')));
+      expect(error.code).toBe('host-error');
+      expect(error.message).toContain('cannot write the transpile cache');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a bad argument before entering the guest, and the instance keeps working', async () => {
     const counter = await prepare('counter');
     const instance = await counter.instantiate({});
