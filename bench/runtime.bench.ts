@@ -1,6 +1,7 @@
 /**
  * Runtime benchmark: cold and cached load, stateful and stateless call, for a WAT fixture (counter) and
  * a JS fixture (store), each printed beside its floor measured in the same run:
+ *   type decoding  vs one sha256 pass over the same bytes (reading every byte once)
  *   cold load      vs bare jco transpile + WebAssembly.compile
  *   cached load    vs bare WebAssembly.compile
  *   stateful call  vs bare call on an instance made in this thread (no worker, no sandbox)
@@ -14,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { buildFixtures } from '../fixtures/build.ts';
-import { prepareComponent } from '../src/runtime/index.ts';
+import { decodeComponent, prepareComponent, sha256 } from '../src/runtime/index.ts';
 import { patchGlue } from '../src/runtime/transpileCache.ts';
 
 const calls = Number(process.argv[2] ?? 200);
@@ -90,6 +91,9 @@ try {
     const path = paths[name] as string;
     const bytes = await readFile(path);
     console.log(`\n${name} (${(bytes.length / 1024).toFixed(0)} KiB), ${calls} calls per figure`);
+    const decodeMs = await repeat(20, async () => decodeComponent(bytes));
+    const hashMs = await repeat(20, async () => sha256(bytes));
+    row('type decoding', decodeMs, hashMs, 'sha256 of the bytes');
     const floor = await bare(bytes, dir);
     const cacheDir = join(dir, `cache-${name}`);
     let fresh = 0;
