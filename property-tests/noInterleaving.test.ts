@@ -51,7 +51,7 @@ function noInterleavingProperty(machine: Machine) {
         return count;
       });
       const values = settled.map((r) => (r.status === 'fulfilled' && r.value.ok ? r.value.value : 'lost'));
-      expect(runtime.maxOverlap).toBe(1);
+      expect(runtime.maxOverlap, 'calls overlapped (most in flight at once)').toBe(1);
       expect(runtime.started.map((c) => c.args.n)).toEqual(tools.map((_, i) => i + 1));
       expect(values).toEqual(expected);
     },
@@ -69,5 +69,10 @@ describe('stateful component: no interleaving', () => {
     });
     const result = await fc.check(noInterleavingProperty(unserialized), { numRuns: RUNS });
     expect(result.failed).toBe(true);
+    // ...and for the right reason: two calls ran at once, not some other broken assertion
+    expect(String(result.errorInstance)).toMatch(
+      /calls overlapped \(most in flight at once\): expected [2-9]\d* to be 1/,
+    );
+    expect(result.counterexample).not.toBeNull();
   });
 });

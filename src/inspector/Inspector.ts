@@ -39,13 +39,12 @@ export interface InspectorOptions {
 interface CallLike {
   callId: string;
   tool: string;
-  cancelled?: boolean;
 }
 
 interface ComponentSnapshotLike {
   value: unknown;
   status: string;
-  context: { id: string; generation?: number; queue: CallLike[]; inFlight: CallLike[] };
+  context: { id: string; generation?: number; inFlight: CallLike[] };
 }
 
 interface Tracked {
@@ -69,7 +68,10 @@ function stateText(value: unknown): string {
   return '';
 }
 
-/** Collects what the actors do; plug `inspect` into `new ComponentHost({ inspect })`. */
+/**
+ * Collects what the actors do; made by `createInspector`, its `inspect` goes into
+ * `new ComponentHost({ inspect })`.
+ */
 export class Inspector {
   readonly #logLimit: number;
   readonly #goneLimit: number;

@@ -9,7 +9,7 @@ export {
 export { renderChartSvg } from './chartSvg.ts';
 export {
   createInspector,
-  Inspector,
+  type Inspector,
   type InspectorOptions,
   type LogEntry,
 } from './Inspector.ts';
@@ -21,4 +21,9 @@ export {
   type InspectorSnapshot,
   takeSnapshot,
 } from './snapshot.ts';
-export { type RunningInspector, type StartInspectorOptions, startInspector } from './startInspector.ts';
+export {
+  MAX_EVENT_STREAMS,
+  type RunningInspector,
+  type StartInspectorOptions,
+  startInspector,
+} from './startInspector.ts';

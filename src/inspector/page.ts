@@ -66,7 +66,6 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 const fmtMs = (ms) => (ms >= 10000 ? (ms / 1000).toFixed(1) + ' s' : Math.round(ms) + ' ms');
-const stateName = (c) => c.state;
 
 function apply(data, reset) {
   state.components = data.snapshot.components;
@@ -99,7 +98,7 @@ function renderTable() {
     row.append(
       el('td', { className: 'id' }, el('b', { textContent: c.id })),
       el('td', { className: 'kind', textContent: c.stateful ? 'stateful' : 'stateless' }),
-      el('td', { className: 'state' }, el('span', { className: 'badge ' + stateName(c), textContent: stateName(c) })),
+      el('td', { className: 'state' }, el('span', { className: 'badge ' + c.state, textContent: c.state })),
       el('td', { className: 'num generation', textContent: String(c.generation) }),
       el('td', { className: 'num queue', textContent: String(c.queueLength) }),
       el('td', { className: 'inflight', textContent: inFlightText(c) || '\\u2014' }),

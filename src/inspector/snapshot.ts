@@ -3,7 +3,7 @@
  * Read from the actors' own snapshots at the moment it is asked for; the inspector only adds the
  * start times of calls in flight, which the actors do not keep.
  */
-import type { ComponentHost, ComponentSummary } from '../machines/index.ts';
+import { type ComponentHost, type ComponentSummary, componentMachine } from '../machines/index.ts';
 import { activeStateIds } from './chartModel.ts';
 import type { Inspector } from './Inspector.ts';
 
@@ -38,19 +38,21 @@ export interface InspectorSnapshot {
   logSeq: number;
 }
 
+/** The chart's root: every component actor runs this machine. */
+const MACHINE_ID = componentMachine.id;
+
 /** Takes the snapshot. */
 export function takeSnapshot(host: ComponentHost, inspector: Inspector): InspectorSnapshot {
   const now = Date.now();
   const refs = host.system.getSnapshot().context.components;
   const components = host.list().map((summary): ComponentView => {
     const snapshot = refs[summary.id]?.ref.getSnapshot();
-    const machine = snapshot?.machine.id ?? 'component';
     const context = snapshot?.context;
     const starts = inspector.callStarts(summary.id);
     return {
       ...summary,
       stateValue: snapshot?.value ?? summary.state,
-      activeStates: activeStateIds(machine, snapshot?.value ?? summary.state),
+      activeStates: activeStateIds(MACHINE_ID, snapshot?.value ?? summary.state),
       queuedCalls: (context?.queue ?? []).map((c) => ({ callId: c.callId, tool: c.tool })),
       inFlightCalls: (context?.inFlight ?? []).map((c) => {
         const startedAt = starts.get(c.callId);
@@ -63,5 +65,5 @@ export function takeSnapshot(host: ComponentHost, inspector: Inspector): Inspect
       }),
     };
   });
-  return { time: now, machine: 'component', components, logSeq: inspector.seq };
+  return { time: now, machine: MACHINE_ID, components, logSeq: inspector.seq };
 }

@@ -23,6 +23,27 @@ export interface StartInspectorOptions {
   port?: number;
   /** Server-sent events are coalesced to at most one push per this many ms; default 40. */
   pushIntervalMs?: number;
+  /**
+   * An event stream whose client has stopped reading (its output stays buffered) gets no pushes, and is
+   * closed once it has been stuck this many ms; default 30 000.
+   */
+  stalledStreamMs?: number;
+}
+
+/** At most this many `/api/events` streams are open at once; one more is answered 503. */
+export const MAX_EVENT_STREAMS = 16;
+/** A stream with more output than this waiting for its client is skipped until it drains. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** One open `/api/events` response. */
+interface EventStream {
+  res: ServerResponse;
+  /** The newest log seq this client has been sent; each push sends it only what came after. */
+  sentSeq: number;
+  /** When a push first had to skip it (its client is not reading); cleared when it drains. */
+  stuckSince?: number;
+  /** A push skipped it: it is due one as soon as it drains. */
+  missed: boolean;
 }
 
 export interface RunningInspector {
@@ -52,25 +73,56 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
   const chart = describeChart(componentMachine);
   const chartSvg = renderChartSvg(chart);
   const page = renderPage(chartSvg);
-  const streams = new Set<ServerResponse>();
+  const stalledMs = options.stalledStreamMs ?? 30_000;
+  const streams = new Set<EventStream>();
   let pushTimer: NodeJS.Timeout | undefined;
-  let lastPushedSeq = 0;
 
+  const schedulePush = () => {
+    if (streams.size > 0 && pushTimer === undefined) pushTimer = setTimeout(push, pushInterval);
+  };
+  /**
+   * True when `stream` can take a write now. A client that does not read makes its output pile up in
+   * the server (the socket keeps whatever the kernel will not take); such a stream is skipped, and
+   * destroyed once it has been stuck for `stalledMs`, so memory stays bounded whatever clients do.
+   */
+  const writable = (stream: EventStream, now: number): boolean => {
+    const { res } = stream;
+    if (res.writableLength <= MAX_BUFFERED_BYTES && !res.writableNeedDrain) {
+      stream.stuckSince = undefined;
+      return true;
+    }
+    stream.missed = true;
+    stream.stuckSince ??= now;
+    if (now - stream.stuckSince >= stalledMs) {
+      streams.delete(stream);
+      res.destroy();
+    }
+    return false;
+  };
   const push = () => {
     pushTimer = undefined;
     if (streams.size === 0) return;
-    const data = JSON.stringify({
-      snapshot: takeSnapshot(host, inspector),
-      log: inspector.log({ since: lastPushedSeq }),
-    });
-    lastPushedSeq = inspector.seq;
-    for (const res of streams) res.write(`event: update\ndata: ${data}\n\n`);
+    const now = Date.now();
+    const snapshot = takeSnapshot(host, inspector);
+    const seq = inspector.seq;
+    const bySince = new Map<number, string>(); // clients that have seen the same log share one message
+    for (const stream of [...streams]) {
+      if (!writable(stream, now)) continue;
+      let message = bySince.get(stream.sentSeq);
+      if (message === undefined) {
+        const data = JSON.stringify({ snapshot, log: inspector.log({ since: stream.sentSeq }) });
+        message = `event: update\ndata: ${data}\n\n`;
+        bySince.set(stream.sentSeq, message);
+      }
+      stream.sentSeq = seq;
+      stream.missed = false;
+      stream.res.write(message);
+    }
   };
-  const unsubscribe = inspector.onChange(() => {
-    if (streams.size > 0 && pushTimer === undefined) pushTimer = setTimeout(push, pushInterval);
-  });
+  const unsubscribe = inspector.onChange(schedulePush);
   const heartbeat = setInterval(() => {
-    for (const res of streams) res.write(': ping\n\n');
+    const now = Date.now();
+    for (const stream of [...streams]) if (writable(stream, now)) stream.res.write(': ping\n\n');
   }, 15_000);
   heartbeat.unref();
 
@@ -135,6 +187,15 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
         return;
       }
       case '/api/events': {
+        if (req.method === 'GET' && streams.size >= MAX_EVENT_STREAMS) {
+          problem(
+            res,
+            503,
+            `too many open event streams (${MAX_EVENT_STREAMS}); close another inspector tab and retry`,
+            { 'Retry-After': '5' },
+          );
+          return;
+        }
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
           Connection: 'keep-alive',
@@ -144,10 +205,15 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
           res.end();
           return;
         }
+        const stream: EventStream = { res, sentSeq: inspector.seq, missed: false };
         const init = JSON.stringify({ snapshot: takeSnapshot(host, inspector), log: inspector.log() });
         res.write(`retry: 1000\nevent: init\ndata: ${init}\n\n`);
-        streams.add(res);
-        res.on('close', () => streams.delete(res));
+        streams.add(stream);
+        res.on('drain', () => {
+          stream.stuckSince = undefined;
+          if (stream.missed) schedulePush();
+        });
+        res.on('close', () => streams.delete(stream));
         return;
       }
     }
@@ -198,7 +264,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
       unsubscribe();
       clearInterval(heartbeat);
       if (pushTimer) clearTimeout(pushTimer);
-      for (const res of streams) res.end();
+      for (const stream of streams) stream.res.end();
       streams.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

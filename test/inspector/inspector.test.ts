@@ -114,11 +114,11 @@ describe('inspector over a real host (counter fixture)', () => {
     await Promise.all(calls);
     const idle = (await (await fetch(`${web.url}api/snapshot`)).json()) as InspectorSnapshot;
     expect(idle.components[0]).toMatchObject({
+      ...host.list()[0],
       state: 'idle',
       queueLength: 0,
       inFlight: 0,
       inFlightCalls: [],
-      ...host.list()[0],
     });
     expect(idle.components[0]?.served).toBeGreaterThanOrEqual(3);
   });
