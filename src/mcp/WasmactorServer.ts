@@ -3,8 +3,7 @@
  * tools of every connected `McpServer` in step with what is loaded (one MCP tool per export).
  */
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, extname, join } from 'node:path';
 import {
   type CallToolResult,
   fromJsonSchema,
@@ -35,7 +34,8 @@ import {
 import { registerBuiltinTools, registerEchoTool } from './builtinTools.ts';
 import type { ComponentStore } from './ComponentStore.ts';
 import { failureOutput, failureToResult, outcomeToResult } from './callResult.ts';
-import { resolveComponentPath } from './componentPath.ts';
+import { type FileKind, resolveComponentPath, resolveFileArgument } from './componentPath.ts';
+import { appendToMessage } from './messageText.ts';
 import { withPermissionHints } from './permissionHints.ts';
 
 /** Options of `WasmactorServer`. */
@@ -79,6 +79,13 @@ export function sidecarPolicyPath(wasmPath: string): string {
 /** The sandbox every component gets until permissions are granted: nothing at all. */
 const DENY_ALL: SandboxSpec = { env: {}, preopens: [], allowedHosts: [] };
 
+/** The policy of a component nothing was granted to. */
+function denyAllPolicy(): Policy {
+  return { version: '1.0', permissions: {} };
+}
+
+const POLICY_FILE: FileKind = { argument: 'policy_path', file: 'policy file', things: 'policy files' };
+
 function toolSignature(entry: ListedTool): string {
   const { description, inputSchema, outputSchema } = entry.tool;
   return JSON.stringify([entry.componentId, description, inputSchema, outputSchema]);
@@ -102,10 +109,6 @@ export class WasmactorServer {
   readonly availableEnv: Record<string, string>;
   private readonly options: WasmactorServerOptions;
   private readonly servers = new Map<McpServer, Map<string, { handle: RegisteredTool; signature: string }>>();
-  /** Tools of restored components whose load is still running, from their stored metadata. */
-  private readonly pendingTools = new Map<string, ToolDefinition[]>();
-  /** Loads of restored components that are still running, by component id. */
-  private readonly pendingLoads = new Map<string, Promise<unknown>>();
   /** Policies of components when there is no component directory to keep them in. */
   private readonly policies = new Map<string, Policy>();
   private closed = false;
@@ -142,19 +145,12 @@ export class WasmactorServer {
     return mcp;
   }
 
-  /** Every component tool that should be listed now. */
+  /**
+   * Every component tool that should be listed now. A restored component's tools are routable (and
+   * listed) from its stored metadata while it loads: the host queues their calls until the load ends.
+   */
   listedTools(): ListedTool[] {
-    const tools: ListedTool[] = this.host.tools();
-    const names = new Set(tools.map((t) => t.tool.name));
-    for (const [componentId, pending] of this.pendingTools) {
-      if (tools.some((t) => t.componentId === componentId)) continue;
-      for (const tool of pending) {
-        if (names.has(tool.name)) continue;
-        names.add(tool.name);
-        tools.push({ componentId, tool });
-      }
-    }
-    return tools;
+    return this.host.tools();
   }
 
   /** Brings the registered component tools of one (or every) McpServer in line with `listedTools()`. */
@@ -202,8 +198,6 @@ export class WasmactorServer {
 
   /** Runs one component tool and converts the outcome into an MCP result. */
   async callTool(name: string, componentId: string, args: JsonObject, signal?: AbortSignal) {
-    const pending = this.pendingLoads.get(componentId);
-    if (pending) await pending.catch(() => undefined);
     try {
       const outcome = await this.host.call(name, args ?? {}, { signal });
       return withPermissionHints(outcomeToResult(outcome), componentId, outcome.output, false);
@@ -225,10 +219,11 @@ export class WasmactorServer {
     }
     const memory = (await this.policyOf(componentId).catch(() => undefined))?.permissions.resources?.limits
       .memory;
-    const [first, ...rest] = result.content;
-    if (memory === undefined || first?.type !== 'text') return result;
-    const note = `Its memory is capped at ${memory} by its policy (permissions.resources.limits.memory); if it ran out, raise the limit and load it again.`;
-    return { ...result, content: [{ ...first, text: `${first.text} ${note}` }, ...rest] };
+    if (memory === undefined) return result;
+    return appendToMessage(
+      result,
+      `Its memory is capped at ${memory} by its policy (permissions.resources.limits.memory); if it ran out, raise the limit and load it again.`,
+    );
   }
 
   /**
@@ -241,11 +236,7 @@ export class WasmactorServer {
     policyPath: string | undefined,
   ): Promise<{ path: string; policy: Policy } | undefined> {
     const path =
-      policyPath === undefined
-        ? sidecarPolicyPath(wasmPath)
-        : policyPath.startsWith('file://')
-          ? fileURLToPath(policyPath)
-          : resolve(policyPath);
+      policyPath === undefined ? sidecarPolicyPath(wasmPath) : resolveFileArgument(policyPath, POLICY_FILE);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -285,7 +276,6 @@ export class WasmactorServer {
         onProgress,
       });
     } finally {
-      this.pendingTools.delete(location.id);
       this.syncTools();
     }
     if (this.store) {
@@ -317,11 +307,27 @@ export class WasmactorServer {
     return { ...result, stateful, ...(given ? { policyPath: given.path } : {}) };
   }
 
-  /** The component's stored policy (deny-all when there is no store or no policy file yet). */
+  /**
+   * The component's policy (deny-all when nothing was ever granted). A policy file that exists but
+   * cannot be read throws `host-error`, and one that is not valid `invalid-policy`: neither is taken
+   * for deny-all, so a grant never overwrites a policy it could not read.
+   */
   async policyOf(id: string): Promise<Policy> {
-    if (!this.store) return this.policies.get(id) ?? { version: '1.0', permissions: {} };
-    const text = await this.store.policy(id).catch(() => undefined);
-    return text === undefined ? { version: '1.0', permissions: {} } : parsePolicy(text, `${id}/policy.yaml`);
+    if (!this.store) return this.policies.get(id) ?? denyAllPolicy();
+    let text: string;
+    try {
+      text = await this.store.policy(id);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return denyAllPolicy();
+      throw new RuntimeError(
+        'host-error',
+        `cannot read the policy file of ${id}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+    return parsePolicy(text, `${id}/policy.yaml`);
   }
 
   /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
@@ -362,15 +368,12 @@ export class WasmactorServer {
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
   async unloadComponent(id: string): Promise<boolean> {
-    const pending = this.pendingLoads.get(id);
-    this.pendingTools.delete(id);
     let unloaded: boolean;
     try {
       unloaded = await this.host.unload(id);
     } finally {
       this.syncTools();
     }
-    if (pending) unloaded = true;
     this.policies.delete(id);
     const removed = this.store ? await this.store.remove(id) : false;
     return unloaded || removed;
@@ -383,7 +386,7 @@ export class WasmactorServer {
 
   /**
    * Starts every component of the component directory; their tools are listed at once from the stored
-   * metadata, and calls wait for their load. Broken entries are reported on stderr and skipped.
+   * metadata, and calls wait for their load (a call gets the load's error when it fails). Broken entries are reported on stderr and skipped.
    * Resolves when every load has been started (not finished); `ready` resolves when they are done.
    */
   async restore(): Promise<{
@@ -413,7 +416,6 @@ export class WasmactorServer {
         skipped.push({ id: metadata.id, message: (error as Error).message });
         continue;
       }
-      this.pendingTools.set(metadata.id, metadata.tools);
       let sandbox = DENY_ALL;
       try {
         sandbox = await this.sandboxFor(metadata.id);
@@ -443,11 +445,8 @@ export class WasmactorServer {
                 }),
         )
         .finally(() => {
-          this.pendingLoads.delete(metadata.id);
-          this.pendingTools.delete(metadata.id);
           if (!this.closed) this.syncTools();
         });
-      this.pendingLoads.set(metadata.id, load);
       loads.push(load);
       restored.push(metadata.id);
     }

@@ -19,9 +19,9 @@ import {
   revokeEnv,
   revokeNetwork,
   revokeStorage,
+  serializePolicy,
 } from '../runtime/index.ts';
-import { defaultPolicy } from './ComponentStore.ts';
-import { failureMessage } from './callResult.ts';
+import { failureMessage, loadFailureMessage } from './callResult.ts';
 import { progressSink, type WasmactorServer } from './WasmactorServer.ts';
 
 type Schema = Parameters<typeof fromJsonSchema>[0];
@@ -111,7 +111,7 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
           ...(report.policyPath === undefined ? {} : { policy: report.policyPath }),
         });
       } catch (error) {
-        return failure(`Cannot load ${path}: ${failureMessage('load-component', error)}`);
+        return failure(loadFailureMessage(path, error));
       }
     },
   );
@@ -171,10 +171,11 @@ export function registerBuiltinTools(mcp: McpServer, server: WasmactorServer): v
     async ({ component_id }) => {
       if (!isLoaded(component_id))
         return failure(`No component "${component_id}" is loaded (see list-components).`);
-      const policy = server.store
-        ? await server.store.policy(component_id).catch(() => defaultPolicy(component_id))
-        : defaultPolicy(component_id);
-      return answer({ component_id, policy });
+      try {
+        return answer({ component_id, policy: serializePolicy(await server.policyOf(component_id)) });
+      } catch (error) {
+        return failure(`Cannot show the policy of ${component_id}: ${failureMessage('get-policy', error)}`);
+      }
     },
   );
 

@@ -13,6 +13,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { MachineError } from '../machines/index.ts';
 import { type CallOutcome, type CapturedOutput, type Json, RuntimeError } from '../runtime/index.ts';
+import { joinSentences } from './messageText.ts';
 
 /** The `_meta` key of captured guest output. */
 export const OUTPUT_META_KEY = 'wasmactor/output';
@@ -63,6 +64,13 @@ function runtimeCause(error: unknown): RuntimeError | undefined {
   return undefined;
 }
 
+/** The message for arguments the runtime refused before entering the guest; undefined for other causes. */
+function invalidArguments(tool: string, cause: RuntimeError | undefined): string | undefined {
+  return cause?.code === 'invalid-argument'
+    ? `Invalid arguments for tool ${tool}: ${cause.message}`
+    : undefined;
+}
+
 /** A user-facing message for a failed call, with what to do next. */
 export function failureMessage(tool: string, error: unknown): string {
   const cause = runtimeCause(error);
@@ -72,20 +80,36 @@ export function failureMessage(tool: string, error: unknown): string {
       case 'state-lost':
         return /fresh instance/i.test(message)
           ? message
-          : `${message} The stateful instance was discarded with its state; the next call starts from a fresh instance.`;
+          : joinSentences(
+              message,
+              'The stateful instance was discarded with its state; the next call starts from a fresh instance.',
+            );
       case 'fault':
-        return /fresh instance/i.test(message) ? message : `${message} The next call gets a fresh instance.`;
+        return /fresh instance/i.test(message)
+          ? message
+          : joinSentences(message, 'The next call gets a fresh instance.');
       case 'unloaded':
       case 'unknown-tool':
-        return `${message} Load the component again with load-component to use "${tool}".`;
+        return joinSentences(message, `Load the component again with load-component to use "${tool}".`);
       case 'load-failed':
-        return `${message} Fix the component and load it again with load-component.`;
+        return joinSentences(message, 'Fix the component and load it again with load-component.');
+      // The runtime refused the call before entering the guest; the actor wraps its error.
+      case 'call-failed':
+        return invalidArguments(tool, cause) ?? message;
       default:
         return message;
     }
   }
-  if (cause?.code === 'invalid-argument') return `Invalid arguments for tool ${tool}: ${cause.message}`;
-  return message;
+  return invalidArguments(tool, cause) ?? message;
+}
+
+/** The message of a `load-component` of `path` that failed. */
+export function loadFailureMessage(path: string, error: unknown): string {
+  // The component actor rejects the waiting load with `unloaded` when an unload comes first.
+  if (error instanceof MachineError && error.code === 'unloaded') {
+    return `Cannot load ${path}: the load was cancelled by unload-component.`;
+  }
+  return `Cannot load ${path}: ${failureMessage('load-component', error)}`;
 }
 
 /** What the guest wrote before a failed call failed, when the runtime kept it. */

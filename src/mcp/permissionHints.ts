@@ -8,6 +8,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { CapturedOutput } from '../runtime/index.ts';
+import { appendToMessage } from './messageText.ts';
 
 const HTTP_DENIED = /^\[wasmactor\] HTTP-request-denied: ([a-z][a-z0-9+.-]*):\/\/(\S*) /gm;
 const READ_ONLY = /^\[wasmactor\] storage-read-only: (fs:\/\/\S+) /gm;
@@ -43,10 +44,7 @@ export function withPermissionHints(
 ): CallToolResult {
   const hints = permissionHints(componentId, output);
   if (hints.length === 0) return result;
-  const [first, ...rest] = result.content;
-  if (fault && first?.type === 'text') {
-    return { ...result, content: [{ ...first, text: `${first.text} ${hints.join(' ')}` }, ...rest] };
-  }
+  if (fault && result.content[0]?.type === 'text') return appendToMessage(result, ...hints);
   return {
     ...result,
     content: [...result.content, ...hints.map((text) => ({ type: 'text' as const, text }))],

@@ -1,12 +1,14 @@
 /**
  * The MCP layer in one process: a real `Client` over an in-memory transport pair, a real ComponentHost.
  */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture, tempDir } from './helpers.ts';
+import { fixture, resultJson, resultText, tempDir } from './helpers.ts';
 
 let server: WasmactorServer;
 let cleanup: () => Promise<void>;
@@ -67,5 +69,100 @@ describe('WasmactorServer', () => {
     const first = client.callTool({ name: 'increment', arguments: {} });
     await ready;
     expect((await first).structuredContent).toEqual({ result: 1 });
+  });
+
+  it('a call to a restored component whose load fails gets the load error', async () => {
+    const [store] = (await fixture('store')) as [string];
+    await server.loadComponent(store, true);
+    await server.close();
+    // A valid policy the component cannot run under: the cap is below the memory it needs at start.
+    await writeFile(
+      join(dir, 'store', 'policy.yaml'),
+      'version: "1.0"\npermissions:\n  resources:\n    limits:\n      memory: 64Ki\n',
+    );
+    server = new WasmactorServer({
+      host: new ComponentHost({ runtime: createRuntime() }),
+      store: await ComponentStore.open(dir),
+    });
+    const { restored, ready } = await server.restore();
+    expect(restored).toEqual(['store']);
+    // made while the restore runs: it waits in the component's queue and gets the load's answer
+    const result = await server.callTool('count', 'store', {});
+    await ready;
+    expect(result.isError).toBe(true);
+    expect(resultText(result)).toMatch(/^component store failed to load: the memory limit .* is below/);
+    expect(resultText(result)).toMatch(/\. Fix the component and load it again with load-component\.$/);
+    expect(server.listedTools()).toEqual([]);
+  });
+
+  it('get-policy answers with the grants of a component also without a component directory', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    await server.close();
+    server = new WasmactorServer({ host: new ComponentHost({ runtime: createRuntime() }) });
+    const client = await connect();
+    await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    const grant = await client.callTool({
+      name: 'grant-environment-variable-permission',
+      arguments: { component_id: 'counter', details: { key: 'SOME_KEY' } },
+    });
+    expect(grant.isError).toBeFalsy();
+    const shown = resultJson(
+      await client.callTool({ name: 'get-policy', arguments: { component_id: 'counter' } }),
+    );
+    expect((shown as { policy: string }).policy).toMatch(/environment:\s+allow:\s+- key: "SOME_KEY"/);
+  });
+
+  it('get-policy reports a policy file it cannot read instead of showing deny-all', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const client = await connect();
+    await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    const policyFile = join(dir, 'counter', 'policy.yaml');
+    await rm(policyFile);
+    await mkdir(policyFile);
+    const shown = await client.callTool({ name: 'get-policy', arguments: { component_id: 'counter' } });
+    expect(shown.isError).toBe(true);
+    expect(resultText(shown)).toMatch(
+      /^Cannot show the policy of counter: cannot read the policy file .*EISDIR/,
+    );
+    // and a grant does not overwrite what it could not read
+    const grant = await client.callTool({
+      name: 'grant-environment-variable-permission',
+      arguments: { component_id: 'counter', details: { key: 'SOME_KEY' } },
+    });
+    expect(grant.isError).toBe(true);
+  });
+
+  it('refuses a policy_path URL like a component URL, naming policy_path', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const client = await connect();
+    const refused = await client.callTool({
+      name: 'load-component',
+      arguments: { path: counter, policy_path: 'https://x/p.yaml' },
+    });
+    expect(refused.isError).toBe(true);
+    expect(resultText(refused)).toBe(
+      `Cannot load ${counter}: loading policy files from https:// is not supported yet; download the policy file and give its file path as policy_path`,
+    );
+  });
+
+  it('a stateless fault says the next call gets a fresh instance, as its own sentence', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const client = await connect();
+    await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    const trapped = await client.callTool({ name: 'trap', arguments: {} });
+    expect(trapped.isError).toBe(true);
+    expect(resultText(trapped)).toMatch(/instruction executed\. The next call gets a fresh instance\.$/);
+  });
+
+  it('a load cut short by unload-component says the unload cancelled it', async () => {
+    const [store] = (await fixture('store')) as [string];
+    const client = await connect();
+    const loading = client.callTool({ name: 'load-component', arguments: { path: store, stateful: true } });
+    await vi.waitFor(() => expect(server.listComponents()[0]?.state).toBe('loading'), { interval: 1 });
+    const unloaded = await client.callTool({ name: 'unload-component', arguments: { id: 'store' } });
+    expect(unloaded.isError).toBeFalsy();
+    expect(resultText(await loading)).toBe(
+      `Cannot load ${store}: the load was cancelled by unload-component.`,
+    );
   });
 });

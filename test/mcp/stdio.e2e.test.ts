@@ -238,4 +238,13 @@ describe('wasmactor serve over stdio', () => {
     expect((await call('set', { key: 'big', value: big })).isError).toBeFalsy();
     expect((await call('count')).structuredContent).toEqual({ result: 1 });
   }, 60_000);
+
+  it('names the tool and the argument when the runtime refuses an argument the input schema let through', async () => {
+    expect((await call('load-component', { path: storePath, stateful: true })).isError).toBeFalsy();
+    // A lone surrogate is a JSON string, so the SDK's schema check passes it; the runtime refuses it.
+    const refused = await call('set', { key: '\uD800', value: 'v' });
+    expect(refused.isError).toBe(true);
+    expect(resultText(refused)).toMatch(/^Invalid arguments for tool set: argument "key": .*lone surrogate/);
+    expect((await call('count')).structuredContent).toEqual({ result: 0 });
+  }, 60_000);
 });
