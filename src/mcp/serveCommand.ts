@@ -10,8 +10,10 @@ import { createInspector, parseInspectFlag, startInspector } from '../inspector/
 import { ComponentHost } from '../machines/index.ts';
 import {
   createRuntime,
-  type LogLevel,
+  defaultTimeoutMs,
+  isLogLevel,
   log,
+  logLevels,
   parseEnvPair,
   readEnvFile,
   setLogLevel,
@@ -47,8 +49,6 @@ Options:
  */
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
-
 /** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
 export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
   // `--inspect` takes an optional value, which node's parseArgs cannot express: it is taken out first.
@@ -66,7 +66,7 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
     options: {
       help: { type: 'boolean', short: 'h' },
       'component-dir': { type: 'string' },
-      'call-timeout': { type: 'string', default: '30000' },
+      'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
       env: { type: 'string', multiple: true, default: [] },
       'env-file': { type: 'string', multiple: true, default: [] },
       'disable-builtin-tools': { type: 'boolean', default: false },
@@ -83,11 +83,12 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
     process.stderr.write(`wasmactor serve: unexpected argument "${positionals[0]}"\n\n${serveUsage}`);
     return 2;
   }
-  if (!LOG_LEVELS.includes(values['log-level'])) {
-    process.stderr.write(`wasmactor serve: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+  const level = values['log-level'];
+  if (!isLogLevel(level)) {
+    process.stderr.write(`wasmactor serve: --log-level must be one of ${logLevels.join(', ')}\n`);
     return 2;
   }
-  setLogLevel(values['log-level'] as LogLevel);
+  setLogLevel(level);
   const callTimeout = Number(values['call-timeout']);
   if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
     process.stderr.write('wasmactor serve: --call-timeout must be a positive integer (ms)\n');
