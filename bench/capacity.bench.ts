@@ -26,7 +26,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { buildFixtures } from '../fixtures/build.ts';
 import { ComponentHost } from '../src/machines/index.ts';
 import { createRuntime, type JsonObject } from '../src/runtime/index.ts';
-import { patchGlue } from '../src/runtime/transpileCache.ts';
+import { patchGlue } from '../src/runtime/prepare/transpileCache.ts';
 
 const MiB = 1024 * 1024;
 const ROUNDS = process.argv[2] === '--child' ? 0 : Number(process.argv[2] ?? 3);
@@ -448,7 +448,7 @@ async function memoryFigures(
   row(
     'diagnostic: Worker + tsx register()',
     size(rss('worker-tsx')),
-    '(what a worker would pay to load TypeScript itself; src/runtime/workerEntry.ts avoids it)',
+    '(what a worker would pay to load TypeScript itself; src/runtime/worker/entry.ts avoids it)',
     '',
     '',
   );

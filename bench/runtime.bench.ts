@@ -16,7 +16,7 @@ import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { buildFixtures } from '../fixtures/build.ts';
 import { decodeComponent, prepareComponent, sha256 } from '../src/runtime/index.ts';
-import { patchGlue } from '../src/runtime/transpileCache.ts';
+import { patchGlue } from '../src/runtime/prepare/transpileCache.ts';
 
 const calls = Number(process.argv[2] ?? 200);
 

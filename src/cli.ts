@@ -12,13 +12,13 @@ import {
   type JsonObject,
   logLevels,
   type Preopen,
-  parseEnvPair,
   RuntimeError,
   readComponentTypes,
   type SandboxSpec,
   setLogLevel,
   toolDefinitions,
 } from './runtime/index.ts';
+import { parseEnvPair } from './runtime/policy/index.ts';
 
 const usage = `wasmactor — WebAssembly components as MCP tools
 

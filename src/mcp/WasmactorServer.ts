@@ -19,18 +19,20 @@ import {
 } from '../machines/index.ts';
 import {
   type JsonObject,
-  loadSecrets,
   log,
-  type Policy,
-  parsePolicy,
-  policyToSandbox,
   RuntimeError,
   readComponentSource,
   type SandboxSpec,
-  serializePolicy,
   sha256,
   type ToolDefinition,
 } from '../runtime/index.ts';
+import {
+  loadSecrets,
+  type Policy,
+  parsePolicy,
+  policyToSandbox,
+  serializePolicy,
+} from '../runtime/policy/index.ts';
 import { registerBuiltinTools, registerEchoTool } from './builtinTools.ts';
 import type { ComponentStore } from './ComponentStore.ts';
 import { failureOutput, failureToResult, outcomeToResult } from './callResult.ts';

@@ -9,18 +9,18 @@ import {
   type McpServer,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { Json } from '../runtime/index.ts';
 import {
   grantEnv,
   grantNetwork,
   grantStorage,
-  type Json,
   type Policy,
   resetPolicy,
   revokeEnv,
   revokeNetwork,
   revokeStorage,
   serializePolicy,
-} from '../runtime/index.ts';
+} from '../runtime/policy/index.ts';
 import { failureMessage, loadFailureMessage } from './callResult.ts';
 import { progressSink, type WasmactorServer } from './WasmactorServer.ts';
 

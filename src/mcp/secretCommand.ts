@@ -4,7 +4,8 @@
  * its next load (or permission change) on. No command ever prints a value.
  */
 import { parseArgs } from 'node:util';
-import { deleteSecrets, listSecretKeys, RuntimeError, setSecrets } from '../runtime/index.ts';
+import { RuntimeError } from '../runtime/index.ts';
+import { deleteSecrets, listSecretKeys, setSecrets } from '../runtime/policy/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 
 export const secretUsage = `Usage: wasmactor secret <set|list|delete> <component> [KEY=VALUE | KEY]...

@@ -14,10 +14,9 @@ import {
   isLogLevel,
   log,
   logLevels,
-  parseEnvPair,
-  readEnvFile,
   setLogLevel,
 } from '../runtime/index.ts';
+import { parseEnvPair, readEnvFile } from '../runtime/policy/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
 import { WasmactorServer } from './WasmactorServer.ts';

@@ -1,5 +1,5 @@
 /**
- * fast-check arbitraries of JSON values that are valid under the schemas of src/runtime/witRules.ts.
+ * fast-check arbitraries of JSON values that are valid under the schemas of src/runtime/wit/rules.ts.
  *
  * By default values are in canonical form, the form that `resultToJson` emits, so a value sent to an
  * identity guest function comes back unchanged: s64/u64 as numbers when safe and decimal strings

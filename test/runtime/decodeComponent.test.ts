@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeComponent } from '../../src/runtime/decodeComponent.ts';
+import { decodeComponent } from '../../src/runtime/decode/decodeComponent.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
 import type { ComponentTypes, ExportedFunction, WitType } from '../../src/runtime/types.ts';
 

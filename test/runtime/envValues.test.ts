@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEnvPair, RuntimeError, readEnvFile } from '../../src/runtime/index.ts';
+import { RuntimeError } from '../../src/runtime/index.ts';
+import { parseEnvPair, readEnvFile } from '../../src/runtime/policy/index.ts';
 
 describe('env values', () => {
   it('splits KEY=VALUE at the first =', () => {

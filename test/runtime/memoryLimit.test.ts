@@ -11,10 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../../fixtures/build.ts';
-import { capMemory, memoryLimits } from '../../src/runtime/memoryLimit.ts';
-import { prepareComponent } from '../../src/runtime/prepareComponent.ts';
+import { capMemory, memoryLimits } from '../../src/runtime/prepare/memoryLimit.ts';
+import { prepareComponent } from '../../src/runtime/prepare/prepareComponent.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
-import { createSandbox } from '../../src/runtime/sandbox.ts';
+import { createSandbox } from '../../src/runtime/sandbox/createSandbox.ts';
 
 const MiB = 2 ** 20;
 const jco = (await import('@bytecodealliance/jco')) as unknown as { parse(wat: string): Promise<Uint8Array> };

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyPolicy, grantNetwork, policyToSandbox } from '../../src/runtime/policy.ts';
-import { prepareComponent } from '../../src/runtime/prepareComponent.ts';
+import { emptyPolicy, grantNetwork, policyToSandbox } from '../../src/runtime/policy/index.ts';
+import { prepareComponent } from '../../src/runtime/prepare/prepareComponent.ts';
 import type { CallOutcome, PreparedComponent, SandboxSpec } from '../../src/runtime/types.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 

@@ -15,7 +15,7 @@ import {
   revokeNetwork,
   revokeStorage,
   serializePolicy,
-} from '../../src/runtime/policy.ts';
+} from '../../src/runtime/policy/index.ts';
 
 // Sibling directories only: nesting (a read-only grant under a writable one) is refused, tested apart.
 const uris = ['fs:///a', 'fs:///b', 'fs:///c/d', 'fs:///e'];

@@ -15,7 +15,7 @@ import {
   revokeNetwork,
   revokeStorage,
   serializePolicy,
-} from '../../src/runtime/policy.ts';
+} from '../../src/runtime/policy/index.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
 
 const full = `version: "1.0"

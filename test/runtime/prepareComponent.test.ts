@@ -54,7 +54,7 @@ describe('prepareComponent', () => {
   });
 
   it('uses the transpile cache on a second load of the same bytes', async () => {
-    const { transpileCached, sha256 } = await import('../../src/runtime/transpileCache.ts');
+    const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));
     const first = await transpileCached(bytes, sha256(bytes), cacheDir);
     const second = await transpileCached(bytes, sha256(bytes), cacheDir);
@@ -64,7 +64,7 @@ describe('prepareComponent', () => {
   });
 
   it('rebuilds a cache entry that lost a file, and says where the cache cannot be written', async () => {
-    const { transpileCached, sha256 } = await import('../../src/runtime/transpileCache.ts');
+    const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));
     const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache2-'));
     try {

@@ -4,7 +4,7 @@
  * stderr what was captured. Its process stdout must stay empty.
  */
 import { readFile } from 'node:fs/promises';
-import { createSandbox } from '../../src/runtime/sandbox.ts';
+import { createSandbox } from '../../src/runtime/sandbox/createSandbox.ts';
 
 const encoder = new TextEncoder();
 const sandbox = createSandbox({}, []);

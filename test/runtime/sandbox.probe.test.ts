@@ -19,7 +19,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../../fixtures/build.ts';
-import { createSandbox, GuestExit, MissingImportError, type Sandbox } from '../../src/runtime/sandbox.ts';
+import {
+  createSandbox,
+  GuestExit,
+  MissingImportError,
+  type Sandbox,
+} from '../../src/runtime/sandbox/createSandbox.ts';
 import type { SandboxSpec } from '../../src/runtime/types.ts';
 
 /** The probe's exports (see fixtures/wasi-probe/world.wit); a WIT `err` is thrown with `.payload`. */

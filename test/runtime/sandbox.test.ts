@@ -27,7 +27,7 @@ import {
   MissingImportError,
   type Sandbox,
   SandboxDescriptor,
-} from '../../src/runtime/sandbox.ts';
+} from '../../src/runtime/sandbox/createSandbox.ts';
 import type { Preopen } from '../../src/runtime/types.ts';
 
 // --- the shim's shapes, as far as these tests call them -----------------------------------------

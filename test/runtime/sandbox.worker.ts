@@ -3,7 +3,7 @@
  * does), reads a file through it, writes guest stdout, and reports what it saw and how long it took.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSandbox } from '../../src/runtime/sandbox.ts';
+import { createSandbox } from '../../src/runtime/sandbox/createSandbox.ts';
 
 const { hostPath, rounds } = workerData as { hostPath: string; rounds: number };
 const started = performance.now();

@@ -2,14 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyPolicy, policyToSandbox } from '../../src/runtime/policy.ts';
+import { emptyPolicy, policyToSandbox } from '../../src/runtime/policy/index.ts';
 import {
   defaultSecretsDir,
   deleteSecrets,
   listSecretKeys,
   loadSecrets,
   setSecrets,
-} from '../../src/runtime/secrets.ts';
+} from '../../src/runtime/policy/secrets.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmactor-secrets-'));
 const dir = join(root, 'secrets');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { normalizeInterfaceName, toolName } from '../../src/runtime/toolNames.ts';
 import type { ExportedFunction } from '../../src/runtime/types.ts';
+import { normalizeInterfaceName, toolName } from '../../src/runtime/wit/toolNames.ts';
 
 const fn = (name: string, iface?: string): ExportedFunction => ({
   name,

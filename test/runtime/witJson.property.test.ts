@@ -8,9 +8,9 @@ import { fromJsonSchema } from '@modelcontextprotocol/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExportedFunction, Json, JsonSchema, WitType } from '../../src/runtime/types.ts';
-import { argsToGuest, type HandleTable, inputSchema } from '../../src/runtime/witJson.ts';
-import { fromGuest, toGuest } from '../../src/runtime/witRules.ts';
-import { witTypeText } from '../../src/runtime/witText.ts';
+import { fromGuest, toGuest } from '../../src/runtime/wit/rules.ts';
+import { argsToGuest, type HandleTable, inputSchema } from '../../src/runtime/wit/toolDefinitions.ts';
+import { witTypeText } from '../../src/runtime/wit/witText.ts';
 import { arbitraryJsonFor } from '../helpers/arbitraries.ts';
 
 /** Any handle is a live resource here: guest object {resource, handle}. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
 import type { ExportedFunction, Json, WitType } from '../../src/runtime/types.ts';
+import { F32_MAX, fromGuest, schemaOf, toGuest } from '../../src/runtime/wit/rules.ts';
 import {
   argsToGuest,
   errorPayloadToJson,
@@ -9,8 +10,7 @@ import {
   outputSchema,
   resultToJson,
   toolDefinitions,
-} from '../../src/runtime/witJson.ts';
-import { F32_MAX, fromGuest, schemaOf, toGuest } from '../../src/runtime/witRules.ts';
+} from '../../src/runtime/wit/toolDefinitions.ts';
 
 /** A fake handle table: handle n <-> guest object {res, n}. */
 class FakeHandles implements HandleTable {

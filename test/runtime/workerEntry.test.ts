@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WorkerClient } from '../../src/runtime/WorkerClient.ts';
-import { workerEntry } from '../../src/runtime/workerEntry.ts';
+import { workerEntry } from '../../src/runtime/worker/entry.ts';
+import { WorkerClient } from '../../src/runtime/worker/WorkerClient.ts';
 
 describe('workerEntry', () => {
   it('bundles the worker host into plain JavaScript beside node_modules', async () => {
@@ -14,7 +14,10 @@ describe('workerEntry', () => {
 
   it.each([
     ['the bundle', async () => workerEntry()],
-    ['the tsx fallback', async () => new URL('../../src/runtime/instanceWorker.boot.js', import.meta.url)],
+    [
+      'the tsx fallback',
+      async () => new URL('../../src/runtime/worker/instanceWorker.boot.js', import.meta.url),
+    ],
   ])('%s boots a worker that answers', async (_name, entryOf) => {
     const worker = new WorkerClient(await entryOf());
     try {

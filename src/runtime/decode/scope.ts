@@ -1,0 +1,109 @@
+/**
+ * The index spaces of one component, component type or instance type, and the small readers
+ * (sorts, extern names) that every section needs.
+ */
+import type { ComponentNode, Entity, FuncNode, InstanceNode, Sort, TypeNode, ValNode } from './model.ts';
+import type { Reader } from './Reader.ts';
+
+/** The index spaces of one component, component type or instance type. */
+export class Scope {
+  readonly types: TypeNode[] = [];
+  readonly funcs: FuncNode[] = [];
+  readonly instances: InstanceNode[] = [];
+  readonly components: ComponentNode[] = [];
+  readonly values: ValNode[] = [];
+  readonly imports = new Map<string, Entity>();
+  readonly exports = new Map<string, Entity>();
+  /** Import names in binary order. */
+  readonly importNames: { name: string; entity: Entity; eqType: boolean }[] = [];
+
+  constructor(readonly parent?: Scope) {}
+
+  outer(r: Reader, count: number): Scope {
+    let scope: Scope | undefined = this;
+    for (let i = 0; i < count; i++) scope = scope?.parent;
+    if (!scope) r.fail(`outer alias reaches ${count} scopes out, past the outermost component`);
+    return scope;
+  }
+
+  /** Looks up `index` in the index space of `sort`. */
+  get(r: Reader, sort: Sort, index: number): Entity {
+    const space = this.space(sort);
+    if (!space) return { sort };
+    if (index >= space.length) r.fail(`${sort} index ${index} is out of range (${space.length} defined)`);
+    return { sort, node: space[index] };
+  }
+
+  /** Appends an entity to the index space of its sort. */
+  add(r: Reader, entity: Entity): void {
+    const space = this.space(entity.sort);
+    if (!space) return;
+    const node = entity.node;
+    const expected = { func: 'func', instance: 'instance', component: 'component', value: 'val' }[
+      entity.sort as string
+    ];
+    if (!node || (expected && node.kind !== expected))
+      r.fail(`a ${entity.sort} is described by a ${node?.kind} type`);
+    space.push(node as never);
+  }
+
+  private space(sort: Sort): TypeNode[] | undefined {
+    switch (sort) {
+      case 'type':
+        return this.types;
+      case 'func':
+        return this.funcs;
+      case 'instance':
+        return this.instances;
+      case 'component':
+        return this.components;
+      case 'value':
+        return this.values;
+      default:
+        return undefined;
+    }
+  }
+
+  typeOf<K extends TypeNode['kind']>(r: Reader, index: number, kind: K): Extract<TypeNode, { kind: K }> {
+    const node = this.get(r, 'type', index).node as TypeNode;
+    if (node.kind !== kind) r.fail(`type ${index} is a ${node.kind} type where a ${kind} type was expected`);
+    return node as Extract<TypeNode, { kind: K }>;
+  }
+}
+
+export function readSort(r: Reader): Sort {
+  const byte = r.u8('sort');
+  switch (byte) {
+    case 0x00: {
+      const core = r.u8('core sort');
+      return core === 0x11 ? 'module' : 'core';
+    }
+    case 0x01:
+      return 'func';
+    case 0x02:
+      return 'value';
+    case 0x03:
+      return 'type';
+    case 0x04:
+      return 'component';
+    case 0x05:
+      return 'instance';
+    default:
+      r.fail(`unknown sort 0x${byte.toString(16)}`, r.pos - 1);
+  }
+}
+
+/** An import or export name (`nameattributes`): the name, with any attributes read and dropped. */
+export function readExternName(r: Reader): string {
+  const form = r.u8('extern name');
+  if (form > 0x02) r.fail(`unknown extern name form 0x${form.toString(16)}`, r.pos - 1);
+  const name = r.name('extern name');
+  if (form === 0x02) {
+    r.vec('name attributes', () => {
+      const kind = r.u8('name attribute');
+      if (kind > 0x02) r.fail(`unknown name attribute 0x${kind.toString(16)}`, r.pos - 1);
+      r.name('name attribute');
+    });
+  }
+  return name;
+}

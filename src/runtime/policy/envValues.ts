@@ -1,0 +1,28 @@
+/**
+ * Environment values given on the command line (`--env K=V`, `--env-file`): values that a component may
+ * see once its policy grants the key, never by default.
+ */
+import { readFile } from 'node:fs/promises';
+import { RuntimeError } from '../RuntimeError.ts';
+
+/** Parses `KEY=VALUE`; `where` names the flag or file line in the error. */
+export function parseEnvPair(flag: string, where: string): [string, string] {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new RuntimeError('invalid-argument', `${where}: "${flag}" is not KEY=VALUE`);
+  return [flag.slice(0, eq), flag.slice(eq + 1)];
+}
+
+/** Reads an env file: `KEY=VALUE` lines, `#` comments and blank lines ignored, optional quotes removed. */
+export async function readEnvFile(path: string): Promise<Record<string, string>> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new RuntimeError('not-found', `cannot read --env-file ${path}: ${error.message}`);
+  });
+  const env: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const [key, value] = parseEnvPair(line.replace(/^export\s+/, ''), `${path}:${index + 1}`);
+    env[key.trim()] = value.trim().replace(/^(['"])(.*)\1$/, '$2');
+  });
+  return env;
+}

@@ -1,0 +1,281 @@
+/**
+ * `policy.yaml` text <-> `Policy`. Parsing is strict: every problem is reported (all of them, one per
+ * line) as `<source>:<line>: <field>: <what is wrong>`, and anything wasmactor cannot enforce (wassette's
+ * `deny` lists, `cidr`, `runtime`, `ipc`, cpu limits, storage wildcards) is refused rather than ignored.
+ * Scalars are read with YAML's failsafe schema, so `version: 1.0` stays the string "1.0".
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
+import { RuntimeError } from '../RuntimeError.ts';
+import {
+  canonicalStorageUri,
+  envKeyProblem,
+  parseMemoryQuantity,
+  parseNetworkHost,
+  storageNestingProblem,
+} from './rules.ts';
+import type {
+  AccessMode,
+  EnvironmentPermission,
+  NetworkPermission,
+  Permissions,
+  Policy,
+  StoragePermission,
+} from './types.ts';
+
+/** Why a key is refused, for keys that wassette knows but wasmactor does not enforce. */
+const UNSUPPORTED: Record<string, string> = {
+  deny: 'deny lists are not supported: everything that is not allowed is denied already',
+  cidr: 'cidr grants are not supported: grant hosts ({host: api.example.com})',
+  runtime: 'runtime settings (docker, hyperlight) do not apply to wasmactor',
+  ipc: 'ipc permissions are not supported',
+  cpu: 'cpu limits are not supported (only memory is)',
+  io: 'io limits are not supported (only memory is)',
+  requests: 'resource requests are not supported (only limits.memory is)',
+};
+
+class Reader {
+  readonly problems: { line: number; field: string; problem: string }[] = [];
+  readonly #lines = new LineCounter();
+
+  constructor(readonly source: string) {}
+
+  get lineCounter(): LineCounter {
+    return this.#lines;
+  }
+
+  report(node: Node | null | undefined, field: string, problem: string): void {
+    const offset = node?.range?.[0] ?? 0;
+    this.problems.push({ line: this.#lines.linePos(offset).line, field, problem });
+  }
+
+  /** A mapping's entries, reporting keys outside `known`. Undefined (and reported) if not a mapping. */
+  map(node: unknown, field: string, known: readonly string[]): Map<string, Node | null> | undefined {
+    if (!isMap(node)) {
+      this.report(node as Node, field, 'expected a mapping (key: value)');
+      return undefined;
+    }
+    const entries = new Map<string, Node | null>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node;
+      const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      const at = field === '' ? key : `${field}.${key}`;
+      if (!known.includes(key)) {
+        const why = UNSUPPORTED[key] ?? `unknown key (expected ${known.join(', ')})`;
+        this.report(keyNode, at, why);
+        continue;
+      }
+      entries.set(key, (pair.value as Node | null) ?? null);
+    }
+    return entries;
+  }
+
+  seq(node: Node | null | undefined, field: string): Node[] {
+    if (!isSeq(node)) {
+      this.report(node, field, 'expected a list');
+      return [];
+    }
+    return node.items as Node[];
+  }
+
+  string(node: Node | null | undefined, field: string): string | undefined {
+    if (!isScalar(node) || typeof node.value !== 'string') {
+      this.report(node, field, 'expected a string');
+      return undefined;
+    }
+    return node.value;
+  }
+}
+
+function readStorage(r: Reader, node: Node | null, out: Permissions): void {
+  const section = r.map(node, 'permissions.storage', ['allow']);
+  if (!section?.has('allow')) return;
+  const allow: StoragePermission[] = [];
+  const lines = new Map<StoragePermission, Node>();
+  r.seq(section.get('allow'), 'permissions.storage.allow').forEach((item, i) => {
+    const field = `permissions.storage.allow[${i}]`;
+    const entry = r.map(item, field, ['uri', 'access']);
+    if (entry === undefined) return;
+    const uriNode = entry.get('uri');
+    if (uriNode === undefined) {
+      r.report(item, field, 'missing uri');
+      return;
+    }
+    const uriText = r.string(uriNode, `${field}.uri`);
+    const checked = uriText === undefined ? undefined : canonicalStorageUri(uriText);
+    if (checked !== undefined && !checked.ok) r.report(uriNode, `${field}.uri`, checked.problem);
+    const access: AccessMode[] = [];
+    if (!entry.has('access')) r.report(item, field, 'missing access (read, write or both)');
+    else {
+      const modes = r.seq(entry.get('access'), `${field}.access`);
+      if (isSeq(entry.get('access')) && modes.length === 0) {
+        r.report(entry.get('access'), `${field}.access`, 'give at least one of read, write');
+      }
+      modes.forEach((modeNode, j) => {
+        const mode = r.string(modeNode, `${field}.access[${j}]`);
+        if (mode === undefined) return;
+        if (mode !== 'read' && mode !== 'write') {
+          r.report(
+            modeNode,
+            `${field}.access[${j}]`,
+            `unknown access mode "${mode}" (expected read or write)`,
+          );
+        } else if (!access.includes(mode)) access.push(mode);
+      });
+    }
+    if (checked?.ok && access.length > 0) {
+      const existing = allow.find((p) => p.uri === checked.value);
+      if (existing !== undefined) {
+        for (const mode of access) if (!existing.access.includes(mode)) existing.access.push(mode);
+      } else {
+        const permission = { uri: checked.value, access };
+        allow.push(permission);
+        lines.set(permission, item);
+      }
+    }
+  });
+  const nesting = storageNestingProblem(allow);
+  if (nesting !== undefined)
+    r.report(lines.get(allow[0] as StoragePermission), 'permissions.storage.allow', nesting);
+  if (allow.length > 0) out.storage = { allow };
+}
+
+function readNetwork(r: Reader, node: Node | null, out: Permissions): void {
+  const section = r.map(node, 'permissions.network', ['allow']);
+  if (!section?.has('allow')) return;
+  const allow: NetworkPermission[] = [];
+  r.seq(section.get('allow'), 'permissions.network.allow').forEach((item, i) => {
+    const field = `permissions.network.allow[${i}]`;
+    const entry = r.map(item, field, ['host']);
+    if (entry === undefined) return;
+    if (!entry.has('host')) {
+      r.report(item, field, 'missing host');
+      return;
+    }
+    const text = r.string(entry.get('host'), `${field}.host`);
+    if (text === undefined) return;
+    const checked = parseNetworkHost(text);
+    if (!checked.ok) {
+      r.report(entry.get('host'), `${field}.host`, checked.problem);
+      return;
+    }
+    if (!allow.some((p) => p.host === checked.value.canonical)) allow.push({ host: checked.value.canonical });
+  });
+  if (allow.length > 0) out.network = { allow };
+}
+
+function readEnvironment(r: Reader, node: Node | null, out: Permissions): void {
+  const section = r.map(node, 'permissions.environment', ['allow']);
+  if (!section?.has('allow')) return;
+  const allow: EnvironmentPermission[] = [];
+  r.seq(section.get('allow'), 'permissions.environment.allow').forEach((item, i) => {
+    const field = `permissions.environment.allow[${i}]`;
+    const entry = r.map(item, field, ['key']);
+    if (entry === undefined) return;
+    if (!entry.has('key')) {
+      r.report(item, field, 'missing key');
+      return;
+    }
+    const key = r.string(entry.get('key'), `${field}.key`);
+    if (key === undefined) return;
+    const problem = envKeyProblem(key);
+    if (problem !== undefined) {
+      r.report(entry.get('key'), `${field}.key`, problem);
+      return;
+    }
+    if (!allow.some((p) => p.key === key)) allow.push({ key });
+  });
+  if (allow.length > 0) out.environment = { allow };
+}
+
+function readResources(r: Reader, node: Node | null, out: Permissions): void {
+  const section = r.map(node, 'permissions.resources', ['limits']);
+  if (!section?.has('limits')) return;
+  const limits = r.map(section.get('limits'), 'permissions.resources.limits', ['memory']);
+  if (!limits?.has('memory')) return;
+  const field = 'permissions.resources.limits.memory';
+  const text = r.string(limits.get('memory'), field);
+  if (text === undefined) return;
+  const checked = parseMemoryQuantity(text);
+  if (!checked.ok) {
+    r.report(limits.get('memory'), field, checked.problem);
+    return;
+  }
+  out.resources = { limits: { memory: text.trim() } };
+}
+
+/**
+ * Parses and validates a policy file. Throws `RuntimeError('invalid-policy')` whose message lists every
+ * problem as `<source>:<line>: <field>: <problem>`; `source` defaults to `policy.yaml`.
+ */
+export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
+  const r = new Reader(source);
+  const doc = parseDocument(text, { schema: 'failsafe', lineCounter: r.lineCounter, uniqueKeys: true });
+  for (const error of doc.errors) {
+    const line = error.linePos?.[0]?.line ?? r.lineCounter.linePos(error.pos[0]).line;
+    r.problems.push({ line, field: '(yaml)', problem: error.message.split('\n')[0] ?? error.message });
+  }
+  const policy: Policy = { version: '1.0', permissions: {} };
+  if (doc.errors.length === 0) {
+    let root = doc.contents as Node | null;
+    if (isAlias(root)) root = root.resolve(doc) as Node | null;
+    const top = r.map(root, '', ['version', 'description', 'permissions']);
+    if (top !== undefined) {
+      if (!top.has('version')) r.report(root, 'version', 'missing (write version: "1.0")');
+      else {
+        const version = r.string(top.get('version'), 'version');
+        if (version !== undefined && !/^1(\.\d+){0,2}$/.test(version)) {
+          r.report(
+            top.get('version'),
+            'version',
+            `unsupported version "${version}" (only 1.x is understood)`,
+          );
+        } else if (version !== undefined) policy.version = version;
+      }
+      if (top.has('description')) {
+        const description = r.string(top.get('description'), 'description');
+        if (description !== undefined) policy.description = description;
+      }
+      const permissionsNode = top.get('permissions');
+      if (permissionsNode !== undefined && permissionsNode !== null) {
+        const known = ['storage', 'network', 'environment', 'resources'];
+        const sections = r.map(permissionsNode, 'permissions', known);
+        const readers = { storage: readStorage, network: readNetwork, environment: readEnvironment };
+        for (const [key, read] of Object.entries(readers)) {
+          if (sections?.has(key)) read(r, sections.get(key) ?? null, policy.permissions);
+        }
+        if (sections?.has('resources'))
+          readResources(r, sections.get('resources') ?? null, policy.permissions);
+      }
+    }
+  }
+  if (r.problems.length > 0) {
+    const lines = r.problems
+      .sort((a, b) => a.line - b.line)
+      .map((p) => `${source}:${p.line}: ${p.field}: ${p.problem}`);
+    throw new RuntimeError('invalid-policy', `invalid policy ${source}:\n${lines.join('\n')}`);
+  }
+  return policy;
+}
+
+/** The policy as `policy.yaml` text (wassette's layout); `parsePolicy` reads it back unchanged. */
+export function serializePolicy(policy: Policy): string {
+  const document: Record<string, unknown> = { version: policy.version };
+  if (policy.description !== undefined) document.description = policy.description;
+  const permissions: Record<string, unknown> = {};
+  const { storage, network, environment, resources } = policy.permissions;
+  if (storage && storage.allow.length > 0) {
+    permissions.storage = { allow: storage.allow.map((p) => ({ uri: p.uri, access: [...p.access] })) };
+  }
+  if (network && network.allow.length > 0) {
+    permissions.network = { allow: network.allow.map((p) => ({ host: p.host })) };
+  }
+  if (environment && environment.allow.length > 0) {
+    permissions.environment = { allow: environment.allow.map((p) => ({ key: p.key })) };
+  }
+  if (resources?.limits.memory !== undefined) {
+    permissions.resources = { limits: { memory: resources.limits.memory } };
+  }
+  document.permissions = permissions;
+  // Every scalar quoted where YAML would read it as something else ("1.0" stays a string).
+  return stringify(document, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+}

@@ -1,0 +1,2 @@
+/** The per-instance WASI sandbox: what a guest may see of the host, and what it wrote. */
+export { createSandbox, GuestExit, MissingImportError, type Sandbox } from './createSandbox.ts';
