@@ -7,6 +7,7 @@ export {
   describeChart,
 } from './chartModel.ts';
 export { renderChartSvg } from './chartSvg.ts';
+export { MAX_EVENT_STREAMS } from './EventStreams.ts';
 export {
   createInspector,
   type Inspector,
@@ -22,7 +23,6 @@ export {
   takeSnapshot,
 } from './snapshot.ts';
 export {
-  MAX_EVENT_STREAMS,
   type RunningInspector,
   type StartInspectorOptions,
   startInspector,

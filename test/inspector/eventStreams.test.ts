@@ -177,6 +177,16 @@ describe('/api/events', () => {
     expect(
       init?.data.log.some((e) => e.kind === 'call' && e.tool === 'increment' && e.outcome === 'ok'),
     ).toBe(true);
+    // and every later push sends it only what came after the one before
+    const okCalls = () =>
+      b.messages
+        .filter((m) => m.event === 'update')
+        .flatMap((m) => m.data.log)
+        .filter((e) => e.kind === 'call' && e.outcome === 'ok').length;
+    for (const n of [1, 2]) {
+      await host.call('increment', {});
+      await b.until(() => okCalls() >= n);
+    }
     const seqs = b.messages.flatMap((m) => m.data.log.map((e) => e.seq));
     expect(seqs.length).toBeGreaterThan(0);
     expect(new Set(seqs).size).toBe(seqs.length);
