@@ -1,10 +1,12 @@
 /**
  * The inspector's routes. Every route is GET (or HEAD); an unknown path is 404, another method 405, a
  * Host header that is not ours 403 (keeps DNS-rebinding pages out), and nothing a request does can throw
- * out of the handler (a failure is a 500, or a destroyed socket once the headers are out).
+ * out of the handler (a failure is logged and answered 500, or the socket is destroyed once the headers are
+ * out).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ComponentHost } from '../machines/index.ts';
+import { log } from '../runtime/index.ts';
 import type { ChartModel } from './chartModel.ts';
 import type { EventStreams } from './EventStreams.ts';
 import { MAX_EVENT_STREAMS } from './EventStreams.ts';
@@ -144,7 +146,9 @@ export function createRequestHandler(ctx: RouteContext): (req: IncomingMessage, 
     try {
       route(ctx, req, res);
     } catch (error) {
-      if (!res.headersSent) problem(res, 500, error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      log.error('inspector request failed', { path: req.url, error: message });
+      if (!res.headersSent) problem(res, 500, message);
       else res.destroy();
     }
   };

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createInspector,
   DEFAULT_INSPECTOR_PORT,
@@ -217,6 +217,34 @@ describe('inspector over a real host (counter fixture)', () => {
 });
 
 describe('inspector pieces', () => {
+  it('answers 500 when a route throws, logs the error on stderr, and keeps serving', async () => {
+    const inspector = createInspector();
+    // a host whose every property throws: the snapshot route fails, the chart route does not need it
+    const broken = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('host unreadable');
+        },
+      },
+    ) as ComponentHost;
+    const web = await startInspector({ host: broken, inspector, port: 0 });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const res = await fetch(`${web.url}api/snapshot`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: 'host unreadable' });
+      const lines = stderr.mock.calls.map(([chunk]) => JSON.parse(String(chunk)) as Record<string, unknown>);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 'error', path: '/api/snapshot', error: 'host unreadable' }),
+      );
+      expect((await fetch(`${web.url}api/chart`)).status).toBe(200);
+    } finally {
+      stderr.mockRestore();
+      await web.close();
+    }
+  });
+
   it('keeps at most logLimit entries per component', async () => {
     const inspector = createInspector({ logLimit: 5 });
     const host = new ComponentHost({ runtime, inspect: inspector.inspect });
