@@ -1,7 +1,7 @@
 /**
  * The shape of src/, read from its import statements: no import cycle, imports only downwards through the
  * layers (runtime, machines, inspector, mcp, then cli.ts), through each layer's and sub-folder's
- * `index.ts` face, nothing from outside src/ and no package that is only a devDependency, the runtime
+ * `index.ts` face, nothing from outside src/ and no package missing from `dependencies`, the runtime
  * never importing policy/ (policy/ sits beside it, on its types), at most 16 files a folder and 450 lines
  * a file. Every violation is listed with its file (and line, for an import).
  *
@@ -178,6 +178,52 @@ function findCycles(graph: Map<string, Edge[]>): string[] {
   return cycles;
 }
 
+/** Why a package import breaks the rules, if it does. */
+function packageViolations(
+  specifier: string,
+  layer: string | undefined,
+  dependencies: Set<string>,
+): string[] {
+  const name = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+  const found: string[] = [];
+  const builtin = specifier.startsWith('node:') || builtinModules.includes(name);
+  if (!builtin && !dependencies.has(name)) found.push(`"${name}" is not in package.json's dependencies`);
+  if (layer && BANNED_PACKAGES[layer]?.test(specifier)) found.push(`${layer}/ must not use it`);
+  return found;
+}
+
+/** Records what is wrong with one file's imports in `shape`; returns its edges to files in src/. */
+function checkImports(
+  files: Map<string, string>,
+  file: string,
+  shape: Shape,
+  dependencies: Set<string>,
+): Edge[] {
+  const edges: Edge[] = [];
+  for (const { specifier, line } of importsOf(files.get(file) ?? '')) {
+    const at = `${file}:${line} imports '${specifier}'`;
+    if (specifier.startsWith('.')) {
+      const target = resolveImport(files, file, specifier);
+      if (target === 'outside') shape.outsideSrc.push(`${at}, which is outside src/`);
+      else if (target) edges.push({ from: file, to: target, line });
+      else shape.unresolved.push(`${at}, which names no file in src/`);
+    } else if (specifier.startsWith('/') || specifier.startsWith('file:')) {
+      shape.outsideSrc.push(`${at}, an absolute path`);
+    } else {
+      for (const why of packageViolations(specifier, layerOf(file), dependencies))
+        shape.packages.push(`${at}: ${why}`);
+    }
+  }
+  for (const edge of edges) {
+    const violation = layerViolation(edge);
+    if (violation) shape[violation.rule].push(violation.text);
+  }
+  return edges;
+}
+
 /** Checks a tree of files (paths relative to src/, `/`-separated) against every rule. */
 function checkShape(files: Map<string, string>, dependencies: Set<string>): Shape {
   const shape: Shape = {
@@ -198,38 +244,10 @@ function checkShape(files: Map<string, string>, dependencies: Set<string>): Shap
     const folder = posix.dirname(file);
     perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
     if (!SOURCE.test(file)) continue;
-    if (lineCount(text) > MAX_LINES)
-      shape.longFiles.push(`${file}: ${lineCount(text)} lines (at most ${MAX_LINES})`);
-    const layer = layerOf(file);
-    if (!layer) shape.noLayer.push(`${file} is in no layer; put it in one of ${LAYERS.join(', ')}`);
-    const edges: Edge[] = [];
-    for (const { specifier, line } of importsOf(text)) {
-      const at = `${file}:${line} imports '${specifier}'`;
-      if (specifier.startsWith('.')) {
-        const target = resolveImport(files, file, specifier);
-        if (target === 'outside') shape.outsideSrc.push(`${at}, which is outside src/`);
-        else if (target) edges.push({ from: file, to: target, line });
-        else shape.unresolved.push(`${at}, which names no file in src/`);
-      } else if (specifier.startsWith('/') || specifier.startsWith('file:')) {
-        shape.outsideSrc.push(`${at}, an absolute path`);
-      } else {
-        const name = specifier
-          .split('/')
-          .slice(0, specifier.startsWith('@') ? 2 : 1)
-          .join('/');
-        const builtin = specifier.startsWith('node:') || builtinModules.includes(name);
-        if (!builtin && !dependencies.has(name)) {
-          shape.packages.push(`${at}: "${name}" is not in package.json's dependencies`);
-        }
-        if (layer && BANNED_PACKAGES[layer]?.test(specifier))
-          shape.packages.push(`${at}: ${layer}/ must not use it`);
-      }
-    }
-    graph.set(file, edges);
-    for (const edge of edges) {
-      const violation = layerViolation(edge);
-      if (violation) shape[violation.rule].push(violation.text);
-    }
+    const lines = lineCount(text);
+    if (lines > MAX_LINES) shape.longFiles.push(`${file}: ${lines} lines (at most ${MAX_LINES})`);
+    if (!layerOf(file)) shape.noLayer.push(`${file} is in no layer; put it in one of ${LAYERS.join(', ')}`);
+    graph.set(file, checkImports(files, file, shape, dependencies));
   }
   for (const [folder, count] of perFolder) {
     if (count > MAX_FILES_PER_FOLDER) {
