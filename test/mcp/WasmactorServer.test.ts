@@ -165,4 +165,53 @@ describe('WasmactorServer', () => {
       `Cannot load ${store}: the load was cancelled by unload-component.`,
     );
   });
+
+  it('a broken secrets file stops a load, a grant and a restore from using it, naming the file', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const secretsDir = join(dir, '.secrets');
+    const file = join(secretsDir, 'counter.yaml');
+    const open = async () => {
+      await server.close();
+      server = new WasmactorServer({
+        host: new ComponentHost({ runtime: createRuntime() }),
+        store: await ComponentStore.open(dir),
+        secretsDir,
+      });
+    };
+    await open();
+    await mkdir(secretsDir);
+    await writeFile(file, '- a list\n- not a mapping\n');
+    const client = await connect();
+    const load = () => client.callTool({ name: 'load-component', arguments: { path: counter } });
+    const refused = await load();
+    expect(refused.isError).toBe(true);
+    expect(resultText(refused)).toBe(
+      `Cannot load ${counter}: the secrets file ${file} is not a mapping of KEY: value; fix the file (a YAML mapping of KEY: value) or delete it, then try again`,
+    );
+    expect(server.listComponents()).toEqual([]);
+
+    await writeFile(file, 'TOKEN: "t"\n');
+    expect((await load()).isError).toBeFalsy();
+    await writeFile(file, 'TOKEN: [unclosed\n');
+    const grant = await client.callTool({
+      name: 'grant-environment-variable-permission',
+      arguments: { component_id: 'counter', details: { key: 'SOME_KEY' } },
+    });
+    expect(grant.isError).toBe(true);
+    expect(resultText(grant)).toContain(`the secrets file ${file} is not a mapping`);
+    const policy = resultJson(
+      await client.callTool({ name: 'get-policy', arguments: { component_id: 'counter' } }),
+    ) as { policy: string };
+    expect(policy.policy).not.toContain('SOME_KEY');
+
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await open();
+    const { restored, ready } = await server.restore();
+    await ready;
+    const logged = stderr.mock.calls.map((c) => String(c[0])).join('');
+    stderr.mockRestore();
+    expect(restored).toEqual(['counter']);
+    expect(logged).toContain('it runs deny-all');
+    expect(logged).toContain(file);
+  });
 });
