@@ -138,3 +138,16 @@ describe('wasmactor (errors of any command)', () => {
     );
   });
 });
+
+describe('wasmactor component (a directory it cannot use)', () => {
+  it('names the directory and the flag that picks another, exit code 2', async () => {
+    const file = join(dir, 'hello.txt');
+    const { code, stderr } = await run('component', 'list', '--component-dir', file);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      new RegExp(
+        `^wasmactor component: cannot use ${file} as the component directory \\(.*\\); give another with --component-dir\\n$`,
+      ),
+    );
+  });
+});

@@ -102,11 +102,22 @@ async function exists(path: string): Promise<boolean> {
 export class ComponentStore {
   private constructor(readonly dir: string) {}
 
-  /** Opens (creating if needed) a component directory and repairs what a crash may have left. */
+  /**
+   * Opens (creating if needed) a component directory and repairs what a crash may have left; a directory
+   * that cannot be used throws `store-failed`.
+   */
   static async open(dir: string): Promise<ComponentStore> {
-    await mkdir(dir, { recursive: true });
     const store = new ComponentStore(dir);
-    await store.recover();
+    try {
+      await mkdir(dir, { recursive: true });
+      await store.recover();
+    } catch (cause) {
+      throw new McpError(
+        'store-failed',
+        `cannot use ${dir} as the component directory (${(cause as Error).message}); give another with --component-dir`,
+        { cause },
+      );
+    }
     return store;
   }
 

@@ -214,4 +214,24 @@ describe('WasmactorServer', () => {
     expect(logged).toContain('it runs deny-all');
     expect(logged).toContain(file);
   });
+
+  it('a component directory that fails a write gets a coded answer naming it, for a load and an unload', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const client = await connect();
+    const store = server.store as ComponentStore;
+    const disk = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const save = vi.spyOn(store, 'save').mockRejectedValueOnce(disk);
+    const loaded = await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    expect(resultText(loaded)).toBe(
+      `Cannot load ${counter}: component counter is loaded, but saving it to ${dir} failed (ENOSPC: no space left on device); it will not be restored after a restart`,
+    );
+    save.mockRestore();
+    await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    vi.spyOn(store, 'remove').mockRejectedValueOnce(disk);
+    const unloaded = await client.callTool({ name: 'unload-component', arguments: { id: 'counter' } });
+    expect(unloaded.isError).toBe(true);
+    expect(resultText(unloaded)).toBe(
+      `Cannot unload counter: component counter is unloaded, but deleting it from ${dir} failed (ENOSPC: no space left on device); it will be loaded again on the next start unless it is deleted`,
+    );
+  });
 });

@@ -101,6 +101,21 @@ export async function unloadComponent(context: LoaderContext, id: string): Promi
     context.syncTools();
   }
   context.policies.forget(id);
-  const removed = context.store ? await context.store.remove(id) : false;
-  return unloaded || removed;
+  return (await removeStored(context.store, id)) || unloaded;
+}
+
+/** Deletes a component from the component directory; a failed delete is reported as `store-failed`. */
+async function removeStored(store: ComponentStore | undefined, id: string): Promise<boolean> {
+  if (!store) return false;
+  try {
+    return await store.remove(id);
+  } catch (cause) {
+    if (cause instanceof McpError) throw cause;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new McpError(
+      'store-failed',
+      `component ${id} is unloaded, but deleting it from ${store.dir} failed (${why}); it will be loaded again on the next start unless it is deleted`,
+      { cause },
+    );
+  }
 }
