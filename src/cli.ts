@@ -4,8 +4,7 @@
  * module that touches the process's streams: every command writes through the `CommandIo` it is given.
  */
 import { readFile } from 'node:fs/promises';
-import { type CommandIo, commands, fail, out } from './mcp/commands/index.ts';
-import { McpError } from './mcp/McpError.ts';
+import { type CommandIo, commands, fail, McpError, out } from './mcp/commands/index.ts';
 import { RuntimeError } from './runtime/index.ts';
 
 const usage = `wasmactor — WebAssembly components as MCP tools

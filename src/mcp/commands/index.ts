@@ -4,6 +4,7 @@
  */
 import type { CommandIo } from './CommandIo.ts';
 
+export { McpError } from '../McpError.ts';
 export type { CommandIo } from './CommandIo.ts';
 export { fail, out } from './commandArgs.ts';
 
