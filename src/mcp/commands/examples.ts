@@ -25,9 +25,13 @@ export interface Example {
   stateful: boolean;
 }
 
-/** Runs examples/build.ts in a child process; its output becomes log lines, never our stdout. */
-export async function buildExamples(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(EXAMPLES_DIR, 'build.ts')], {
+/**
+ * Runs `<examplesDir>/build.ts` in a child process; its output (stdout too) becomes log lines on
+ * stderr, never our stdout, which belongs to the protocol.
+ */
+export async function buildExamples(examplesDir = EXAMPLES_DIR): Promise<void> {
+  const script = join(examplesDir, 'build.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +50,7 @@ export async function buildExamples(): Promise<void> {
   if (code !== 0) {
     throw new McpError(
       'examples-failed',
-      `examples/build.ts exited with code ${code} (${tail.join(' | ')}); it needs the dev dependencies (npm install)`,
+      `${script} exited with code ${code} (${tail.join(' | ')}); building the examples needs the dev dependencies (npm install)`,
     );
   }
 }
