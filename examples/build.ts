@@ -1,7 +1,8 @@
 /**
  * Builds the example components in examples/<name>/ into examples/build/<name>.wasm (cached by input
- * hash, the same builder as the test fixtures). `wasmactor serve --examples` (npm start) calls
- * `buildExamples`; run it alone with `npx tsx examples/build.ts`.
+ * hash, the same builder as the test fixtures). A dev script: `wasmactor serve --examples` (npm start) runs
+ * it in a child process (src/mcp/commands/examples.ts) and never imports it, since building needs the dev
+ * dependencies; run it alone with `npx tsx examples/build.ts`. Progress goes to stderr.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -121,3 +121,33 @@ describe('wasmactor call', () => {
     expect(stderr).toContain('timed out after 200 ms');
   });
 });
+
+describe('wasmactor (errors of any command)', () => {
+  it('answers a refused argument of a command with its message, naming the command, exit code 2', async () => {
+    const { code, stdout, stderr } = await run(
+      'component',
+      'load',
+      'https://example.com/a.wasm',
+      '--component-dir',
+      dir,
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'wasmactor component: loading components from https:// is not supported yet; download the .wasm file and give its file path as path\n',
+    );
+  });
+});
+
+describe('wasmactor component (a directory it cannot use)', () => {
+  it('names the directory and the flag that picks another, exit code 2', async () => {
+    const file = join(dir, 'hello.txt');
+    const { code, stderr } = await run('component', 'list', '--component-dir', file);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      new RegExp(
+        `^wasmactor component: cannot use ${file} as the component directory \\(.*\\); give another with --component-dir\\n$`,
+      ),
+    );
+  });
+});

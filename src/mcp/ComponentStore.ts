@@ -16,6 +16,7 @@ import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolDefinition } from '../runtime/index.ts';
+import { McpError } from './McpError.ts';
 
 /** What `metadata.json` holds. */
 export interface ComponentMetadata {
@@ -101,16 +102,31 @@ async function exists(path: string): Promise<boolean> {
 export class ComponentStore {
   private constructor(readonly dir: string) {}
 
-  /** Opens (creating if needed) a component directory and repairs what a crash may have left. */
+  /**
+   * Opens (creating if needed) a component directory and repairs what a crash may have left; a directory
+   * that cannot be used throws `store-failed`.
+   */
   static async open(dir: string): Promise<ComponentStore> {
-    await mkdir(dir, { recursive: true });
     const store = new ComponentStore(dir);
-    await store.recover();
+    try {
+      await mkdir(dir, { recursive: true });
+      await store.recover();
+    } catch (cause) {
+      throw new McpError(
+        'store-failed',
+        `cannot use ${dir} as the component directory (${(cause as Error).message}); give another with --component-dir`,
+        { cause },
+      );
+    }
     return store;
   }
 
   private entryDir(id: string): string {
-    if (!isValidComponentId(id)) throw new Error(`"${id}" is not a valid component id`);
+    if (!isValidComponentId(id))
+      throw new McpError(
+        'invalid-id',
+        `"${id}" is not a valid component id (letters, digits, ".", "_" and "-")`,
+      );
     return join(this.dir, id);
   }
 
@@ -192,7 +208,7 @@ export class ComponentStore {
     return true;
   }
 
-  /** Reads one entry; throws with a message that says what is wrong with it. */
+  /** Reads one entry; throws `McpError('broken-entry')` with a message that says what is wrong with it. */
   async get(id: string): Promise<StoredComponent> {
     const target = this.entryDir(id);
     const metadataPath = join(target, 'metadata.json');
@@ -200,7 +216,9 @@ export class ComponentStore {
     try {
       parsed = JSON.parse(await readFile(metadataPath, 'utf8'));
     } catch (error) {
-      throw new Error(`${metadataPath} cannot be read: ${(error as Error).message}`);
+      throw new McpError('broken-entry', `${metadataPath} cannot be read: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const metadata = parsed as ComponentMetadata;
     if (
@@ -212,10 +230,13 @@ export class ComponentStore {
       typeof metadata.stateful !== 'boolean' ||
       !Array.isArray(metadata.tools)
     ) {
-      throw new Error(`${metadataPath} is not wasmactor component metadata (version 1 for id "${id}")`);
+      throw new McpError(
+        'broken-entry',
+        `${metadataPath} is not wasmactor component metadata (version 1 for id "${id}")`,
+      );
     }
     const wasmPath = join(target, 'component.wasm');
-    if (!(await exists(wasmPath))) throw new Error(`${wasmPath} is missing`);
+    if (!(await exists(wasmPath))) throw new McpError('broken-entry', `${wasmPath} is missing`);
     return { metadata, wasmPath, policyPath: join(target, 'policy.yaml') };
   }
 

@@ -5,6 +5,7 @@
 import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isValidComponentId } from './ComponentStore.ts';
+import { McpError } from './McpError.ts';
 
 /** A resolved component location. */
 export interface ComponentLocation {
@@ -12,11 +13,6 @@ export interface ComponentLocation {
   path: string;
   /** The component id: the file stem, as in wassette (`/x/time-server.wasm` -> `time-server`). */
   id: string;
-}
-
-/** Thrown for a `path` that cannot be used; its message is meant for the user. */
-export class ComponentPathError extends Error {
-  override readonly name = 'ComponentPathError';
 }
 
 /** What a file argument names, for the messages that refuse one. */
@@ -34,27 +30,28 @@ const COMPONENT_FILE: FileKind = { argument: 'path', file: '.wasm file', things:
 /**
  * Resolves a file argument: a path (relative ones against `cwd`) or a `file://` URI, to an absolute
  * path. `https://`, `http://` and `oci://` are refused as not supported yet, other schemes as unknown,
- * with a `ComponentPathError` whose message names the argument.
+ * with an `McpError('bad-path')` whose message names the argument.
  */
 export function resolveFileArgument(path: string, kind: FileKind, cwd = process.cwd()): string {
   const trimmed = path.trim();
   const give = `give a ${kind.file} path or a file:// URI`;
-  if (trimmed === '') throw new ComponentPathError(`${kind.argument} is empty; ${give}`);
+  if (trimmed === '') throw new McpError('bad-path', `${kind.argument} is empty; ${give}`);
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(trimmed)?.[1]?.toLowerCase();
   if (scheme === undefined) return resolve(cwd, trimmed);
   if (scheme === 'file') {
     try {
       return fileURLToPath(trimmed);
     } catch (error) {
-      throw new ComponentPathError(`"${trimmed}" is not a valid file:// URI (${(error as Error).message})`);
+      throw new McpError('bad-path', `"${trimmed}" is not a valid file:// URI (${(error as Error).message})`);
     }
   }
   if (scheme === 'https' || scheme === 'http' || scheme === 'oci') {
-    throw new ComponentPathError(
+    throw new McpError(
+      'bad-path',
       `loading ${kind.things} from ${scheme}:// is not supported yet; download the ${kind.file} and give its file path as ${kind.argument}`,
     );
   }
-  throw new ComponentPathError(`unknown scheme "${scheme}://" in ${kind.argument}; ${give}`);
+  throw new McpError('bad-path', `unknown scheme "${scheme}://" in ${kind.argument}; ${give}`);
 }
 
 /** Resolves `path` (relative paths against `cwd`) and derives the component id. */
@@ -62,7 +59,8 @@ export function resolveComponentPath(path: string, cwd = process.cwd()): Compone
   const file = resolveFileArgument(path, COMPONENT_FILE, cwd);
   const stem = basename(file, extname(file));
   if (!isValidComponentId(stem)) {
-    throw new ComponentPathError(
+    throw new McpError(
+      'bad-path',
       `cannot use "${stem}" as a component id (the file name without extension): use letters, digits, ".", "_" and "-"`,
     );
   }

@@ -1,9 +1,8 @@
 /**
- * The MCP layer's public API: the wasmactor MCP server, the component directory and the CLI commands
- * `serve` and `component`.
+ * The MCP layer's public API: the wasmactor MCP server, the component directory, the conversion of call
+ * outcomes and errors into tool results, and the CLI commands.
  */
 
-export type { CommandIo } from './CommandIo.ts';
 export {
   type ComponentMetadata,
   ComponentStore,
@@ -13,16 +12,17 @@ export {
   type StoredComponent,
   type StoreProblem,
 } from './ComponentStore.ts';
-export { failureToResult, OUTPUT_META_KEY, outcomeToResult } from './callResult.ts';
-export { componentCommand, componentUsage } from './componentCommand.ts';
-export { type ComponentLocation, ComponentPathError, resolveComponentPath } from './componentPath.ts';
+export { OUTPUT_META_KEY, outcomeToResult } from './callResult.ts';
+export { type CommandIo, commands } from './commands/index.ts';
+export { type ComponentLocation, resolveComponentPath } from './componentPath.ts';
+export { errorMessage, errorToResult } from './errorResult.ts';
+export { McpError, type McpErrorCode } from './McpError.ts';
 export { permissionHints } from './permissionHints.ts';
-export { secretCommand, secretUsage } from './secretCommand.ts';
-export { serveCommand, serveUsage } from './serveCommand.ts';
 export {
-  type LoadReport,
-  type ProgressSink,
+  type ListedTool,
+  type RestoreReport,
   sidecarPolicyPath,
   WasmactorServer,
   type WasmactorServerOptions,
-} from './WasmactorServer.ts';
+} from './server/index.ts';
+export type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from './types.ts';

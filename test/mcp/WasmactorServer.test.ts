@@ -165,4 +165,73 @@ describe('WasmactorServer', () => {
       `Cannot load ${store}: the load was cancelled by unload-component.`,
     );
   });
+
+  it('a broken secrets file stops a load, a grant and a restore from using it, naming the file', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const secretsDir = join(dir, '.secrets');
+    const file = join(secretsDir, 'counter.yaml');
+    const open = async () => {
+      await server.close();
+      server = new WasmactorServer({
+        host: new ComponentHost({ runtime: createRuntime() }),
+        store: await ComponentStore.open(dir),
+        secretsDir,
+      });
+    };
+    await open();
+    await mkdir(secretsDir);
+    await writeFile(file, '- a list\n- not a mapping\n');
+    const client = await connect();
+    const load = () => client.callTool({ name: 'load-component', arguments: { path: counter } });
+    const refused = await load();
+    expect(refused.isError).toBe(true);
+    expect(resultText(refused)).toBe(
+      `Cannot load ${counter}: the secrets file ${file} is not a mapping of KEY: value; fix the file (a YAML mapping of KEY: value) or delete it, then try again`,
+    );
+    expect(server.listComponents()).toEqual([]);
+
+    await writeFile(file, 'TOKEN: "t"\n');
+    expect((await load()).isError).toBeFalsy();
+    await writeFile(file, 'TOKEN: [unclosed\n');
+    const grant = await client.callTool({
+      name: 'grant-environment-variable-permission',
+      arguments: { component_id: 'counter', details: { key: 'SOME_KEY' } },
+    });
+    expect(grant.isError).toBe(true);
+    expect(resultText(grant)).toContain(`the secrets file ${file} is not a mapping`);
+    const policy = resultJson(
+      await client.callTool({ name: 'get-policy', arguments: { component_id: 'counter' } }),
+    ) as { policy: string };
+    expect(policy.policy).not.toContain('SOME_KEY');
+
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await open();
+    const { restored, ready } = await server.restore();
+    await ready;
+    const logged = stderr.mock.calls.map((c) => String(c[0])).join('');
+    stderr.mockRestore();
+    expect(restored).toEqual(['counter']);
+    expect(logged).toContain('it runs deny-all');
+    expect(logged).toContain(file);
+  });
+
+  it('a component directory that fails a write gets a coded answer naming it, for a load and an unload', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const client = await connect();
+    const store = server.store as ComponentStore;
+    const disk = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const save = vi.spyOn(store, 'save').mockRejectedValueOnce(disk);
+    const loaded = await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    expect(resultText(loaded)).toBe(
+      `Cannot load ${counter}: component counter is loaded, but saving it to ${dir} failed (ENOSPC: no space left on device); it will not be restored after a restart`,
+    );
+    save.mockRestore();
+    await client.callTool({ name: 'load-component', arguments: { path: counter } });
+    vi.spyOn(store, 'remove').mockRejectedValueOnce(disk);
+    const unloaded = await client.callTool({ name: 'unload-component', arguments: { id: 'counter' } });
+    expect(unloaded.isError).toBe(true);
+    expect(resultText(unloaded)).toBe(
+      `Cannot unload counter: component counter is unloaded, but deleting it from ${dir} failed (ENOSPC: no space left on device); it will be loaded again on the next start unless it is deleted`,
+    );
+  });
 });

@@ -1,0 +1,190 @@
+/**
+ * `wasmactor serve`: the MCP server on stdio. Only JSON-RPC is written to stdout; logs go to stderr.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createInspector, type Inspector, parseInspectFlag, startInspector } from '../../inspector/index.ts';
+import { ComponentHost } from '../../machines/index.ts';
+import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
+import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
+import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
+import { WasmactorServer } from '../server/index.ts';
+import type { CommandIo } from './CommandIo.ts';
+import { fail, parseCommand } from './commandArgs.ts';
+import { loadExamples } from './examples.ts';
+
+export const serveUsage = `Usage: wasmactor serve [options]
+
+Runs the MCP server on stdio. Components loaded through load-component are kept in the component
+directory and loaded again on the next start (stateful ones with a fresh instance).
+
+Options:
+  --component-dir DIR        where components, metadata and policies are kept
+                             (default $XDG_DATA_HOME/wasmactor/components, or ~/.local/share/wasmactor/components)
+  --call-timeout MS          time limit of one call (default 30000)
+  --env K=V                  a value components may be granted later (repeatable); never given by default
+  --env-file FILE            KEY=VALUE lines, same as --env
+  --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
+  --examples                 build the example components in examples/ if needed and load them
+                             (what \`npm start\` does; needs the repository's dev dependencies)
+  --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
+                             (default port 7357; 0 = any free port; the address is printed on stderr)
+  --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
+  --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
+  -h, --help                 show this help
+`;
+
+/**
+ * Largest JSON-RPC message read from stdin. The SDK's default (10 MiB) left a tool call with a larger
+ * argument (a `list<u8>` of a few MiB encodes to more) without an answer; 256 MiB stays far below memory.
+ */
+const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+const NAME = 'serve';
+
+const OPTIONS = {
+  'component-dir': { type: 'string' },
+  'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
+  env: { type: 'string', multiple: true, default: [] as string[] },
+  'env-file': { type: 'string', multiple: true, default: [] as string[] },
+  'disable-builtin-tools': { type: 'boolean', default: false },
+  examples: { type: 'boolean', default: false },
+  'echo-tool': { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'info' },
+} as const;
+
+/** What `serve` was asked to do. */
+interface ServeOptions {
+  componentDir: string;
+  callTimeout: number;
+  availableEnv: Record<string, string>;
+  builtinTools: boolean;
+  examples: boolean;
+  echoTool: boolean;
+  inspectPort: number | undefined;
+}
+
+/** The options of `serve`, or the exit code when the command line is already answered. */
+async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptions | number> {
+  // `--inspect` takes an optional value, which node's parseArgs cannot express: it is taken out first.
+  let args: string[];
+  let inspectPort: number | undefined;
+  try {
+    ({ args, port: inspectPort } = parseInspectFlag(argv));
+  } catch (error) {
+    return fail(io, NAME, (error as Error).message);
+  }
+  const parsed = parseCommand({ name: NAME, usage: serveUsage, options: OPTIONS }, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0)
+    return fail(io, NAME, `unexpected argument "${positionals[0]}"\n\n${serveUsage}`);
+  const callTimeout = Number(values['call-timeout']);
+  if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
+    return fail(io, NAME, '--call-timeout must be a positive integer (ms)');
+  }
+  const availableEnv: Record<string, string> = {};
+  for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
+  for (const pair of values.env) {
+    const [key, value] = parseEnvPair(pair, '--env');
+    availableEnv[key] = value;
+  }
+  return {
+    componentDir: resolve(values['component-dir'] ?? defaultComponentDir()),
+    callTimeout,
+    availableEnv,
+    builtinTools: !values['disable-builtin-tools'],
+    examples: values.examples,
+    echoTool: values['echo-tool'],
+    inspectPort,
+  };
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'));
+  return (pkg as { version: string }).version;
+}
+
+/** The server of `options`, its components restored from the component directory. */
+async function createServer(
+  options: ServeOptions,
+  inspector: Inspector | undefined,
+): Promise<WasmactorServer> {
+  const store = await ComponentStore.open(options.componentDir);
+  const host = new ComponentHost({
+    runtime: createRuntime(),
+    defaultTimeoutMs: options.callTimeout,
+    // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
+    ...(inspector ? { inspect: inspector.inspect } : {}),
+  });
+  const server = new WasmactorServer({
+    host,
+    store,
+    builtinTools: options.builtinTools,
+    availableEnv: options.availableEnv,
+    echoTool: options.echoTool,
+    version: await packageVersion(),
+  });
+  const { restored, skipped } = await server.restore();
+  log.info('wasmactor serving on stdio', {
+    componentDir: options.componentDir,
+    restored,
+    skipped: skipped.map((s) => s.id),
+    availableEnv: Object.keys(options.availableEnv),
+  });
+  return server;
+}
+
+/** The inspector's web page; MCP keeps working without it (a taken port is reported, not fatal). */
+async function startPage(server: WasmactorServer, inspector: Inspector, port: number, io: CommandIo) {
+  try {
+    const web = await startInspector({ host: server.host, inspector, port });
+    io.stderr.write(`wasmactor inspector: ${web.url}\n`);
+    return web;
+  } catch (error) {
+    log.error('cannot start the inspector', { error: (error as Error).message });
+    return undefined;
+  }
+}
+
+/** Resolves when stdin ends or the process is asked to stop. */
+function untilEnd(io: CommandIo): Promise<void> {
+  return new Promise<void>((done) => {
+    io.stdin.once('end', done);
+    io.stdin.once('close', done);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+/** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
+export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
+  const options = await parseServeArgs(argv, io);
+  if (typeof options === 'number') return options;
+  const inspector = options.inspectPort === undefined ? undefined : createInspector();
+  const server = await createServer(options, inspector);
+  const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
+  const handle = serveStdio(() => server.createMcpServer(), {
+    transport: new StdioServerTransport(io.stdin as Readable, io.stdout as Writable, {
+      maxBufferSize: MAX_MESSAGE_BYTES,
+    }),
+    onerror: (error) => log.warn('MCP transport error', { error: error.message }),
+  });
+  if (options.examples) {
+    // Loaded while the connection is already open: each one appears with a tools/list_changed.
+    void loadExamples(server).catch((error: unknown) =>
+      log.error('cannot build or load the examples', { error: (error as Error).message }),
+    );
+  }
+  await untilEnd(io);
+  log.info('wasmactor shutting down');
+  try {
+    await web?.close();
+    await handle.close();
+  } finally {
+    await server.close();
+  }
+  return 0;
+}

@@ -1,0 +1,169 @@
+/**
+ * The MCP face of wasmactor: owns the component host and the component directory, and puts together the
+ * parts that do the work — the tool registry (`ToolRegistry`), loading and unloading
+ * (`componentLoader`), the policies (`PolicyBook`), the restore on start (`restore`) and the results
+ * of component calls (`componentCall`).
+ */
+import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import type { ComponentHost, ComponentSummary } from '../../machines/index.ts';
+import type { JsonObject, SandboxSpec } from '../../runtime/index.ts';
+import type { Policy } from '../../runtime/policy/index.ts';
+import type { ComponentStore } from '../ComponentStore.ts';
+import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
+import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
+import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
+import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
+import { PolicyBook } from './PolicyBook.ts';
+import { type RestoreReport, restoreComponents } from './restore.ts';
+import { type ListedTool, ToolRegistry } from './ToolRegistry.ts';
+
+/** Options of `WasmactorServer`. */
+export interface WasmactorServerOptions {
+  /** The component host (`new ComponentHost({ runtime })`); the server stops it on `close()`. */
+  host: ComponentHost;
+  /** Where loaded components are kept across restarts; without it nothing is persisted. */
+  store?: ComponentStore;
+  /** Register the built-in tools (default true). */
+  builtinTools?: boolean;
+  /** Environment values components may be granted later (`--env`); never given to any by default. */
+  availableEnv?: Record<string, string>;
+  /** Directory of the per-component secrets files (default `$XDG_CONFIG_HOME/wasmactor/secrets`). */
+  secretsDir?: string;
+  /** Also register `echo {value}` -> value: the floor that benchmarks compare component calls against. */
+  echoTool?: boolean;
+  /** Server name and version reported to clients. */
+  name?: string;
+  version?: string;
+}
+
+const INSTRUCTIONS =
+  'wasmactor runs WebAssembly components as tools. Use load-component to add one (stateful: true keeps ' +
+  'one live instance whose state persists between calls), list-components to see what is loaded.';
+
+/** The wasmactor MCP server. Serve it with `serveStdio(() => server.createMcpServer())`. */
+export class WasmactorServer implements ComponentManager {
+  readonly host: ComponentHost;
+  readonly store: ComponentStore | undefined;
+  readonly availableEnv: Record<string, string>;
+  private readonly options: WasmactorServerOptions;
+  private readonly policies: PolicyBook;
+  private readonly tools: ToolRegistry;
+  private readonly loader: LoaderContext;
+  private readonly calls: ComponentCallContext;
+  private closed = false;
+
+  constructor(options: WasmactorServerOptions) {
+    this.options = options;
+    this.host = options.host;
+    this.store = options.store;
+    this.availableEnv = options.availableEnv ?? {};
+    this.policies = new PolicyBook({
+      host: this.host,
+      store: this.store,
+      availableEnv: this.availableEnv,
+      ...(options.secretsDir === undefined ? {} : { secretsDir: options.secretsDir }),
+    });
+    this.tools = new ToolRegistry(
+      () => this.listedTools(),
+      (name, componentId, args, signal) => this.callTool(name, componentId, args, signal),
+    );
+    this.loader = {
+      host: this.host,
+      store: this.store,
+      policies: this.policies,
+      syncTools: () => this.syncTools(),
+    };
+    this.calls = { host: this.host, policyOf: (id) => this.policyOf(id) };
+  }
+
+  /** A new `McpServer` with the built-in tools and the current component tools registered. */
+  createMcpServer(): McpServer {
+    const mcp = new McpServer(
+      { name: this.options.name ?? 'wasmactor', version: this.options.version ?? '0.0.0' },
+      {
+        capabilities: { tools: { listChanged: true }, logging: {} },
+        // Several registrations in one load collapse into one notification, still sent before the response.
+        debouncedNotificationMethods: ['notifications/tools/list_changed'],
+        instructions: INSTRUCTIONS,
+      },
+    );
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.echoTool) registerEchoTool(mcp);
+    this.tools.add(mcp);
+    return mcp;
+  }
+
+  /**
+   * Every component tool that should be listed now. A restored component's tools are routable (and
+   * listed) from its stored metadata while it loads: the host queues their calls until the load ends.
+   */
+  listedTools(): ListedTool[] {
+    return this.host.tools();
+  }
+
+  /** Brings the registered component tools of every McpServer in line with `listedTools()`. */
+  syncTools(): void {
+    this.tools.sync();
+  }
+
+  /** Runs one component tool and converts the outcome into an MCP result. */
+  callTool(
+    name: string,
+    componentId: string,
+    args: JsonObject,
+    signal?: AbortSignal,
+  ): Promise<CallToolResult> {
+    return callComponentTool(this.calls, name, componentId, args, signal);
+  }
+
+  /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */
+  loadComponent(
+    path: string,
+    stateful: boolean,
+    onProgress?: ProgressSink,
+    policyPath?: string,
+  ): Promise<LoadReport> {
+    return loadComponent(this.loader, { path, stateful, onProgress, policyPath });
+  }
+
+  /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
+  unloadComponent(id: string): Promise<boolean> {
+    return unloadComponent(this.loader, id);
+  }
+
+  /** Summaries of the loaded components. */
+  listComponents(): ComponentSummary[] {
+    return this.host.list();
+  }
+
+  /** The component's policy (deny-all when nothing was ever granted); see `PolicyBook.policyOf`. */
+  policyOf(id: string): Promise<Policy> {
+    return this.policies.policyOf(id);
+  }
+
+  /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
+  sandboxFor(id: string): Promise<SandboxSpec> {
+    return this.policies.sandboxFor(id);
+  }
+
+  /** Applies `change` to a component's policy; see `PolicyBook.change`. */
+  changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+    return this.policies.change(id, change);
+  }
+
+  /** Starts every component of the component directory (see restore.ts). */
+  restore(): Promise<RestoreReport> {
+    return restoreComponents(this.loader, () => this.closed);
+  }
+
+  /** Closes every McpServer and stops the host (every instance and worker). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await Promise.allSettled(this.tools.connected().map((mcp) => mcp.close()));
+    } finally {
+      await this.host.stop();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** One call of a component tool, answered as an MCP result: the value, a WIT `err` or the fault. */
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { type ComponentHost, MachineError } from '../../machines/index.ts';
+import type { JsonObject } from '../../runtime/index.ts';
+import type { Policy } from '../../runtime/policy/index.ts';
+import { outcomeToResult } from '../callResult.ts';
+import { errorOutput, errorToResult } from '../errorResult.ts';
+import { appendToMessage } from '../messageText.ts';
+import { withPermissionHints } from '../permissionHints.ts';
+
+/** What a component call needs: the host that runs it, and the policy for the advice after a fault. */
+export interface ComponentCallContext {
+  host: ComponentHost;
+  policyOf(id: string): Promise<Policy>;
+}
+
+/** Runs tool `name` of component `componentId` and converts the outcome into an MCP result. */
+export async function callComponentTool(
+  context: ComponentCallContext,
+  name: string,
+  componentId: string,
+  args: JsonObject,
+  signal?: AbortSignal,
+): Promise<CallToolResult> {
+  try {
+    const outcome = await context.host.call(name, args ?? {}, { signal });
+    return withPermissionHints(outcomeToResult(outcome), componentId, outcome.output, false);
+  } catch (error) {
+    const result = withPermissionHints(errorToResult(error, name), componentId, errorOutput(error), true);
+    return withMemoryNote(context, result, componentId, error);
+  }
+}
+
+/** After a fault of a component whose memory is capped: says so, since running out looks like any trap. */
+async function withMemoryNote(
+  context: ComponentCallContext,
+  result: CallToolResult,
+  componentId: string,
+  error: unknown,
+): Promise<CallToolResult> {
+  if (!(error instanceof MachineError) || (error.code !== 'fault' && error.code !== 'state-lost')) {
+    return result;
+  }
+  const policy = await context.policyOf(componentId).catch(() => undefined);
+  const memory = policy?.permissions.resources?.limits.memory;
+  if (memory === undefined) return result;
+  return appendToMessage(
+    result,
+    `Its memory is capped at ${memory} by its policy (permissions.resources.limits.memory); if it ran out, raise the limit and load it again.`,
+  );
+}

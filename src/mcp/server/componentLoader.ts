@@ -1,0 +1,121 @@
+/** Loading and unloading components: the host, the component directory and the tool lists in step. */
+import { basename } from 'node:path';
+import type { ComponentHost, LoadResult } from '../../machines/index.ts';
+import { log, readComponentSource, sha256 } from '../../runtime/index.ts';
+import { serializePolicy } from '../../runtime/policy/index.ts';
+import type { ComponentStore } from '../ComponentStore.ts';
+import { resolveComponentPath } from '../componentPath.ts';
+import { McpError } from '../McpError.ts';
+import type { LoadReport, ProgressSink } from '../types.ts';
+import type { PolicyBook } from './PolicyBook.ts';
+
+/** What loading and unloading work on. */
+export interface LoaderContext {
+  host: ComponentHost;
+  store: ComponentStore | undefined;
+  policies: PolicyBook;
+  /** Brings every connected client's tool list in line with the host (and tells them). */
+  syncTools(): void;
+}
+
+/** A load request of `load-component`. */
+export interface LoadRequest {
+  path: string;
+  stateful: boolean;
+  onProgress?: ProgressSink | undefined;
+  policyPath?: string | undefined;
+}
+
+/**
+ * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
+ * stem. Tools are registered and `tools/list_changed` is queued before this resolves.
+ */
+export async function loadComponent(context: LoaderContext, request: LoadRequest): Promise<LoadReport> {
+  const { host, policies } = context;
+  const location = resolveComponentPath(request.path);
+  const { bytes } = await readComponentSource({ path: location.path });
+  // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
+  const given = await policies.forLoad(location.path, request.policyPath);
+  const sandbox = given
+    ? await policies.sandboxOf(location.id, given.policy)
+    : await policies.sandboxFor(location.id);
+  let result: LoadResult;
+  try {
+    result = await host.load({
+      id: location.id,
+      source: { bytes, name: basename(location.path) },
+      stateful: request.stateful,
+      sandbox,
+      onProgress: request.onProgress,
+    });
+  } finally {
+    context.syncTools();
+  }
+  await save(
+    context,
+    { id: location.id, source: location.path, bytes, stateful: request.stateful, result },
+    given && serializePolicy(given.policy),
+  );
+  if (given) policies.remember(location.id, given.policy);
+  return { ...result, stateful: request.stateful, ...(given ? { policyPath: given.path } : {}) };
+}
+
+/** Persists a loaded component; a failed write is reported as `store-failed` (the component stays loaded). */
+async function save(
+  { store }: LoaderContext,
+  entry: { id: string; source: string; bytes: Uint8Array; stateful: boolean; result: LoadResult },
+  policy: string | undefined,
+): Promise<void> {
+  if (!store) return;
+  try {
+    await store.save(
+      {
+        version: 1,
+        id: entry.id,
+        source: entry.source,
+        sha256: sha256(entry.bytes),
+        stateful: entry.stateful,
+        tools: entry.result.tools,
+        loadedAt: new Date().toISOString(),
+      },
+      entry.bytes,
+      policy,
+    );
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    log.error('component loaded but not saved to the component directory', { id: entry.id, error: why });
+    throw new McpError(
+      'store-failed',
+      `component ${entry.id} is loaded, but saving it to ${store.dir} failed (${why}); it will not be restored after a restart`,
+      { cause },
+    );
+  }
+}
+
+/** Unloads a component and deletes it from the component directory; false when it was not loaded. */
+export async function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+  let unloaded: boolean;
+  try {
+    unloaded = await context.host.unload(id);
+  } finally {
+    context.syncTools();
+  }
+  context.policies.forget(id);
+  return (await removeStored(context.store, id)) || unloaded;
+}
+
+/** Deletes a component from the component directory; a failed delete is reported as `store-failed`. */
+async function removeStored(store: ComponentStore | undefined, id: string): Promise<boolean> {
+  if (!store) return false;
+  try {
+    return await store.remove(id);
+  } catch (cause) {
+    if (cause instanceof McpError) throw cause;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new McpError(
+      'store-failed',
+      `component ${id} is unloaded, but deleting it from ${store.dir} failed (${why}); it will be loaded again on the next start unless it is deleted`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,6 @@
+/** The wasmactor MCP server and the parts it is made of (see WasmactorServer.ts). */
+
+export { sidecarPolicyPath } from './PolicyBook.ts';
+export type { RestoreReport } from './restore.ts';
+export type { ListedTool } from './ToolRegistry.ts';
+export { WasmactorServer, type WasmactorServerOptions } from './WasmactorServer.ts';

@@ -1,0 +1,119 @@
+/**
+ * Starting the components of the component directory when the server starts: their tools are listed at
+ * once from the stored metadata, and calls wait for their load (a call gets the load's error when it
+ * fails). Broken entries are reported on stderr and skipped.
+ */
+import { MachineError } from '../../machines/index.ts';
+import { log, readComponentSource, type SandboxSpec, sha256 } from '../../runtime/index.ts';
+import type { StoredComponent, StoreProblem } from '../ComponentStore.ts';
+import { McpError } from '../McpError.ts';
+import type { LoaderContext } from './componentLoader.ts';
+
+/** What `restore` started. */
+export interface RestoreReport {
+  restored: string[];
+  skipped: StoreProblem[];
+  /** Resolves when every load has ended (loaded or failed). */
+  ready: Promise<void>;
+}
+
+/** The sandbox every component gets until permissions are granted: nothing at all. */
+const DENY_ALL: SandboxSpec = { env: {}, preopens: [], allowedHosts: [] };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The entry's bytes, checked against the hash its metadata recorded. */
+async function verifiedBytes({ metadata, wasmPath }: StoredComponent): Promise<Uint8Array> {
+  const { bytes } = await readComponentSource({ path: wasmPath });
+  const actual = sha256(bytes);
+  if (actual !== metadata.sha256) {
+    throw new McpError(
+      'broken-entry',
+      `component.wasm has sha256 ${actual}, metadata.json says ${metadata.sha256}`,
+    );
+  }
+  return bytes;
+}
+
+/** The sandbox of a restored component; deny-all (logged) when its policy or secrets cannot be used. */
+async function restoredSandbox(context: LoaderContext, id: string): Promise<SandboxSpec> {
+  try {
+    return await context.policies.sandboxFor(id);
+  } catch (error) {
+    log.error('the policy or secrets of a restored component cannot be used; it runs deny-all', {
+      id,
+      error: messageOf(error),
+    });
+    return DENY_ALL;
+  }
+}
+
+/** Starts the load of one verified entry; the promise settles (never rejects) when the load ends. */
+function startLoad(
+  context: LoaderContext,
+  { metadata }: StoredComponent,
+  bytes: Uint8Array,
+  sandbox: SandboxSpec,
+  isClosed: () => boolean,
+): Promise<void> {
+  return context.host
+    .load({
+      id: metadata.id,
+      source: { bytes, name: 'component.wasm' },
+      stateful: metadata.stateful,
+      sandbox,
+      knownTools: metadata.tools,
+    })
+    .then(
+      () => log.info('component restored', { id: metadata.id, stateful: metadata.stateful }),
+      (error: unknown) =>
+        // Unloaded (or the server stopped) before the restore finished: nothing failed.
+        error instanceof MachineError && (error.code === 'unloaded' || error.code === 'stopped')
+          ? log.info('restore ended by an unload', { id: metadata.id })
+          : log.error('restoring a component failed', { id: metadata.id, error: messageOf(error) }),
+    )
+    .finally(() => {
+      if (!isClosed()) context.syncTools();
+    });
+}
+
+/**
+ * Starts every component of the component directory. Resolves when every load has been started (not
+ * finished); `ready` resolves when they are done.
+ */
+export async function restoreComponents(
+  context: LoaderContext,
+  isClosed: () => boolean,
+): Promise<RestoreReport> {
+  const { store } = context;
+  if (!store) return { restored: [], skipped: [], ready: Promise.resolve() };
+  const { components, problems } = await store.list();
+  const skipped = [...problems];
+  const restored: string[] = [];
+  const loads: Promise<void>[] = [];
+  // In the order they were first loaded, so a tool name that two components share goes to the same
+  // one as before the restart (the later one is `<id>__<name>`).
+  const ordered = [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt));
+  for (const entry of ordered) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await verifiedBytes(entry);
+    } catch (error) {
+      skipped.push({ id: entry.metadata.id, message: messageOf(error) });
+      continue;
+    }
+    const sandbox = await restoredSandbox(context, entry.metadata.id);
+    loads.push(startLoad(context, entry, bytes, sandbox, isClosed));
+    restored.push(entry.metadata.id);
+  }
+  for (const problem of skipped) {
+    log.error('skipping a broken entry of the component directory', {
+      id: problem.id,
+      problem: problem.message,
+    });
+  }
+  context.syncTools();
+  return { restored, skipped, ready: Promise.all(loads).then(() => undefined) };
+}

@@ -1,0 +1,147 @@
+/** The built-in tools that load, unload, list components and show a component's policy. */
+import { fromJsonSchema, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { Json } from '../../runtime/index.ts';
+import { serializePolicy } from '../../runtime/policy/index.ts';
+import { errorToResult } from '../errorResult.ts';
+import { McpError } from '../McpError.ts';
+import type { ComponentManager, LoadReport } from '../types.ts';
+import { progressSink } from './progress.ts';
+import { answer, componentIdSchema, componentOnly, object } from './schemas.ts';
+
+/** The error for a tool about a component that is not loaded. */
+export function notLoaded(id: string): McpError {
+  return new McpError('not-loaded', `No component "${id}" is loaded (see list-components).`);
+}
+
+/** True when a component of this id is loaded. */
+export function isLoaded(server: ComponentManager, id: string): boolean {
+  return server.listComponents().some((c) => c.id === id);
+}
+
+const LOAD_DESCRIPTION =
+  'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
+  'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
+  'fresh instance. stateful: true keeps one live instance whose state persists between calls, served ' +
+  'one call at a time; stateful: false (default) gives every call a fresh instance. policy_path sets ' +
+  "the component's permissions from a policy.yaml; without it a <name>.policy.yaml beside the .wasm " +
+  'is used when there is one, else the component keeps its stored policy (deny-all at first).';
+
+function loadAnswer(report: LoadReport) {
+  return answer({
+    status: report.reloaded ? 'component reloaded' : 'component loaded',
+    id: report.id,
+    stateful: report.stateful,
+    generation: report.generation,
+    reloaded: report.reloaded,
+    message: report.reloaded
+      ? `Reloaded component ${report.id} with a fresh instance: no state was kept.`
+      : `Loaded component ${report.id} (${report.stateful ? 'stateful' : 'stateless'}).`,
+    tools: report.tools.map((t) => t.name),
+    ...(report.policyPath === undefined ? {} : { policy: report.policyPath }),
+  });
+}
+
+function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
+  const schema = object(
+    {
+      path: { type: 'string', description: 'Path of the .wasm component, or a file:// URI' },
+      stateful: { type: 'boolean', description: 'Keep one live instance across calls (default false)' },
+      policy_path: {
+        type: 'string',
+        description: 'Path of a policy.yaml (wassette format) with the permissions to give it',
+      },
+    },
+    ['path'],
+  );
+  mcp.registerTool(
+    'load-component',
+    {
+      description: LOAD_DESCRIPTION,
+      inputSchema: fromJsonSchema<{ path: string; stateful?: boolean; policy_path?: string }>(schema),
+    },
+    async ({ path, stateful, policy_path }, ctx: ServerContext) => {
+      try {
+        return loadAnswer(
+          await server.loadComponent(path, stateful ?? false, progressSink(ctx), policy_path),
+        );
+      } catch (error) {
+        return errorToResult(error, 'load-component', `Cannot load ${path}`);
+      }
+    },
+  );
+}
+
+function registerUnloadTool(mcp: McpServer, server: ComponentManager): void {
+  mcp.registerTool(
+    'unload-component',
+    {
+      description:
+        'Unload a component: its tools are removed, queued calls are rejected and its state is dropped.',
+      inputSchema: fromJsonSchema<{ id: string }>(object({ id: componentIdSchema }, ['id'])),
+    },
+    async ({ id }) => {
+      let unloaded: boolean;
+      try {
+        unloaded = await server.unloadComponent(id);
+      } catch (error) {
+        return errorToResult(error, 'unload-component', `Cannot unload ${id}`);
+      }
+      return unloaded
+        ? answer({ status: 'component unloaded', id })
+        : errorToResult(notLoaded(id), 'unload-component');
+    },
+  );
+}
+
+function registerListTool(mcp: McpServer, server: ComponentManager): void {
+  mcp.registerTool(
+    'list-components',
+    {
+      description:
+        'List the loaded components: id, stateful flag, actor state, generation, tools, calls served and failed, queue length.',
+      inputSchema: fromJsonSchema<Record<string, never>>(object({}, [])),
+    },
+    async () => {
+      const components = server.listComponents().map((c) => ({
+        id: c.id,
+        stateful: c.stateful,
+        state: c.state,
+        generation: c.generation,
+        restarts: c.restarts,
+        tools: c.tools,
+        served: c.served,
+        failed: c.failed,
+        queueLength: c.queueLength,
+        inFlight: c.inFlight,
+        ...(c.lastError === undefined ? {} : { lastError: String(c.lastError) }),
+      }));
+      return answer({ components, total: components.length } as unknown as Json);
+    },
+  );
+}
+
+function registerGetPolicyTool(mcp: McpServer, server: ComponentManager): void {
+  mcp.registerTool(
+    'get-policy',
+    {
+      description: "Show a component's permission policy (YAML).",
+      inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
+    },
+    async ({ component_id }) => {
+      if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), 'get-policy');
+      try {
+        return answer({ component_id, policy: serializePolicy(await server.policyOf(component_id)) });
+      } catch (error) {
+        return errorToResult(error, 'get-policy', `Cannot show the policy of ${component_id}`);
+      }
+    },
+  );
+}
+
+/** Registers `load-component`, `unload-component`, `list-components` and `get-policy` on `mcp`. */
+export function registerComponentTools(mcp: McpServer, server: ComponentManager): void {
+  registerLoadTool(mcp, server);
+  registerUnloadTool(mcp, server);
+  registerListTool(mcp, server);
+  registerGetPolicyTool(mcp, server);
+}

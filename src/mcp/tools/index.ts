@@ -1,0 +1,16 @@
+/**
+ * The built-in tools, with wassette's names and argument shapes (DESIGN.md, "MCP contract"), plus
+ * `stateful` on `load-component`, and the `echo` tool that benchmarks compare against.
+ */
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { ComponentManager } from '../types.ts';
+import { registerComponentTools } from './componentTools.ts';
+import { registerPermissionTools } from './permissionTools.ts';
+
+export { registerEchoTool } from './echoTool.ts';
+
+/** Registers every built-in tool on `mcp`. */
+export function registerBuiltinTools(mcp: McpServer, server: ComponentManager): void {
+  registerComponentTools(mcp, server);
+  registerPermissionTools(mcp, server);
+}

@@ -1,0 +1,116 @@
+/**
+ * The permission tools (wassette's names and shapes): `grant-*-permission`, `revoke-*-permission` for
+ * storage, network and environment variables, and `reset-permission`. Each rewrites the component's
+ * policy atomically and answers with the resulting permissions.
+ */
+import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
+import type { Json } from '../../runtime/index.ts';
+import {
+  grantEnv,
+  grantNetwork,
+  grantStorage,
+  type Policy,
+  resetPolicy,
+  revokeEnv,
+  revokeNetwork,
+  revokeStorage,
+} from '../../runtime/policy/index.ts';
+import { errorToResult } from '../errorResult.ts';
+import type { ComponentManager, PolicyChange } from '../types.ts';
+import { isLoaded, notLoaded } from './componentTools.ts';
+import { answer, componentIdSchema, componentOnly, object, permissionDetails } from './schemas.ts';
+
+type Details = { uri?: string; access?: string[]; host?: string; key?: string };
+type Change = (policy: Policy, details: Details) => Policy;
+
+const KINDS = [
+  ['storage', 'a directory (fs:// URI) with read and/or write access'],
+  ['network', 'outgoing requests to a host'],
+  ['environment', 'an environment variable'],
+] as const;
+
+const grants: Record<(typeof KINDS)[number][0], Change> = {
+  storage: (p, d) => grantStorage(p, d.uri ?? '', d.access ?? []),
+  network: (p, d) => grantNetwork(p, d.host ?? ''),
+  environment: (p, d) => grantEnv(p, d.key ?? ''),
+};
+
+const revokes: Record<(typeof KINDS)[number][0], Change> = {
+  storage: (p, d) => revokeStorage(p, d.uri ?? ''),
+  network: (p, d) => revokeNetwork(p, d.host ?? ''),
+  environment: (p, d) => revokeEnv(p, d.key ?? ''),
+};
+
+/** The answer to a permission change: the permissions now, and when they apply if not at once. */
+function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReloadNeeded }: PolicyChange) {
+  const notes: string[] = [];
+  if (reloadNeeded) {
+    notes.push(
+      'the stateful instance keeps its old permissions until the component is reloaded (load-component again); its state is lost then',
+    );
+  }
+  if (memoryReloadNeeded) {
+    notes.push(
+      'the memory limit is compiled into the component: the new limit applies once it is reloaded (load-component again)',
+    );
+  }
+  return answer({
+    component_id,
+    permissions: policy.permissions as unknown as Json,
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+  });
+}
+
+/** The handler of one permission tool. */
+function policyChanger(server: ComponentManager, tool: string, change: Change) {
+  return async ({ component_id, details }: { component_id: string; details?: Details }) => {
+    if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), tool);
+    try {
+      return changeAnswer(
+        component_id,
+        await server.changePolicy(component_id, (p) => change(p, details ?? {})),
+      );
+    } catch (error) {
+      return errorToResult(error, tool);
+    }
+  };
+}
+
+/** Registers the grant, revoke and reset tools on `mcp`. */
+export function registerPermissionTools(mcp: McpServer, server: ComponentManager): void {
+  for (const [kind, label] of KINDS) {
+    const suffix = kind === 'environment' ? 'environment-variable' : kind;
+    const details = permissionDetails[kind];
+    // As in wassette, revoking storage names only the directory.
+    const revokeDetails = kind === 'storage' ? { ...details, required: ['uri'] } : details;
+    const required = ['component_id', 'details'];
+    mcp.registerTool(
+      `grant-${suffix}-permission`,
+      {
+        description: `Allow a component ${label}. Written to its policy; takes effect on its next instance.`,
+        inputSchema: fromJsonSchema<{ component_id: string }>(
+          object({ component_id: componentIdSchema, details }, required),
+        ),
+      },
+      policyChanger(server, `grant-${suffix}-permission`, grants[kind]),
+    );
+    mcp.registerTool(
+      `revoke-${suffix}-permission`,
+      {
+        description: `Take back a component's permission for ${label}.`,
+        inputSchema: fromJsonSchema<{ component_id: string }>(
+          object({ component_id: componentIdSchema, details: revokeDetails }, required),
+        ),
+      },
+      policyChanger(server, `revoke-${suffix}-permission`, revokes[kind]),
+    );
+  }
+  mcp.registerTool(
+    'reset-permission',
+    {
+      description: 'Remove every permission of a component (back to deny-all).',
+      inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
+    },
+    policyChanger(server, 'reset-permission', (p) => resetPolicy(p)),
+  );
+}
