@@ -111,6 +111,8 @@ function layerViolation(
   if (fromLayer !== toLayer) {
     const faces = [
       `${toLayer}/index.ts`,
+      // The entry point loads the commands' face alone, so `tools` and `call` never load the MCP server.
+      ...(from === 'cli.ts' && toLayer === 'mcp' ? ['mcp/commands/index.ts'] : []),
       ...SIDE_FOLDERS.filter((s) => s.startsWith(`${toLayer}/`)).map((s) => `${s}/index.ts`),
     ];
     if (!faces.includes(to)) return { rule: 'deepImports', text: `${at}: use ${faces.join(' or ')}` };
@@ -285,7 +287,7 @@ describe('the shape of src/', () => {
 
   it('reads the imports of every file', () => {
     expect(files.size).toBeGreaterThan(20);
-    expect(importsOf(files.get('cli.ts') ?? '').length).toBeGreaterThan(3);
+    expect(importsOf(files.get('runtime/index.ts') ?? '').length).toBeGreaterThan(5);
     expect(shape.unresolved).toEqual([]);
     expect(shape.noLayer).toEqual([]);
   });
