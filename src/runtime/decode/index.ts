@@ -1,2 +1,4 @@
 /** Decoding of a component binary's type sections into the model that tools are derived from. */
-export { decodeComponent } from './decodeComponent.ts';
+export { checkComponentHeader, decodeComponent } from './decodeComponent.ts';
+/** The one bounds-checked byte/LEB128 reader of the runtime (also used on core modules by prepare/). */
+export { Reader } from './Reader.ts';
