@@ -24,7 +24,7 @@ import {
   toWitType,
   val,
 } from './model.ts';
-import { describeStart, Reader } from './Reader.ts';
+import { describeFormat, Reader } from './Reader.ts';
 import { readExternName, readSort, Scope } from './scope.ts';
 import { readCanon } from './skip.ts';
 import { declareExport, declareImport, readAlias, readDefType, readExternType } from './types.ts';
@@ -59,7 +59,7 @@ const sectionNames = [
  * @throws RuntimeError `not-wasm`, `core-module`, `truncated` or `invalid-component`
  */
 export function decodeComponent(bytes: Uint8Array): ComponentTypes {
-  checkPreamble(bytes);
+  checkComponentHeader(bytes);
   try {
     return decodeChecked(bytes);
   } catch (error) {
@@ -109,15 +109,22 @@ function exportedFunction(
   return fn;
 }
 
-function checkPreamble(bytes: Uint8Array): void {
+/**
+ * Checks the 8-byte header (magic, version, layer) from the first bytes of a file, so a reader can
+ * refuse a file that is not a component before reading the rest. Messages never show the bytes.
+ * @throws RuntimeError `not-wasm`, `core-module`, `truncated` or `invalid-component`
+ */
+export function checkComponentHeader(bytes: Uint8Array): void {
   if (bytes.length === 0)
     throw new RuntimeError('not-wasm', `not WebAssembly: the file is empty; ${EXPECTED}`);
   const head = Math.min(4, bytes.length);
   for (let i = 0; i < head; i++) {
     if (bytes[i] !== MAGIC[i]) {
+      const format = describeFormat(bytes);
+      const looks = format === undefined ? '' : ` (it looks like ${format})`;
       throw new RuntimeError(
         'not-wasm',
-        `not WebAssembly: the file starts with ${describeStart(bytes)}; ${EXPECTED}`,
+        `not WebAssembly: the file does not start with the magic bytes '\\0asm'${looks}; ${EXPECTED}`,
       );
     }
   }

@@ -79,7 +79,10 @@ export function policyToSandbox(policy: Policy, options: PolicySandboxOptions): 
   if (memory !== undefined) {
     const bytes = parseMemoryQuantity(memory);
     if (!bytes.ok)
-      throw new RuntimeError('invalid-policy', `permissions.resources.limits.memory: ${bytes.problem}`);
+      throw new RuntimeError(
+        'invalid-policy',
+        `permissions.resources.limits.memory: the value ${bytes.problem}`,
+      );
     spec.memoryLimit = bytes.value;
   }
   return spec;
