@@ -85,7 +85,7 @@ describe('component files that are not regular files are refused before any read
       const error = await refusal(work);
       expect(error.code).toBe('not-a-file');
       expect(error.message).toBe(
-        `cannot read component ${fifo}: it is a FIFO (named pipe), not a regular .wasm file`,
+        `cannot read component ${fifo}: it is a FIFO (named pipe), not a regular file`,
       );
     }
   });

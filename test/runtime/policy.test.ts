@@ -338,6 +338,33 @@ describe('broad grants', () => {
     expect(grantStorage(emptyPolicy(), 'fs:///home/alice', ['read']).permissions.storage).toBeDefined();
   });
 
+  it('refuses a narrow-looking grant that is a symlink to a broad directory when building the sandbox', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'wasmactor-broad-')));
+    const toRoot = join(root, 'to-root');
+    const toHome = join(root, 'to-home');
+    const homeDir = join(root, 'home');
+    mkdirSync(homeDir);
+    symlinkSync('/', toRoot);
+    symlinkSync(homeDir, toHome);
+    const rootPolicy = grantStorage(emptyPolicy(), `fs://${toRoot}`, ['read'], guard);
+    expect(policyError(() => policyToSandbox(rootPolicy, { envValues: {}, guard }))).toBe(
+      `fs://${toRoot} resolves through a symlink to / and so grants the whole file system, which is refused; ` +
+        'grant a narrower directory, or start the server with --allow-broad-grants',
+    );
+    const homePolicy = grantStorage(emptyPolicy(), `fs://${toHome}`, ['read'], { home: homeDir });
+    expect(
+      policyError(() => policyToSandbox(homePolicy, { envValues: {}, guard: { home: homeDir } })),
+    ).toContain('the home directory as a whole');
+    // the server's directories are compared by their real paths too
+    const realHome = grantStorage(emptyPolicy(), `fs://${homeDir}`, ['read']);
+    expect(
+      policyError(() => policyToSandbox(realHome, { envValues: {}, guard: { home: toHome } })),
+    ).toContain('the home directory as a whole');
+    expect(
+      policyToSandbox(rootPolicy, { envValues: {}, guard: { allowBroadGrants: true } }).preopens,
+    ).toEqual([{ hostPath: toRoot, guestPath: toRoot, readOnly: true }]);
+  });
+
   it('refuses a broad grant in a policy file, at its line and field', () => {
     const text =
       'version: "1.0"\npermissions:\n  storage:\n    allow:\n      - uri: fs:///tmp/ok\n        access: [read]\n      - uri: fs:///\n        access: [read]\n';

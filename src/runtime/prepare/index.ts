@@ -8,5 +8,10 @@ export {
   readComponentSource,
   readComponentTypes,
 } from './prepareComponent.ts';
-export { defaultMaxComponentSize, readComponentFile } from './readComponentFile.ts';
+export {
+  type BoundedRead,
+  defaultMaxComponentSize,
+  readBoundedFile,
+  readComponentFile,
+} from './readBoundedFile.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';

@@ -22,7 +22,7 @@ import type {
 import { toolDefinitions } from '../wit/index.ts';
 import { type ComponentPayload, WorkerClient, type WorkerReply, workerEntry } from '../worker/index.ts';
 import { capMemory } from './memoryLimit.ts';
-import { defaultMaxComponentSize, readComponentFile } from './readComponentFile.ts';
+import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 
 const loadCancelled = () => new RuntimeError('cancelled', 'loading the component was cancelled');
