@@ -412,16 +412,37 @@ describe('decodeComponent errors', () => {
     ]);
   }
 
-  it('decodes a chain of nested types, and rejects one too deep for the stack', () => {
+  it('decodes a chain of nested types up to 100 levels, and names the limit past it', () => {
     const shallow = decodeComponent(chain(3, (previous) => [0x70, ...previous]));
     expect(shallow.functions.map((f) => f.name)).toEqual(['g']);
     expect(shallow.functions[0]?.params[0]?.type).toEqual({
       kind: 'list',
       element: { kind: 'list', element: { kind: 'list', element: { kind: 'u32' } } },
     });
-    const error = thrown(() => decodeComponent(chain(300_000, (previous) => [0x70, ...previous])));
-    expect(error.code).toBe('invalid-component');
-    expect(error.message).toMatch(/nest too deeply/);
+    // chain(n) nests n + 1 levels: list<...list<u32>>
+    expect(decodeComponent(chain(99, (previous) => [0x70, ...previous])).functions).toHaveLength(1);
+    for (const depth of [100, 5000, 300_000]) {
+      const error = thrown(() => decodeComponent(chain(depth, (previous) => [0x6b, ...previous])));
+      expect(error.code).toBe('invalid-component');
+      expect(error.message).toMatch(
+        /a value type nests more than 100 levels deep \(wasmactor's limit on nesting\) at offset \d+ \(type section/,
+      );
+    }
+  });
+
+  it('names the limit for components and instance types nested more than 100 deep', () => {
+    const leb = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...leb(Math.floor(n / 128))]);
+    // (type (instance (type (instance ... (type (instance)) ...))))
+    const nested = (depth: number) => {
+      const body = [0x01, ...Array.from({ length: depth }, () => [0x42, 0x01, 0x01]).flat(), 0x42, 0x00];
+      return new Uint8Array([...header, 0x07, ...leb(body.length), ...body]);
+    };
+    expect(decodeComponent(nested(99))).toEqual({ functions: [], imports: [] });
+    for (const depth of [100, 5000]) {
+      const error = thrown(() => decodeComponent(nested(depth)));
+      expect(error.code).toBe('invalid-component');
+      expect(error.message).toMatch(/an instance type nests more than 100 levels deep/);
+    }
   });
 
   it('rejects types that expand exponentially', () => {

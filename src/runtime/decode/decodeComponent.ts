@@ -222,7 +222,7 @@ function readNestedComponent(r: Reader, parent: Scope): ComponentNode {
   r.skip(2, 'nested component version');
   if (r.u8('layer') !== 0x01 || r.u8('layer') !== 0x00)
     r.fail('nested component does not have layer 1', start);
-  const scope = new Scope(parent);
+  const scope = parent.nested(r, 'a nested component');
   readSections(r, scope);
   return { kind: 'component', imports: scope.imports, exports: scope.exports };
 }
