@@ -4,6 +4,10 @@ import type { CapturedOutput } from './types.ts';
 export type RuntimeErrorCode =
   /** The component file does not exist or cannot be read. */
   | 'not-found'
+  /** The component path names something other than a regular file (a FIFO, a device, a directory, a socket). */
+  | 'not-a-file'
+  /** The component is larger than the limit on component size (`maxComponentSize`). */
+  | 'too-large'
   /** The bytes are not WebAssembly at all. */
   | 'not-wasm'
   /** The bytes are a core wasm module, not a component. */

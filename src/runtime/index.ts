@@ -9,15 +9,24 @@ export { isLogLevel, type LogLevel, log, logLevels, setLogLevel } from './log.ts
 export {
   capMemory,
   defaultCacheDir,
+  defaultMaxComponentSize,
+  defaultMaxMemory,
   defaultTimeoutMs,
   jcoVersion,
   memoryLimits,
   prepareComponent,
+  type ReadOptions,
   readComponentSource,
   readComponentTypes,
   sha256,
 } from './prepare/index.ts';
 export { poisonsInstance, RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
+export {
+  type HostCheck,
+  isHostAllowed,
+  type NetworkHost,
+  parseNetworkHost,
+} from './sandbox/network.ts';
 export type * from './types.ts';
 export {
   inputSchema,

@@ -120,10 +120,18 @@ export interface PrepareOptions {
   onProgress?: (step: { message: string; progress: number; total: number }) => void;
   signal?: AbortSignal;
   /**
-   * Cap on the linear memory of every instance, in bytes (see memoryLimit.ts). It is compiled into the
-   * core modules, so a different limit needs the component prepared again.
+   * Cap on the linear memory of every instance, in bytes (see memoryLimit.ts), from the component's
+   * policy (`resources.limits.memory`); it wins over `maxMemory`. It is compiled into the core modules,
+   * so a different limit needs the component prepared again.
    */
   memoryLimit?: number;
+  /**
+   * The server's cap on the linear memory of every instance when the policy sets none, in bytes
+   * (`--max-memory`; default 1 GiB). A guest's `memory.grow` past it fails inside the guest.
+   */
+  maxMemory?: number;
+  /** Largest component file accepted, in bytes (`--max-component-size`; default 256 MiB). */
+  maxComponentSize?: number;
 }
 
 /** Options for one call. */

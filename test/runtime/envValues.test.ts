@@ -12,8 +12,26 @@ describe('env values', () => {
   });
 
   it('names the flag when a pair has no key', () => {
-    expect(() => parseEnvPair('=x', '--env')).toThrow(/--env: "=x" is not KEY=VALUE/);
+    expect(() => parseEnvPair('=x', '--env')).toThrow(/--env: not KEY=VALUE/);
     expect(() => parseEnvPair('novalue', '--env')).toThrow(RuntimeError);
+  });
+
+  it('refuses keys that are not environment variable names, without echoing the line', () => {
+    for (const bad of ['1A=x', 'A-B=x', 'A.B=x', 'A B=x', `${'K'.repeat(257)}=x`]) {
+      expect(() => parseEnvPair(bad, 'f.env:3')).toThrow(
+        /f\.env:3: the key (is not an environment variable name|is longer than 256)/,
+      );
+    }
+    expect(parseEnvPair(`${'K'.repeat(256)}=x`, '--env')[0]).toHaveLength(256);
+    expect(parseEnvPair('_a1=x', '--env')).toEqual(['_a1', 'x']);
+    let error: Error | undefined;
+    try {
+      parseEnvPair('root:$6$s3cretHash=:19000', 'shadow:1');
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(/^shadow:1: the key/);
+    expect(error?.message).not.toMatch(/root|s3cret|19000/);
   });
 
   it('reads an env file: comments, blank lines, export and quotes; a bad line names file and line', async () => {

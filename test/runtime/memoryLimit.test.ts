@@ -102,6 +102,40 @@ describe('capMemory on hand-written modules', () => {
   });
 });
 
+describe('memoryLimits on malformed modules (the decode Reader, bounds-checked)', () => {
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const error = (bytes: number[]) => {
+    try {
+      memoryLimits(Uint8Array.from([...header, ...bytes]));
+    } catch (e) {
+      expect(e).toBeInstanceOf(RuntimeError);
+      return e as RuntimeError;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('names the offset of a bad limits flag and of an over-long number', () => {
+    // memory section: 1 memory with flags 0x10
+    expect(error([0x05, 0x03, 0x01, 0x10, 0x01]).message).toMatch(/limits flags 0x10 at offset 11/);
+    // memory section: 1 memory, min encoded in 11 bytes
+    const long = error([0x05, 0x0d, 0x01, 0x00, ...Array(10).fill(0x80), 0x00]);
+    expect(long.code).toBe('invalid-component');
+    expect(long.message).toMatch(/memory minimum (does not fit in 64 bits|is an over-long)/);
+  });
+
+  it('refuses a section that runs past the end, or a count larger than its section', () => {
+    expect(error([0x05, 0x09, 0x01]).code).toBe('truncated');
+    expect(error([0x05, 0x02, 0x7f, 0x00, 0x00, 0x01]).message).toMatch(/127 memories/);
+  });
+
+  it('reads a 64-bit memory of 2^40 pages', () => {
+    const pages = [0x80, 0x80, 0x80, 0x80, 0x80, 0x20]; // 2^40
+    expect(memoryLimits(Uint8Array.from([...header, 0x05, 0x08, 0x01, 0x04, ...pages]))).toEqual([
+      { origin: 'defined', min: 2n ** 40n, is64: true, shared: false },
+    ]);
+  });
+});
+
 /** A fixture transpiled; its core modules compiled after `transform`. */
 async function component(fixture: string, transform: (core: Uint8Array) => Uint8Array) {
   const { [fixture]: path } = await buildFixtures({ only: [fixture], log: () => {} });

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isHostAllowed, parseNetworkHost } from '../../src/runtime/index.ts';
 import { emptyPolicy, grantNetwork, policyToSandbox } from '../../src/runtime/policy/index.ts';
 import { prepareComponent } from '../../src/runtime/prepare/prepareComponent.ts';
 import type { CallOutcome, PreparedComponent, SandboxSpec } from '../../src/runtime/types.ts';
@@ -96,5 +97,41 @@ describe('outgoing HTTP from a sandboxed guest', () => {
     const outcome = await get(`http://127.0.0.1:${port}/scheme`, sandbox);
     expect(JSON.stringify(outcome)).toContain('HTTP-request-denied');
     expect(requests.some((r) => r.endsWith('/scheme'))).toBe(false);
+  });
+});
+
+describe('one host grammar for grants and requests', () => {
+  it('grants exactly what the sandbox then allows (grants and requests read by the same parser)', () => {
+    const cases: [grant: string, authority: string, scheme: string, allowed: boolean][] = [
+      ['API.Example.com', 'api.example.com', 'https', true],
+      ['api.example.com', 'api.example.com:8443', 'https', true],
+      ['api.example.com:8443', 'api.example.com', 'https', false],
+      ['api.example.com:8443', 'api.example.com:08443', 'https', true],
+      ['https://api.example.com', 'api.example.com', 'http', false],
+      ['http://api.example.com', 'api.example.com', 'http', true],
+      ['*.example.com', 'a.b.example.com', 'https', true],
+      ['*.example.com', 'example.com', 'https', false],
+      ['*.example.com', 'evilexample.com', 'https', false],
+      ['[::1]:8080', '[::1]:8080', 'http', true],
+      ['api.example.com', 'user@api.example.com', 'https', false],
+      ['api.example.com', 'api.example.com/x', 'https', false],
+      ['api.example.com', '*.example.com', 'https', false],
+      ['*.example.com', '*.example.com', 'https', false],
+      ['api.example.com', 'api.example.com:99999', 'https', false],
+    ];
+    for (const [grant, authority, scheme, allowed] of cases) {
+      const policy = grantNetwork(emptyPolicy(), grant);
+      const { allowedHosts = [] } = policyToSandbox(policy, { envValues: {} });
+      expect(isHostAllowed(authority, allowedHosts, scheme), `${grant} / ${scheme}://${authority}`).toBe(
+        allowed,
+      );
+    }
+  });
+
+  it('a grant the grammar refuses allows nothing in the sandbox either', () => {
+    for (const entry of ['*', 'ftp://x.com', 'a b', 'x.com/path', 'x.com:0']) {
+      expect(parseNetworkHost(entry).ok).toBe(false);
+      expect(isHostAllowed('x.com', [entry], 'https')).toBe(false);
+    }
   });
 });

@@ -93,23 +93,26 @@ describe('parsePolicy', () => {
     const text = full.replace('access: [read]', 'access: [read, exec]');
     const message = policyError(() => parsePolicy(text, 'x/policy.yaml'));
     expect(message).toContain(
-      'x/policy.yaml:9: permissions.storage.allow[1].access[1]: unknown access mode "exec"',
+      'x/policy.yaml:9: permissions.storage.allow[1].access[1]: unknown access mode (expected read or write)',
     );
+    expect(message).not.toContain('exec');
   });
 
-  it('refuses a relative fs:// path and says how to write it', () => {
+  it('refuses a relative fs:// path and says how to write it, without quoting the file', () => {
     const text = full.replace('fs:///work/data', 'fs://work/data');
     const message = policyError(() => parsePolicy(text));
     expect(message).toContain(
-      'policy.yaml:6: permissions.storage.allow[0].uri: "fs://work/data" is a relative',
+      'policy.yaml:6: permissions.storage.allow[0].uri: the value is a relative fs:// path; write an absolute one (fs:///absolute/path)',
     );
-    expect(message).toContain('fs:///work/data');
+    expect(message).not.toContain('work/data');
   });
 
   it('refuses unknown keys, and wassette keys that wasmactor cannot enforce', () => {
-    expect(policyError(() => parsePolicy('version: "1.0"\npermisions: {}\n'))).toContain(
-      'policy.yaml:2: permisions: unknown key',
+    const typo = policyError(() => parsePolicy('version: "1.0"\npermisions: {}\n'));
+    expect(typo).toContain(
+      'policy.yaml:2: (top level): unknown key (expected version, description, permissions)',
     );
+    expect(typo).not.toContain('permisions');
     const deny = 'version: "1.0"\npermissions:\n  network:\n    deny:\n      - host: x.com\n';
     expect(policyError(() => parsePolicy(deny))).toContain(
       'policy.yaml:4: permissions.network.deny: deny lists',
@@ -118,7 +121,7 @@ describe('parsePolicy', () => {
     expect(policyError(() => parsePolicy(cidr))).toContain('permissions.network.allow[0].cidr: cidr grants');
     const extra = full.replace('- key: "API_KEY"', '- key: "API_KEY"\n        value: x');
     expect(policyError(() => parsePolicy(extra))).toContain(
-      'permissions.environment.allow[0].value: unknown key',
+      'permissions.environment.allow[0]: unknown key (expected key)',
     );
   });
 
@@ -155,9 +158,11 @@ describe('parsePolicy', () => {
 
   it('refuses a read-only grant inside a writable one', () => {
     const text = full.replace('fs:///etc/app/', 'fs:///work/data/readonly');
-    expect(policyError(() => parsePolicy(text))).toContain(
-      'fs:///work/data/readonly is read-only but lies inside the writable grant fs:///work/data',
+    const message = policyError(() => parsePolicy(text));
+    expect(message).toContain(
+      'permissions.storage.allow[1] is read-only but lies inside the writable grant permissions.storage.allow[0]',
     );
+    expect(message).not.toContain('fs:///work');
   });
 });
 
@@ -178,7 +183,10 @@ describe('grants', () => {
     expect(policyError(() => grantStorage(base, 'fs://rel', ['read']))).toContain(
       'uri: "fs://rel" is a relative',
     );
-    expect(policyError(() => grantNetwork(base, 'a b'))).toContain('host: "a b": "a b" is not a host name');
+    expect(policyError(() => grantStorage(base, 'fs://rel', ['read']))).toContain(
+      'did you mean "fs:///rel"?',
+    );
+    expect(policyError(() => grantNetwork(base, 'a b'))).toContain('host: "a b" is not a host name');
     expect(policyError(() => grantEnv(base, 'A=B'))).toContain('key:');
     const outer = grantStorage(base, 'fs:///w', ['read', 'write']);
     expect(policyError(() => grantStorage(outer, 'fs:///w/ro', ['read']))).toContain(
@@ -269,6 +277,125 @@ describe('policyToSandbox', () => {
     policy = grantStorage(policy, `fs://${link}`, ['read']);
     expect(policyError(() => policyToSandbox(policy, { envValues: {} }))).toContain(
       `fs://${link} is read-only but lies inside the writable grant fs://${rw}`,
+    );
+  });
+});
+
+describe('broad grants', () => {
+  const home = '/home/alice';
+  const serverDirs = [
+    '/home/alice/.local/share/wasmactor',
+    '/home/alice/.config/wasmactor',
+    '/var/cache/wasmactor',
+  ];
+  const guard = { home, serverDirs };
+  const refused = [
+    'fs:///',
+    'fs:///proc',
+    'fs:///proc/self/root',
+    'fs:///sys',
+    'fs:///sys/kernel',
+    'fs:///dev',
+    'fs:///dev/shm',
+    'fs:///home/alice',
+    'fs:///home/alice/',
+    'fs:///home',
+    'fs:///home/alice/.local',
+    'fs:///home/alice/.local/share/wasmactor',
+    'fs:///home/alice/.local/share/wasmactor/components/x',
+    'fs:///home/alice/.config',
+    'fs:///home/alice/.config/wasmactor/secrets',
+    'fs:///var/cache/wasmactor',
+    'fs:///var/cache',
+    'fs:///var',
+  ];
+  const allowed = [
+    'fs:///home/alice/projects',
+    'fs:///home/alice/.config/other-app',
+    'fs:///home/alicebob',
+    'fs:///tmp/work',
+    'fs:///procfs-backup',
+    'fs:///var/lib/app',
+    'fs:///devices',
+  ];
+
+  it.each(refused)('refuses %s and names --allow-broad-grants', (uri) => {
+    const message = policyError(() => grantStorage(emptyPolicy(), uri, ['read'], guard));
+    expect(message).toMatch(/^uri: fs:\/\/\/\S* grants .*, which is refused; .*--allow-broad-grants/);
+  });
+
+  it.each(allowed)('grants %s', (uri) => {
+    expect(grantStorage(emptyPolicy(), uri, ['read'], guard).permissions.storage?.allow).toEqual([
+      { uri, access: ['read'] },
+    ]);
+  });
+
+  it('grants everything with allowBroadGrants, and checks only /, /proc, /sys and /dev without dirs', () => {
+    for (const uri of refused) {
+      expect(grantStorage(emptyPolicy(), uri, ['read'], { ...guard, allowBroadGrants: true })).toBeDefined();
+    }
+    expect(() => grantStorage(emptyPolicy(), 'fs:///proc', ['read'])).toThrow(/--allow-broad-grants/);
+    expect(grantStorage(emptyPolicy(), 'fs:///home/alice', ['read']).permissions.storage).toBeDefined();
+  });
+
+  it('refuses a narrow-looking grant that is a symlink to a broad directory when building the sandbox', () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'wasmactor-broad-')));
+    const toRoot = join(root, 'to-root');
+    const toHome = join(root, 'to-home');
+    const homeDir = join(root, 'home');
+    mkdirSync(homeDir);
+    symlinkSync('/', toRoot);
+    symlinkSync(homeDir, toHome);
+    const rootPolicy = grantStorage(emptyPolicy(), `fs://${toRoot}`, ['read'], guard);
+    expect(policyError(() => policyToSandbox(rootPolicy, { envValues: {}, guard }))).toBe(
+      `fs://${toRoot} resolves through a symlink to / and so grants the whole file system, which is refused; ` +
+        'grant a narrower directory, or start the server with --allow-broad-grants',
+    );
+    const homePolicy = grantStorage(emptyPolicy(), `fs://${toHome}`, ['read'], { home: homeDir });
+    expect(
+      policyError(() => policyToSandbox(homePolicy, { envValues: {}, guard: { home: homeDir } })),
+    ).toContain('the home directory as a whole');
+    // the server's directories are compared by their real paths too
+    const realHome = grantStorage(emptyPolicy(), `fs://${homeDir}`, ['read']);
+    expect(
+      policyError(() => policyToSandbox(realHome, { envValues: {}, guard: { home: toHome } })),
+    ).toContain('the home directory as a whole');
+    expect(
+      policyToSandbox(rootPolicy, { envValues: {}, guard: { allowBroadGrants: true } }).preopens,
+    ).toEqual([{ hostPath: toRoot, guestPath: toRoot, readOnly: true }]);
+  });
+
+  it('refuses a broad grant in a policy file, at its line and field', () => {
+    const text =
+      'version: "1.0"\npermissions:\n  storage:\n    allow:\n      - uri: fs:///tmp/ok\n        access: [read]\n      - uri: fs:///\n        access: [read]\n';
+    const message = policyError(() => parsePolicy(text, 'p.yaml', guard));
+    expect(message).toContain(
+      'p.yaml:7: permissions.storage.allow[1].uri: the value grants the whole file system, which is refused',
+    );
+    expect(message).toContain('--allow-broad-grants');
+    expect(parsePolicy(text, 'p.yaml', { allowBroadGrants: true }).permissions.storage?.allow).toHaveLength(
+      2,
+    );
+  });
+});
+
+describe('environment keys', () => {
+  it('must be [A-Za-z_][A-Za-z0-9_]* of at most 256 characters', () => {
+    for (const key of ['A', '_', 'a_b', 'API_KEY2', '_9', 'K'.repeat(256)]) {
+      expect(grantEnv(emptyPolicy(), key).permissions.environment?.allow).toEqual([{ key }]);
+    }
+    for (const key of ['', '9A', 'A-B', 'A.B', 'A B', 'A=B', 'AWS_*', 'É', 'A\0', 'K'.repeat(257)]) {
+      expect(policyError(() => grantEnv(emptyPolicy(), key))).toMatch(/^key: ".*" (is|has)/);
+    }
+    const long = policyError(() => grantEnv(emptyPolicy(), 'K'.repeat(10_000)));
+    expect(long).toContain('longer than 256');
+    expect(long.length).toBeLessThan(200);
+  });
+
+  it('are checked in policy files too', () => {
+    const text = 'version: "1.0"\npermissions:\n  environment:\n    allow:\n      - key: "MY.KEY"\n';
+    expect(policyError(() => parsePolicy(text))).toContain(
+      'policy.yaml:5: permissions.environment.allow[0].key: the value is not an environment variable name',
     );
   });
 });

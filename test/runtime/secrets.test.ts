@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,5 +81,27 @@ describe('secrets', () => {
       'SUPER_SECRET_VALUE',
     );
     expect(readFileSync(join(dir, 'broken.yaml'), 'utf8')).toContain('SUPER_SECRET_VALUE');
+  });
+
+  it('brings an existing secrets directory that others can read to 0700, on read and on write', async () => {
+    const open = join(root, 'open-secrets');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    writeFileSync(join(open, 'app.yaml'), 'TOKEN: "t"\n', { mode: 0o600 });
+    expect(await loadSecrets('app', { dir: open })).toEqual({ TOKEN: 't' });
+    expect(statSync(open).mode & 0o777).toBe(0o700);
+    chmodSync(open, 0o775);
+    await setSecrets('app', { MORE: 'm' }, { dir: open });
+    expect(statSync(open).mode & 0o777).toBe(0o700);
+    chmodSync(open, 0o711);
+    expect(await listSecretKeys('app', { dir: open })).toEqual(['MORE', 'TOKEN']);
+    expect(statSync(open).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses secret keys that are not environment variable names', async () => {
+    await expect(setSecrets('ok', { '9LIVES': 'b' }, { dir })).rejects.toThrow(
+      /secret key "9LIVES" is not an environment/,
+    );
+    await expect(setSecrets('ok', { ['K'.repeat(300)]: 'b' }, { dir })).rejects.toThrow(/longer than 256/);
   });
 });

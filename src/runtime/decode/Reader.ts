@@ -81,6 +81,19 @@ export class Reader {
     this.fail(`${what} is an over-long LEB128 number`, start);
   }
 
+  /** Unsigned LEB128 of at most 64 bits, as a bigint (the limits of 64-bit memories). */
+  u64(what: string): bigint {
+    const start = this.pos;
+    let result = 0n;
+    for (let i = 0; i < 10; i++) {
+      const byte = this.u8(what);
+      if (i === 9 && byte > 0x01) this.fail(`${what} does not fit in 64 bits`, start);
+      result |= BigInt(byte & 0x7f) << BigInt(7 * i);
+      if ((byte & 0x80) === 0) return result;
+    }
+    this.fail(`${what} is an over-long LEB128 number`, start);
+  }
+
   /** Skips a LEB128 number (signed or unsigned) of at most `maxBytes` bytes. */
   skipLeb(what: string, maxBytes: number): void {
     const start = this.pos;
@@ -119,16 +132,20 @@ export class Reader {
   }
 }
 
-/** Shows the first bytes of a file the way a person would recognise them (`'%PDF'`, `'\x89PNG'`). */
-export function describeStart(bytes: Uint8Array): string {
-  let shown = '';
-  for (const byte of bytes.subarray(0, 4)) {
-    shown +=
-      byte >= 0x20 && byte < 0x7f && byte !== 0x27 && byte !== 0x5c
-        ? String.fromCharCode(byte)
-        : byte === 0
-          ? '\\0'
-          : `\\x${byte.toString(16).padStart(2, '0')}`;
-  }
-  return `'${shown}'`;
+/** Well-known file signatures, to say what a file that is not WebAssembly looks like. */
+const FORMATS: [number[], string][] = [
+  [[0x7f, 0x45, 0x4c, 0x46], 'an ELF executable'],
+  [[0x25, 0x50, 0x44, 0x46], 'a PDF document'],
+  [[0x89, 0x50, 0x4e, 0x47], 'a PNG image'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive'],
+  [[0x1f, 0x8b], 'a gzip file'],
+  [[0xff, 0xd8, 0xff], 'a JPEG image'],
+];
+
+/**
+ * The name of a well-known format the bytes start with (`a PDF document`), or undefined. Never the
+ * bytes themselves: a path may name any readable file, and messages must not echo its content.
+ */
+export function describeFormat(bytes: Uint8Array): string | undefined {
+  return FORMATS.find(([magic]) => magic.every((byte, i) => bytes[i] === byte))?.[1];
 }

@@ -24,7 +24,7 @@ import {
   toWitType,
   val,
 } from './model.ts';
-import { describeStart, Reader } from './Reader.ts';
+import { describeFormat, Reader } from './Reader.ts';
 import { readExternName, readSort, Scope } from './scope.ts';
 import { readCanon } from './skip.ts';
 import { declareExport, declareImport, readAlias, readDefType, readExternType } from './types.ts';
@@ -59,7 +59,7 @@ const sectionNames = [
  * @throws RuntimeError `not-wasm`, `core-module`, `truncated` or `invalid-component`
  */
 export function decodeComponent(bytes: Uint8Array): ComponentTypes {
-  checkPreamble(bytes);
+  checkComponentHeader(bytes);
   try {
     return decodeChecked(bytes);
   } catch (error) {
@@ -109,15 +109,22 @@ function exportedFunction(
   return fn;
 }
 
-function checkPreamble(bytes: Uint8Array): void {
+/**
+ * Checks the 8-byte header (magic, version, layer) from the first bytes of a file, so a reader can
+ * refuse a file that is not a component before reading the rest. Messages never show the bytes.
+ * @throws RuntimeError `not-wasm`, `core-module`, `truncated` or `invalid-component`
+ */
+export function checkComponentHeader(bytes: Uint8Array): void {
   if (bytes.length === 0)
     throw new RuntimeError('not-wasm', `not WebAssembly: the file is empty; ${EXPECTED}`);
   const head = Math.min(4, bytes.length);
   for (let i = 0; i < head; i++) {
     if (bytes[i] !== MAGIC[i]) {
+      const format = describeFormat(bytes);
+      const looks = format === undefined ? '' : ` (it looks like ${format})`;
       throw new RuntimeError(
         'not-wasm',
-        `not WebAssembly: the file starts with ${describeStart(bytes)}; ${EXPECTED}`,
+        `not WebAssembly: the file does not start with the magic bytes '\\0asm'${looks}; ${EXPECTED}`,
       );
     }
   }
@@ -215,7 +222,7 @@ function readNestedComponent(r: Reader, parent: Scope): ComponentNode {
   r.skip(2, 'nested component version');
   if (r.u8('layer') !== 0x01 || r.u8('layer') !== 0x00)
     r.fail('nested component does not have layer 1', start);
-  const scope = new Scope(parent);
+  const scope = parent.nested(r, 'a nested component');
   readSections(r, scope);
   return { kind: 'component', imports: scope.imports, exports: scope.exports };
 }

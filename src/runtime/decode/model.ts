@@ -42,6 +42,8 @@ export const NAMED_BY_EXPORT = 2;
 export interface ValNode {
   readonly kind: 'val';
   readonly def: ValDef;
+  /** Levels of value types in it (1 for a primitive); computed from its parts, which exist before it. */
+  readonly depth: number;
   name?: string;
   rank: number;
 }
@@ -81,8 +83,30 @@ export interface Entity {
   node?: TypeNode;
 }
 
+/** The value types directly inside `def`. */
+function parts(def: ValDef): ValNode[] {
+  switch (def.t) {
+    case 'list':
+      return [def.element];
+    case 'record':
+      return def.fields.map((f) => f.type);
+    case 'variant':
+      return def.cases.flatMap((c) => (c.type ? [c.type] : []));
+    case 'tuple':
+      return def.types;
+    case 'option':
+      return [def.type];
+    case 'result':
+      return [def.ok, def.err].filter((t) => t !== undefined);
+    default:
+      return [];
+  }
+}
+
 export function val(def: ValDef): ValNode {
-  return { kind: 'val', def, rank: 0 };
+  let depth = 0;
+  for (const part of parts(def)) depth = Math.max(depth, part.depth);
+  return { kind: 'val', def, depth: depth + 1, rank: 0 };
 }
 
 const nameable = new Set(['record', 'variant', 'enum', 'flags']);
@@ -175,7 +199,7 @@ function substituteVal(node: ValNode, sub: <U extends TypeNode>(n: U) => U): Val
       break;
     }
   }
-  return { kind: 'val', def, name: node.name, rank: node.rank };
+  return { kind: 'val', def, depth: node.depth, name: node.name, rank: node.rank };
 }
 
 /** How many `WitType` nodes one decode may produce: a crafted binary can nest shared types exponentially. */

@@ -5,6 +5,13 @@
 import type { ComponentNode, Entity, FuncNode, InstanceNode, Sort, TypeNode, ValNode } from './model.ts';
 import type { Reader } from './Reader.ts';
 
+/**
+ * Deepest nesting the decoder accepts, for value types (`list<list<...>>`) and for scopes (components
+ * and component/instance types inside each other). Real interfaces nest a handful of levels; the
+ * limit keeps every recursive walk over types (here, in wit/ and in the worker) far from the stack's end.
+ */
+export const MAX_NESTING = 100;
+
 /** The index spaces of one component, component type or instance type. */
 export class Scope {
   readonly types: TypeNode[] = [];
@@ -17,7 +24,20 @@ export class Scope {
   /** Import names in binary order. */
   readonly importNames: { name: string; entity: Entity; eqType: boolean }[] = [];
 
-  constructor(readonly parent?: Scope) {}
+  /** How many scopes enclose this one (0 for the top-level component). */
+  readonly depth: number;
+
+  constructor(readonly parent?: Scope) {
+    this.depth = parent === undefined ? 0 : parent.depth + 1;
+  }
+
+  /** A scope nested in this one (a component, component type or instance type), within `MAX_NESTING`. */
+  nested(r: Reader, what: string): Scope {
+    if (this.depth >= MAX_NESTING) {
+      r.fail(`${what} nests more than ${MAX_NESTING} levels deep (wasmactor's limit on nesting)`);
+    }
+    return new Scope(this);
+  }
 
   outer(r: Reader, count: number): Scope {
     let scope: Scope | undefined = this;

@@ -11,7 +11,7 @@ import {
   type TypeNode,
 } from './model.ts';
 import type { Reader } from './Reader.ts';
-import { readExternName, readSort, Scope } from './scope.ts';
+import { readExternName, readSort, type Scope } from './scope.ts';
 import { skipCoreType } from './skip.ts';
 import { optional, readDefValType, readFuncType, readValType } from './valType.ts';
 
@@ -25,13 +25,13 @@ export function readDefType(r: Reader, scope: Scope): TypeNode {
       return readFuncType(r, scope);
     case 0x41: {
       r.pos++;
-      const inner = new Scope(scope);
+      const inner = scope.nested(r, 'a component type');
       r.vec('component type declarations', () => readDecl(r, inner, true));
       return { kind: 'component', imports: inner.imports, exports: inner.exports };
     }
     case 0x42: {
       r.pos++;
-      const inner = new Scope(scope);
+      const inner = scope.nested(r, 'an instance type');
       r.vec('instance type declarations', () => readDecl(r, inner, false));
       return { kind: 'instance', exports: inner.exports };
     }

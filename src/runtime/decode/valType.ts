@@ -3,7 +3,7 @@
  */
 import { type FuncNode, type PrimKind, type TypeNode, type ValDef, type ValNode, val } from './model.ts';
 import type { Reader } from './Reader.ts';
-import type { Scope } from './scope.ts';
+import { MAX_NESTING, type Scope } from './scope.ts';
 
 const primitives: Record<number, PrimKind> = {
   127: 'bool',
@@ -52,6 +52,15 @@ export function optional<T>(r: Reader, what: string, read: () => T): T | undefin
 }
 
 export function readDefValType(r: Reader, scope: Scope): ValNode {
+  const start = r.pos;
+  const node = readDefValTypeUnchecked(r, scope);
+  if (node.depth > MAX_NESTING) {
+    r.fail(`a value type nests more than ${MAX_NESTING} levels deep (wasmactor's limit on nesting)`, start);
+  }
+  return node;
+}
+
+function readDefValTypeUnchecked(r: Reader, scope: Scope): ValNode {
   const op = r.peek('value type definition');
   if (primNodes.has(op) || op === 0x64) return readValType(r, scope);
   r.pos++;

@@ -4,12 +4,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { RuntimeError } from '../RuntimeError.ts';
+import { envKeyProblem } from './rules.ts';
 
-/** Parses `KEY=VALUE`; `where` names the flag or file line in the error. */
+/**
+ * Parses `KEY=VALUE` (the key a valid environment variable name, see `envKeyProblem`); `where` names
+ * the flag or file line in the error. Errors never show the text (a file line may hold a secret).
+ */
 export function parseEnvPair(flag: string, where: string): [string, string] {
   const eq = flag.indexOf('=');
-  if (eq <= 0) throw new RuntimeError('invalid-argument', `${where}: "${flag}" is not KEY=VALUE`);
-  return [flag.slice(0, eq), flag.slice(eq + 1)];
+  if (eq <= 0) throw new RuntimeError('invalid-argument', `${where}: not KEY=VALUE (no "=" after a name)`);
+  const key = flag.slice(0, eq).trim();
+  const problem = envKeyProblem(key);
+  if (problem !== undefined) throw new RuntimeError('invalid-argument', `${where}: the key ${problem}`);
+  return [key, flag.slice(eq + 1)];
 }
 
 /** Reads an env file: `KEY=VALUE` lines, `#` comments and blank lines ignored, optional quotes removed. */

@@ -9,7 +9,16 @@
  */
 
 import { RuntimeError } from '../RuntimeError.ts';
-import { canonicalStorageUri, envKeyProblem, parseNetworkHost, storageNestingProblem } from './rules.ts';
+import {
+  broadGrantProblem,
+  canonicalStorageUri,
+  describeProblem,
+  envKeyProblem,
+  type GrantGuard,
+  parseNetworkHost,
+  storageNestingProblem,
+  storagePath,
+} from './rules.ts';
 
 import type { AccessMode, Permissions, Policy, StoragePermission } from './types.ts';
 
@@ -30,28 +39,37 @@ function invalid(message: string): RuntimeError {
 
 function storageUri(uri: string): string {
   const checked = canonicalStorageUri(uri);
-  if (!checked.ok) throw invalid(`uri: ${checked.problem}`);
+  if (!checked.ok) throw invalid(`uri: ${describeProblem(uri, checked)}`);
   return checked.value;
 }
 
 function networkHost(host: string): string {
   const checked = parseNetworkHost(host);
-  if (!checked.ok) throw invalid(`host: ${checked.problem}`);
+  if (!checked.ok) throw invalid(`host: ${describeProblem(host, checked)}`);
   return checked.value.canonical;
 }
 
 function checkEnvKey(key: string): void {
   const problem = envKeyProblem(key);
-  if (problem !== undefined) throw invalid(`key: ${problem}`);
+  if (problem !== undefined) throw invalid(`key: ${describeProblem(key, { problem })}`);
 }
 
 /**
  * Grants `access` on `uri` (`fs:///abs/dir`). An existing grant on the same uri keeps its modes and
  * gains the new ones. Throws `invalid-policy` for a bad uri or access mode, or when the result would put
- * a read-only grant inside a writable one (it could be written through the writable preopen).
+ * a read-only grant inside a writable one (it could be written through the writable preopen), or when
+ * the directory is too broad for `guard` (see `broadGrantProblem`: `/`, `/proc`, the server's own
+ * directories, the home directory as a whole...).
  */
-export function grantStorage(policy: Policy, uri: string, access: readonly string[]): Policy {
+export function grantStorage(
+  policy: Policy,
+  uri: string,
+  access: readonly string[],
+  guard: GrantGuard = {},
+): Policy {
   const canonical = storageUri(uri);
+  const broad = broadGrantProblem(storagePath(canonical), guard);
+  if (broad !== undefined) throw invalid(`uri: ${canonical} ${broad}`);
   if (access.length === 0) throw invalid('access: give at least one of read, write');
   const modes: AccessMode[] = [];
   for (const mode of access) {

@@ -1,7 +1,8 @@
 /**
  * Permission policies: wassette's `policy.yaml` (parse, serialize), the pure grant/revoke functions, the
  * translation of a policy into the runtime's `SandboxSpec`, per-component secrets and `--env` values.
- * Not a WebAssembly concern: it depends on the runtime's types only, and the runtime never imports it.
+ * Not a WebAssembly concern: it depends on the runtime's types and two pure helpers (the host grammar of
+ * sandbox/network.ts, the bounded file reader of prepare/readBoundedFile.ts); the runtime never imports it.
  */
 export { parseEnvPair, readEnvFile } from './envValues.ts';
 export {
@@ -15,7 +16,14 @@ export {
   revokeStorage,
 } from './grants.ts';
 export { parsePolicy, serializePolicy } from './parse.ts';
-export { parseMemoryQuantity } from './rules.ts';
+export { MAX_POLICY_FILE_SIZE, readPolicyFile } from './readPolicyFile.ts';
+export {
+  ALLOW_BROAD_GRANTS_FLAG,
+  broadGrantProblem,
+  type GrantGuard,
+  MAX_ENV_KEY_LENGTH,
+  parseMemoryQuantity,
+} from './rules.ts';
 export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
 export { type PolicySandboxOptions, policyToSandbox } from './toSandbox.ts';
 export type * from './types.ts';

@@ -3,15 +3,26 @@
  * line) as `<source>:<line>: <field>: <what is wrong>`, and anything wasmactor cannot enforce (wassette's
  * `deny` lists, `cidr`, `runtime`, `ipc`, cpu limits, storage wildcards) is refused rather than ignored.
  * Scalars are read with YAML's failsafe schema, so `version: 1.0` stays the string "1.0".
+ *
+ * Messages never echo the file's content: `policy_path` may name any readable file (a shadow-style file
+ * holds secrets on every line). A message holds the source name, line numbers, field paths built from
+ * this schema's own key names and list indices (`permissions.storage.allow[1].uri`), and fixed
+ * sentences. Never shown: values (a bad uri, host, key, mode, version), names of unknown keys (reported
+ * at their parent's path: `permissions: unknown key (expected ...)`), and YAML's own error text (which
+ * quotes tokens; replaced by a sentence per error code). The only key names shown are the ones listed
+ * in `UNSUPPORTED` below, which are this module's own words.
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
 import { RuntimeError } from '../RuntimeError.ts';
 import {
+  broadGrantProblem,
   canonicalStorageUri,
   envKeyProblem,
+  type GrantGuard,
+  nestingProblem,
   parseMemoryQuantity,
   parseNetworkHost,
-  storageNestingProblem,
+  storagePath,
 } from './rules.ts';
 import type {
   AccessMode,
@@ -32,6 +43,28 @@ const UNSUPPORTED: Record<string, string> = {
   io: 'io limits are not supported (only memory is)',
   requests: 'resource requests are not supported (only limits.memory is)',
 };
+
+/** YAML syntax errors by code, in words that do not quote the file (YAML's messages do). */
+const YAML_ERRORS: Record<string, string> = {
+  BAD_INDENT: 'bad indentation',
+  DUPLICATE_KEY: 'a key appears twice in one mapping',
+  TAB_AS_INDENT: 'a tab is used for indentation',
+  BAD_DQ_ESCAPE: 'an invalid escape sequence in a double-quoted string',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested mapping where a plain value was expected',
+  MULTILINE_IMPLICIT_KEY: 'a key that spans several lines',
+  UNEXPECTED_TOKEN: 'unexpected text for the structure around it',
+  MISSING_CHAR: 'a closing bracket or quote is missing',
+  MULTIPLE_DOCS: 'more than one YAML document',
+  KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
+};
+
+/** A YAML error as a sentence without content from the file. */
+function yamlProblem(code: string): string {
+  return `not valid YAML: ${YAML_ERRORS[code] ?? code.toLowerCase().replace(/_/g, ' ')}`;
+}
+
+/** A value's problem, for a field whose value must not be echoed. */
+const theValue = (problem: string) => `the value ${problem}`;
 
 class Reader {
   readonly problems: { line: number; field: string; problem: string }[] = [];
@@ -58,10 +91,16 @@ class Reader {
     for (const pair of node.items) {
       const keyNode = pair.key as Node;
       const key = isScalar(keyNode) ? String(keyNode.value) : '';
-      const at = field === '' ? key : `${field}.${key}`;
       if (!known.includes(key)) {
-        const why = UNSUPPORTED[key] ?? `unknown key (expected ${known.join(', ')})`;
-        this.report(keyNode, at, why);
+        // An unknown key's name is content of the file: it is reported at its parent's path.
+        const why = UNSUPPORTED[key];
+        if (why !== undefined) this.report(keyNode, field === '' ? key : `${field}.${key}`, why);
+        else
+          this.report(
+            keyNode,
+            field === '' ? '(top level)' : field,
+            `unknown key (expected ${known.join(', ')})`,
+          );
         continue;
       }
       entries.set(key, (pair.value as Node | null) ?? null);
@@ -86,11 +125,11 @@ class Reader {
   }
 }
 
-function readStorage(r: Reader, node: Node | null, out: Permissions): void {
+function readStorage(r: Reader, node: Node | null, out: Permissions, guard: GrantGuard): void {
   const section = r.map(node, 'permissions.storage', ['allow']);
   if (!section?.has('allow')) return;
   const allow: StoragePermission[] = [];
-  const lines = new Map<StoragePermission, Node>();
+  const lines = new Map<StoragePermission, { node: Node; field: string }>();
   r.seq(section.get('allow'), 'permissions.storage.allow').forEach((item, i) => {
     const field = `permissions.storage.allow[${i}]`;
     const entry = r.map(item, field, ['uri', 'access']);
@@ -102,7 +141,9 @@ function readStorage(r: Reader, node: Node | null, out: Permissions): void {
     }
     const uriText = r.string(uriNode, `${field}.uri`);
     const checked = uriText === undefined ? undefined : canonicalStorageUri(uriText);
-    if (checked !== undefined && !checked.ok) r.report(uriNode, `${field}.uri`, checked.problem);
+    if (checked !== undefined && !checked.ok) r.report(uriNode, `${field}.uri`, theValue(checked.problem));
+    const broad = checked?.ok ? broadGrantProblem(storagePath(checked.value), guard) : undefined;
+    if (broad !== undefined) r.report(uriNode, `${field}.uri`, theValue(broad));
     const access: AccessMode[] = [];
     if (!entry.has('access')) r.report(item, field, 'missing access (read, write or both)');
     else {
@@ -114,28 +155,31 @@ function readStorage(r: Reader, node: Node | null, out: Permissions): void {
         const mode = r.string(modeNode, `${field}.access[${j}]`);
         if (mode === undefined) return;
         if (mode !== 'read' && mode !== 'write') {
-          r.report(
-            modeNode,
-            `${field}.access[${j}]`,
-            `unknown access mode "${mode}" (expected read or write)`,
-          );
+          r.report(modeNode, `${field}.access[${j}]`, 'unknown access mode (expected read or write)');
         } else if (!access.includes(mode)) access.push(mode);
       });
     }
-    if (checked?.ok && access.length > 0) {
+    if (checked?.ok && broad === undefined && access.length > 0) {
       const existing = allow.find((p) => p.uri === checked.value);
       if (existing !== undefined) {
         for (const mode of access) if (!existing.access.includes(mode)) existing.access.push(mode);
       } else {
         const permission = { uri: checked.value, access };
         allow.push(permission);
-        lines.set(permission, item);
+        lines.set(permission, { node: item, field });
       }
     }
   });
-  const nesting = storageNestingProblem(allow);
+  // Labelled by field path, not by uri: the uris are the file's content.
+  const nesting = nestingProblem(
+    allow.map((p) => ({
+      path: storagePath(p.uri),
+      label: lines.get(p)?.field ?? 'permissions.storage.allow',
+      writable: p.access.includes('write'),
+    })),
+  );
   if (nesting !== undefined)
-    r.report(lines.get(allow[0] as StoragePermission), 'permissions.storage.allow', nesting);
+    r.report(lines.get(allow[0] as StoragePermission)?.node, 'permissions.storage.allow', nesting);
   if (allow.length > 0) out.storage = { allow };
 }
 
@@ -155,7 +199,7 @@ function readNetwork(r: Reader, node: Node | null, out: Permissions): void {
     if (text === undefined) return;
     const checked = parseNetworkHost(text);
     if (!checked.ok) {
-      r.report(entry.get('host'), `${field}.host`, checked.problem);
+      r.report(entry.get('host'), `${field}.host`, theValue(checked.problem));
       return;
     }
     if (!allow.some((p) => p.host === checked.value.canonical)) allow.push({ host: checked.value.canonical });
@@ -179,7 +223,7 @@ function readEnvironment(r: Reader, node: Node | null, out: Permissions): void {
     if (key === undefined) return;
     const problem = envKeyProblem(key);
     if (problem !== undefined) {
-      r.report(entry.get('key'), `${field}.key`, problem);
+      r.report(entry.get('key'), `${field}.key`, theValue(problem));
       return;
     }
     if (!allow.some((p) => p.key === key)) allow.push({ key });
@@ -197,7 +241,7 @@ function readResources(r: Reader, node: Node | null, out: Permissions): void {
   if (text === undefined) return;
   const checked = parseMemoryQuantity(text);
   if (!checked.ok) {
-    r.report(limits.get('memory'), field, checked.problem);
+    r.report(limits.get('memory'), field, theValue(checked.problem));
     return;
   }
   out.resources = { limits: { memory: text.trim() } };
@@ -205,14 +249,15 @@ function readResources(r: Reader, node: Node | null, out: Permissions): void {
 
 /**
  * Parses and validates a policy file. Throws `RuntimeError('invalid-policy')` whose message lists every
- * problem as `<source>:<line>: <field>: <problem>`; `source` defaults to `policy.yaml`.
+ * problem as `<source>:<line>: <field>: <problem>` (never the file's content, see above); `source`
+ * defaults to `policy.yaml`. Storage grants too broad for `guard` are refused (see `broadGrantProblem`).
  */
-export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
+export function parsePolicy(text: string, source = 'policy.yaml', guard: GrantGuard = {}): Policy {
   const r = new Reader(source);
   const doc = parseDocument(text, { schema: 'failsafe', lineCounter: r.lineCounter, uniqueKeys: true });
   for (const error of doc.errors) {
     const line = error.linePos?.[0]?.line ?? r.lineCounter.linePos(error.pos[0]).line;
-    r.problems.push({ line, field: '(yaml)', problem: error.message.split('\n')[0] ?? error.message });
+    r.problems.push({ line, field: '(yaml)', problem: yamlProblem(error.code) });
   }
   const policy: Policy = { version: '1.0', permissions: {} };
   if (doc.errors.length === 0) {
@@ -224,11 +269,7 @@ export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
       else {
         const version = r.string(top.get('version'), 'version');
         if (version !== undefined && !/^1(\.\d+){0,2}$/.test(version)) {
-          r.report(
-            top.get('version'),
-            'version',
-            `unsupported version "${version}" (only 1.x is understood)`,
-          );
+          r.report(top.get('version'), 'version', 'unsupported version (only 1.x is understood)');
         } else if (version !== undefined) policy.version = version;
       }
       if (top.has('description')) {
@@ -239,7 +280,9 @@ export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
       if (permissionsNode !== undefined && permissionsNode !== null) {
         const known = ['storage', 'network', 'environment', 'resources'];
         const sections = r.map(permissionsNode, 'permissions', known);
-        const readers = { storage: readStorage, network: readNetwork, environment: readEnvironment };
+        if (sections?.has('storage'))
+          readStorage(r, sections.get('storage') ?? null, policy.permissions, guard);
+        const readers = { network: readNetwork, environment: readEnvironment };
         for (const [key, read] of Object.entries(readers)) {
           if (sections?.has(key)) read(r, sections.get(key) ?? null, policy.permissions);
         }

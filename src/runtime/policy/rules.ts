@@ -6,8 +6,25 @@
 import { posix } from 'node:path';
 import type { StoragePermission } from './types.ts';
 
-/** The result of a check: a value, or a sentence saying what is wrong with it. */
-export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+export { type NetworkHost, parseNetworkHost } from '../sandbox/network.ts';
+
+/**
+ * The result of a check: a value, or what is wrong with it. `problem` is a predicate that never repeats
+ * the checked text ("is a relative fs:// path; ..."), so the policy parser can show it about a file's
+ * content without echoing that content; `fix` may rewrite the text (a suggested value), and is shown only
+ * by callers that check what the user typed (the grant functions). See `describeProblem`.
+ */
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string; fix?: string };
+
+/** At most 64 characters of a value the user typed, quoted, for messages about it. */
+export function quoted(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text);
+}
+
+/** `"fs://rel" is a relative fs:// path ...; did you mean "fs:///rel"?`: about text the user typed. */
+export function describeProblem(text: string, failed: { problem: string; fix?: string }): string {
+  return `${quoted(text)} ${failed.problem}${failed.fix === undefined ? '' : `; did you mean ${quoted(failed.fix)}?`}`;
+}
 
 const FS_PREFIX = 'fs://';
 
@@ -18,25 +35,72 @@ const FS_PREFIX = 'fs://';
  */
 export function canonicalStorageUri(uri: string): Checked<string> {
   if (!uri.startsWith(FS_PREFIX)) {
-    return { ok: false, problem: `"${uri}" is not an fs:// uri (write fs:///absolute/path)` };
+    return { ok: false, problem: 'is not an fs:// uri (write fs:///absolute/path)' };
   }
   const path = uri.slice(FS_PREFIX.length);
   if (!path.startsWith('/')) {
     return {
       ok: false,
-      problem: `"${uri}" is a relative fs:// path; write an absolute one: fs:///${path.replace(/^\.?\/*/, '')}`,
+      problem: 'is a relative fs:// path; write an absolute one (fs:///absolute/path)',
+      fix: `fs:///${path.replace(/^\.?\/*/, '')}`,
     };
   }
   if (path.includes('*')) {
-    return { ok: false, problem: `"${uri}" has a wildcard; grant the directory itself (fs:///dir)` };
+    return { ok: false, problem: 'has a wildcard; grant the directory itself (fs:///dir)' };
   }
-  if (path.includes('\0')) return { ok: false, problem: `"${uri}" contains a NUL character` };
+  if (path.includes('\0')) return { ok: false, problem: 'contains a NUL character' };
   if (path.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return { ok: false, problem: `"${uri}" has a "." or ".." segment; write the path it means` };
+    return { ok: false, problem: 'has a "." or ".." segment; write the path it means' };
   }
   const normalized = posix.normalize(path);
   const trimmed = normalized.length > 1 ? normalized.replace(/\/+$/, '') : normalized;
   return { ok: true, value: FS_PREFIX + trimmed };
+}
+
+/**
+ * What a storage grant must not reach unless the server allows broad grants. The policy functions are
+ * pure: the server passes its own directories and the home directory in.
+ */
+export interface GrantGuard {
+  /** Allow every directory (`--allow-broad-grants`). Default false. */
+  allowBroadGrants?: boolean;
+  /**
+   * The server's own directories (component store, config, secrets, transpile cache): a grant may not
+   * be one of them, lie inside one, or contain one.
+   */
+  serverDirs?: readonly string[];
+  /** The home directory of the server's user: a grant may not be it or contain it (inside is fine). */
+  home?: string;
+}
+
+/** The flag that lets the server accept the grants `broadGrantProblem` refuses. */
+export const ALLOW_BROAD_GRANTS_FLAG = '--allow-broad-grants';
+
+/** Kernel interfaces: `/proc/self/root` alone reaches the whole file system. */
+const SYSTEM_DIRS = ['/proc', '/sys', '/dev'];
+
+/**
+ * Why a grant on `path` (absolute, normalized) is too broad, or undefined. Refused: `/`; `/proc`,
+ * `/sys`, `/dev` and anything inside them; the server's own directories, anything inside them and any
+ * directory containing one; the home directory and any directory containing it. The sentence names
+ * the flag that allows it anyway, and never the path (callers add it when they may).
+ */
+export function broadGrantProblem(path: string, guard: GrantGuard = {}): string | undefined {
+  if (guard.allowBroadGrants) return undefined;
+  const within = (dir: string) => path === dir || isInside(path, dir);
+  const refuse = (what: string) =>
+    `grants ${what}, which is refused; grant a narrower directory, or start the server with ${ALLOW_BROAD_GRANTS_FLAG}`;
+  if (path === '/') return refuse('the whole file system');
+  if (SYSTEM_DIRS.some(within)) return refuse('a kernel interface directory (/proc, /sys, /dev)');
+  for (const raw of guard.serverDirs ?? []) {
+    const dir = posix.normalize(raw).replace(/(.)\/+$/, '$1');
+    if (within(dir) || isInside(dir, path)) return refuse("the server's own data, config, secrets or cache");
+  }
+  if (guard.home !== undefined) {
+    const home = posix.normalize(guard.home).replace(/(.)\/+$/, '$1');
+    if (path === home || isInside(home, path)) return refuse('the home directory as a whole');
+  }
+  return undefined;
 }
 
 /** The absolute host path of a canonical `fs://` uri. */
@@ -79,57 +143,20 @@ export function storageNestingProblem(allow: readonly StoragePermission[]): stri
   );
 }
 
-/** A parsed network grant. */
-export interface NetworkHost {
-  /** The grant as stored: lowercase, `scheme://` and `:port` only when given. */
-  canonical: string;
-  scheme?: 'http' | 'https';
-  /** `api.example.com`, `*.example.com`, `127.0.0.1`, `[::1]`. */
-  host: string;
-  port?: number;
-}
+/** Longest environment variable name a policy may grant. */
+export const MAX_ENV_KEY_LENGTH = 256;
 
-const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
-
-/** `[https://]host[:port]`; no path, no user info, at most a leading `*.` wildcard. */
-export function parseNetworkHost(text: string): Checked<NetworkHost> {
-  const lower = text.trim().toLowerCase();
-  const match = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\[[0-9a-f:.]+\]|[^:/[\]]+)(?::(\d+))?$/.exec(lower);
-  if (lower === '' || !match) {
-    return {
-      ok: false,
-      problem: `"${text}" is not a host (write api.example.com, api.example.com:8443 or https://api.example.com)`,
-    };
-  }
-  const [, scheme, host = '', portText] = match;
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
-    return { ok: false, problem: `"${text}": only http and https can be granted, not ${scheme}` };
-  }
-  if (host === '*') {
-    return { ok: false, problem: `"${text}": a grant to every host is refused; name the hosts` };
-  }
-  if (!host.startsWith('[') && !HOST_NAME.test(host)) {
-    return {
-      ok: false,
-      problem: `"${text}": "${host}" is not a host name (a wildcard is allowed only as a leading "*.")`,
-    };
-  }
-  const port = portText === undefined ? undefined : Number(portText);
-  if (port !== undefined && (port < 1 || port > 65535)) {
-    return { ok: false, problem: `"${text}": port ${portText} is out of range (1-65535)` };
-  }
-  const canonical = `${scheme === undefined ? '' : `${scheme}://`}${host}${port === undefined ? '' : `:${port}`}`;
-  const value: NetworkHost = { canonical, host };
-  if (scheme !== undefined) value.scheme = scheme as 'http' | 'https';
-  if (port !== undefined) value.port = port;
-  return { ok: true, value };
-}
-
-/** Environment keys: non-empty, no wildcard (as in wassette), nothing that cannot be a variable name. */
+/**
+ * Environment keys: `[A-Za-z_][A-Za-z0-9_]*`, at most 256 characters (no wildcard, as in wassette).
+ * The problem never repeats the key.
+ */
 export function envKeyProblem(key: string): string | undefined {
-  if (key === '') return 'an environment variable name cannot be empty';
-  if (key.includes('*')) return `no wildcards allowed in environment keys: ${key}`;
-  if (/[=\0]/.test(key)) return `"${key}" is not an environment variable name`;
+  if (key === '') return 'is empty; an environment variable needs a name';
+  if (key.length > MAX_ENV_KEY_LENGTH) return `is longer than ${MAX_ENV_KEY_LENGTH} characters`;
+  if (key.includes('*')) return 'has a wildcard; no wildcards are allowed in environment keys';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    return 'is not an environment variable name (letters, digits and "_", not starting with a digit)';
+  }
   return undefined;
 }
 
@@ -152,14 +179,11 @@ export const WASM_PAGE = 65536;
 export function parseMemoryQuantity(text: string): Checked<number> {
   const match = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text.trim());
   if (!match) {
-    return {
-      ok: false,
-      problem: `"${text}" is not a memory quantity (write e.g. 512Mi, 1Gi or a number of bytes)`,
-    };
+    return { ok: false, problem: 'is not a memory quantity (write e.g. 512Mi, 1Gi or a number of bytes)' };
   }
   const bytes = Math.floor(Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1));
   if (bytes < WASM_PAGE) {
-    return { ok: false, problem: `"${text}" is below one WebAssembly page (64Ki)` };
+    return { ok: false, problem: 'is below one WebAssembly page (64Ki)' };
   }
   return { ok: true, value: bytes };
 }

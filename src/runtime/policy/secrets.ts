@@ -5,12 +5,12 @@
  * (see `policyToSandbox`). Values never appear in errors or logs; only keys do.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { RuntimeError } from '../RuntimeError.ts';
-import { envKeyProblem } from './rules.ts';
+import { describeProblem, envKeyProblem } from './rules.ts';
 
 /** Where secrets live: `dir` overrides the config directory (tests). */
 export interface SecretsOptions {
@@ -35,12 +35,39 @@ function fileOf(component: string, options: SecretsOptions): string {
   return join(options.dir ?? defaultSecretsDir(), `${component}.yaml`);
 }
 
-/** The component's secrets; `{}` when it has none. */
+/**
+ * Brings an existing secrets directory to mode 0700 (one made by hand, or by an older version, may be
+ * readable by others). A missing directory is left alone; one that cannot be fixed is an error, so a
+ * secret is never read from or written to a directory others can list.
+ */
+async function secureDir(dir: string): Promise<void> {
+  let mode: number;
+  try {
+    mode = (await stat(dir)).mode;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new RuntimeError('host-error', `cannot check the secrets directory ${dir}`, { cause });
+  }
+  if ((mode & 0o777) === 0o700) return;
+  try {
+    await chmod(dir, 0o700);
+  } catch (cause) {
+    throw new RuntimeError(
+      'host-error',
+      `the secrets directory ${dir} is open to others (mode ${(mode & 0o777).toString(8)}) and cannot be ` +
+        'changed to 0700; fix its owner or mode',
+      { cause },
+    );
+  }
+}
+
+/** The component's secrets; `{}` when it has none. The directory is brought to 0700 first. */
 export async function loadSecrets(
   component: string,
   options: SecretsOptions = {},
 ): Promise<Record<string, string>> {
   const file = fileOf(component, options);
+  await secureDir(options.dir ?? defaultSecretsDir());
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -81,6 +108,7 @@ async function store(
     return;
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await secureDir(dir);
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     // mode at creation: the value is never readable by others, not even for a moment
@@ -104,7 +132,8 @@ export async function setSecrets(
 ): Promise<void> {
   for (const key of Object.keys(secrets)) {
     const problem = envKeyProblem(key);
-    if (problem !== undefined) throw new RuntimeError('invalid-argument', `secret key: ${problem}`);
+    if (problem !== undefined)
+      throw new RuntimeError('invalid-argument', `secret key ${describeProblem(key, { problem })}`);
   }
   const current = await loadSecrets(component, options);
   await store(component, { ...current, ...secrets }, options);

@@ -5,7 +5,13 @@
 import { realpathSync, statSync } from 'node:fs';
 import { RuntimeError } from '../RuntimeError.ts';
 import type { Preopen, SandboxSpec } from '../types.ts';
-import { nestingProblem, parseMemoryQuantity, storagePath } from './rules.ts';
+import {
+  broadGrantProblem,
+  type GrantGuard,
+  nestingProblem,
+  parseMemoryQuantity,
+  storagePath,
+} from './rules.ts';
 import type { Policy } from './types.ts';
 
 /** Where environment values come from. */
@@ -19,6 +25,21 @@ export interface PolicySandboxOptions {
    * grant: every secret is visible to that component, and a secret wins over `envValues`/`hostEnv`.
    */
   secrets?: Record<string, string>;
+  /**
+   * What storage grants must not reach (see `broadGrantProblem`), checked again on the real paths: a
+   * grant that is a symlink to `/` is refused here although its uri looked narrow.
+   */
+  guard?: GrantGuard;
+}
+
+/** The guard with its directories resolved through symlinks, so they compare with resolved grants. */
+function resolvedGuard(guard: GrantGuard): GrantGuard {
+  const real = (path: string) => realpathOrUndefined(path) ?? path;
+  return {
+    ...guard,
+    ...(guard.serverDirs && { serverDirs: guard.serverDirs.map(real) }),
+    ...(guard.home !== undefined && { home: real(guard.home) }),
+  };
 }
 
 function realpathOrUndefined(path: string): string | undefined {
@@ -42,7 +63,8 @@ function isDirectory(path: string): boolean {
  * - storage: one preopen per granted directory, guest path = host path (as in wassette), read-only
  *   unless `write` is granted. Grants whose directory does not exist (yet) are left out; they appear at
  *   the next instantiation once the directory exists. A read-only grant that lies inside a writable one
- *   (also through symlinks: real paths are compared) is refused with `invalid-policy`.
+ *   (also through symlinks: real paths are compared) is refused with `invalid-policy`, and so is a grant
+ *   whose real path is too broad for `options.guard` (a symlink to `/`, `/proc`, the home directory...).
  * - env: only granted keys, from `envValues`, else `hostEnv`; plus the component's secrets.
  * - network: the granted hosts as `allowedHosts` (the sandbox checks every outgoing wasi:http request).
  * - memory: `resources.limits.memory` in bytes as `memoryLimit`.
@@ -53,11 +75,17 @@ export function policyToSandbox(policy: Policy, options: PolicySandboxOptions): 
 
   const preopens: Preopen[] = [];
   const real: { path: string; label: string; writable: boolean }[] = [];
+  const guard = resolvedGuard(options.guard ?? {});
   for (const grant of storage?.allow ?? []) {
     const path = storagePath(grant.uri);
     const writable = grant.access.includes('write');
     const resolved = realpathOrUndefined(path);
     if (resolved === undefined || !isDirectory(resolved)) continue;
+    const broad = broadGrantProblem(resolved, guard);
+    if (broad !== undefined) {
+      const how = resolved === path ? '' : ` resolves through a symlink to ${resolved} and so`;
+      throw new RuntimeError('invalid-policy', `${grant.uri}${how} ${broad}`);
+    }
     real.push({ path: resolved, label: grant.uri, writable });
     preopens.push({ hostPath: path, guestPath: path, readOnly: !writable });
   }
@@ -79,7 +107,10 @@ export function policyToSandbox(policy: Policy, options: PolicySandboxOptions): 
   if (memory !== undefined) {
     const bytes = parseMemoryQuantity(memory);
     if (!bytes.ok)
-      throw new RuntimeError('invalid-policy', `permissions.resources.limits.memory: ${bytes.problem}`);
+      throw new RuntimeError(
+        'invalid-policy',
+        `permissions.resources.limits.memory: the value ${bytes.problem}`,
+      );
     spec.memoryLimit = bytes.value;
   }
   return spec;

@@ -1,9 +1,17 @@
 /** From a source to a runnable component: read, decode, transpile (cached), cap memory, compile. */
 export { capMemory, memoryLimits } from './memoryLimit.ts';
 export {
+  defaultMaxMemory,
   defaultTimeoutMs,
   prepareComponent,
+  type ReadOptions,
   readComponentSource,
   readComponentTypes,
 } from './prepareComponent.ts';
+export {
+  type BoundedRead,
+  defaultMaxComponentSize,
+  readBoundedFile,
+  readComponentFile,
+} from './readBoundedFile.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';

@@ -9,6 +9,7 @@
  * a memory is defined in one module and imported by others, and an import's maximum must be at least
  * that of the memory it is given.
  */
+import { Reader } from '../decode/index.ts';
 import { RuntimeError } from '../RuntimeError.ts';
 
 const PAGE = 65536;
@@ -27,36 +28,6 @@ export interface MemoryLimits {
   shared: boolean;
 }
 
-class Reader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public at = 0,
-  ) {}
-
-  byte(): number {
-    const b = this.bytes[this.at];
-    if (b === undefined) throw new RuntimeError('invalid-component', 'core module ends early');
-    this.at += 1;
-    return b;
-  }
-
-  uleb(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = this.byte();
-      result |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) return result;
-    }
-  }
-
-  skipName(): void {
-    const length = Number(this.uleb());
-    this.at += length;
-  }
-}
-
 function uleb(value: bigint): number[] {
   const out: number[] = [];
   let rest = value;
@@ -69,19 +40,18 @@ function uleb(value: bigint): number[] {
   return out;
 }
 
-/** Reads memory limits at the reader's position; returns them and where they ended. */
+/** Reads memory limits at the reader's position. */
 function readLimits(r: Reader, origin: MemoryLimits['origin']): MemoryLimits {
-  const flags = r.byte();
-  if (flags & ~0x07) {
-    throw new RuntimeError('invalid-component', `unsupported memory limits flags 0x${flags.toString(16)}`);
-  }
+  const at = r.pos;
+  const flags = r.u8('memory limits flags');
+  if (flags & ~0x07) r.fail(`unsupported memory limits flags 0x${flags.toString(16)}`, at);
   const limits: MemoryLimits = {
     origin,
-    min: r.uleb(),
+    min: r.u64('memory minimum'),
     is64: (flags & 0x04) !== 0,
     shared: (flags & 0x02) !== 0,
   };
-  if (flags & 0x01) limits.max = r.uleb();
+  if (flags & 0x01) limits.max = r.u64('memory maximum');
   return limits;
 }
 
@@ -92,65 +62,62 @@ function encodeLimits(limits: MemoryLimits): number[] {
 
 /** Skips a value type or reference type (including GC `ref null? heaptype` forms). */
 function skipValType(r: Reader): void {
-  const t = r.byte();
-  if (t === 0x63 || t === 0x64) r.uleb(); // heap type (s33; its LEB bytes skip the same way)
+  const t = r.u8('value type');
+  if (t === 0x63 || t === 0x64) r.skipLeb('heap type', 5); // s33
 }
 
 type Patch = { start: number; end: number; limits: MemoryLimits };
+type Section = { id: number; start: number; bodyStart: number; end: number };
+
+/** The import section: memories are patched, every other kind is skipped. */
+function readImports(s: Reader, onMemory: (patch: Patch) => void): void {
+  s.vec('imports', () => {
+    s.name('import module name');
+    s.name('import name');
+    const at = s.pos;
+    const kind = s.u8('import kind');
+    if (kind === 0x00) s.u32('function type index');
+    else if (kind === 0x01) {
+      skipValType(s);
+      readLimits(s, 'import');
+    } else if (kind === 0x02) {
+      const start = s.pos;
+      const limits = readLimits(s, 'import');
+      onMemory({ start, end: s.pos, limits });
+    } else if (kind === 0x03) {
+      skipValType(s);
+      s.u8('global mutability');
+    } else if (kind === 0x04) {
+      s.u8('tag attribute');
+      s.u32('tag type index');
+    } else s.fail(`unknown import kind 0x${kind.toString(16)}`, at);
+  });
+}
 
 /** Walks the module, calling `onMemory` for every memory's limits (with their byte range). */
-function walkMemories(
-  bytes: Uint8Array,
-  onMemory: (patch: Patch) => void,
-): { sections: { id: number; start: number; bodyStart: number; end: number }[] } {
+function walkMemories(bytes: Uint8Array, onMemory: (patch: Patch) => void): { sections: Section[] } {
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new RuntimeError('invalid-component', 'not a core WebAssembly module');
   }
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
     throw new RuntimeError('invalid-component', 'not a core WebAssembly module (a component?)');
   }
-  const r = new Reader(bytes, 8);
-  const sections: { id: number; start: number; bodyStart: number; end: number }[] = [];
-  while (r.at < bytes.length) {
-    const start = r.at;
-    const id = r.byte();
-    const size = Number(r.uleb());
-    const bodyStart = r.at;
-    const end = bodyStart + size;
-    sections.push({ id, start, bodyStart, end });
-    if (id === 2) {
-      const s = new Reader(bytes, bodyStart);
-      const count = Number(s.uleb());
-      for (let i = 0; i < count; i++) {
-        s.skipName();
-        s.skipName();
-        const kind = s.byte();
-        if (kind === 0x00) s.uleb();
-        else if (kind === 0x01) {
-          skipValType(s);
-          readLimits(s, 'import');
-        } else if (kind === 0x02) {
-          const at = s.at;
-          const limits = readLimits(s, 'import');
-          onMemory({ start: at, end: s.at, limits });
-        } else if (kind === 0x03) {
-          skipValType(s);
-          s.byte();
-        } else if (kind === 0x04) {
-          s.byte();
-          s.uleb();
-        } else throw new RuntimeError('invalid-component', `unknown import kind 0x${kind.toString(16)}`);
-      }
-    } else if (id === 5) {
-      const s = new Reader(bytes, bodyStart);
-      const count = Number(s.uleb());
-      for (let i = 0; i < count; i++) {
-        const at = s.at;
-        const limits = readLimits(s, 'defined');
-        onMemory({ start: at, end: s.at, limits });
-      }
+  const r = new Reader(bytes, 8, bytes.length, 'a core module of the component');
+  const sections: Section[] = [];
+  while (!r.atEnd) {
+    const start = r.pos;
+    const id = r.u8('section id');
+    const size = r.u32('section size');
+    const body = r.sub(size, `core module section (id ${id}) at offset ${start}`, 'a section');
+    sections.push({ id, start, bodyStart: body.pos, end: body.end });
+    if (id === 2) readImports(body, onMemory);
+    else if (id === 5) {
+      body.vec('memories', () => {
+        const at = body.pos;
+        const limits = readLimits(body, 'defined');
+        onMemory({ start: at, end: body.pos, limits });
+      });
     }
-    r.at = end;
   }
   return { sections };
 }
@@ -191,7 +158,8 @@ export function capMemory(coreModule: Uint8Array, maxBytes: number): Uint8Array 
         throw new RuntimeError(
           'invalid-policy',
           `the memory limit (${maxBytes} bytes) is below the ${limits.min * BigInt(PAGE)} bytes a core module ` +
-            'of the component needs at start; raise permissions.resources.limits.memory',
+            'of the component needs at start; raise permissions.resources.limits.memory in its policy, or ' +
+            "the server's --max-memory",
         );
       }
       const ceiling = limits.is64 ? capPages : capPages < MAX_PAGES_32 ? capPages : MAX_PAGES_32;

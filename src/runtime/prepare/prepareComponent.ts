@@ -3,7 +3,6 @@
  * (cached on disk) and core modules compiled once. Instances then live in worker threads, which get
  * the compiled modules by message.
  */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodeComponent } from '../decode/index.ts';
@@ -23,32 +22,48 @@ import type {
 import { toolDefinitions } from '../wit/index.ts';
 import { type ComponentPayload, WorkerClient, type WorkerReply, workerEntry } from '../worker/index.ts';
 import { capMemory } from './memoryLimit.ts';
+import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 
 const loadCancelled = () => new RuntimeError('cancelled', 'loading the component was cancelled');
 
+/** Lets timers and I/O that are due run before the next stretch of synchronous work. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Default time limit of one call, in ms. */
 export const defaultTimeoutMs = 30_000;
 
-/** Reads a component's bytes, with errors that say what is wrong with the path. */
+/** Default cap on the linear memory of every instance (1 GiB); see `PrepareOptions.maxMemory`. */
+export const defaultMaxMemory = 2 ** 30;
+
+/** Limits on reading a component (see `PrepareOptions.maxComponentSize`). */
+export interface ReadOptions {
+  /** Largest component accepted, in bytes (default 256 MiB). */
+  maxComponentSize?: number;
+}
+
+/**
+ * Reads a component's bytes, bounded (see readComponentFile.ts): only a regular file, no larger than
+ * `maxComponentSize`, starting with a component header. Errors say what is wrong with the path, never
+ * what the file contains.
+ */
 export async function readComponentSource(
   source: ComponentSource,
+  options: ReadOptions = {},
 ): Promise<{ bytes: Uint8Array; name: string }> {
-  if ('bytes' in source) return { bytes: source.bytes, name: source.name ?? 'component' };
-  try {
-    return { bytes: await readFile(source.path), name: basename(source.path) };
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'there is no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory, not a .wasm file'
-          : code === 'EACCES'
-            ? 'permission to read it was denied'
-            : String((cause as Error).message);
-    throw new RuntimeError('not-found', `cannot read component ${source.path}: ${why}`, { cause });
+  const maxSize = options.maxComponentSize ?? defaultMaxComponentSize;
+  if ('bytes' in source) {
+    const name = source.name ?? 'component';
+    if (source.bytes.length > maxSize) {
+      throw new RuntimeError(
+        'too-large',
+        `${name}: the component is ${source.bytes.length} bytes, larger than the limit of ${maxSize} bytes ` +
+          '(raise it with --max-component-size)',
+      );
+    }
+    return { bytes: source.bytes, name };
   }
+  return { bytes: await readComponentFile(source.path, maxSize), name: basename(source.path) };
 }
 
 /**
@@ -57,8 +72,9 @@ export async function readComponentSource(
  */
 export async function readComponentTypes(
   source: ComponentSource,
+  options: ReadOptions = {},
 ): Promise<{ bytes: Uint8Array; types: ComponentTypes }> {
-  const { bytes, name } = await readComponentSource(source);
+  const { bytes, name } = await readComponentSource(source, options);
   try {
     return { bytes, types: decodeComponent(bytes) };
   } catch (error) {
@@ -75,18 +91,24 @@ export async function prepareComponent(
 ): Promise<PreparedComponent> {
   const { onProgress, signal } = options;
   const total = 3;
-  const { bytes, types } = await readComponentTypes(source);
+  const { bytes, types } = await readComponentTypes(source, options);
+  // Decoding and deriving tools are synchronous (about 250 ms each for 10,000 exports): let other
+  // requests in between them.
+  await yieldToEventLoop();
   const tools = toolDefinitions(types);
+  await yieldToEventLoop();
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });
   const hash = sha256(bytes);
-  const transpiled = await transpileCached(bytes, hash, options.cacheDir ?? defaultCacheDir());
+  const transpiled = await transpileCached(bytes, hash, options.cacheDir ?? defaultCacheDir(), signal);
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
   const modules: Record<string, WebAssembly.Module> = {};
+  // Every instance is capped: the policy's limit, else the server's, else 1 GiB.
+  const memoryCap = options.memoryLimit ?? options.maxMemory ?? defaultMaxMemory;
   for (const [name, content] of Object.entries(transpiled.coreFiles)) {
     try {
-      const core = options.memoryLimit ? capMemory(content, options.memoryLimit) : content;
+      const core = capMemory(content, memoryCap);
       modules[name] = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
     } catch (cause) {
       if (cause instanceof RuntimeError) throw cause;
@@ -138,7 +160,9 @@ class WorkerComponent implements PreparedComponent {
     readonly payload: ComponentPayload,
     readonly entry: URL,
   ) {
-    for (const tool of tools) this.#functionIndex.set(tool.name, types.functions.indexOf(tool.function));
+    // A map, not indexOf per tool: that is quadratic, and 10,000 exports took ~100 ms of main thread.
+    const indexOf = new Map(types.functions.map((fn, index) => [fn, index]));
+    for (const tool of tools) this.#functionIndex.set(tool.name, indexOf.get(tool.function) ?? -1);
   }
 
   /** Index of the function behind a tool name, or an `unknown-tool` error that lists the tools. */

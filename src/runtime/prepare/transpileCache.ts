@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../RuntimeError.ts';
 
 /** Version of jco-transpile, part of every cache key. */
@@ -46,14 +46,56 @@ export interface TranspiledComponent {
 // .mjs: the cache lies outside any package.json, and the glue is an ES module.
 const glueName = 'component.mjs';
 
+type TranspileReply = { ok: true; files: [string, Uint8Array][] } | { ok: false; error: string };
+
+/**
+ * jco's transpile in a worker thread (transpileWorker.mjs): it is synchronous work of about a second
+ * for a 12 MiB JS component and tens of seconds for one with 10,000 exports, which on the main thread
+ * would stall every other request. Aborting `signal` ends the worker, and the transpile with it.
+ */
+function transpileOffThread(bytes: Uint8Array, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+  const worker = new Worker(new URL('./transpileWorker.mjs', import.meta.url), {
+    workerData: bytes,
+    stdout: true,
+  });
+  // jco's output never reaches the protocol stream.
+  worker.stdout.resume();
+  let onAbort: (() => void) | undefined;
+  return new Promise<Record<string, Uint8Array>>((resolve, reject) => {
+    onAbort = () => reject(new RuntimeError('cancelled', 'loading the component was cancelled'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (reply: TranspileReply) => {
+      if (reply.ok) resolve(Object.fromEntries(reply.files));
+      else {
+        reject(
+          new RuntimeError('invalid-component', `jco could not transpile the component: ${reply.error}`),
+        );
+      }
+    });
+    worker.once('error', (cause) => {
+      reject(new RuntimeError('host-error', `the transpile worker crashed: ${cause.message}`, { cause }));
+    });
+    worker.once('exit', (code) => {
+      reject(
+        new RuntimeError('host-error', `the transpile worker exited with code ${code} without a result`),
+      );
+    });
+  }).finally(() => {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    void worker.terminate();
+  });
+}
+
 /**
  * Returns the transpiled form of a component, from the cache when it holds the same bytes for the same
- * jco version, else by transpiling now (about a second for a 12 MiB JS component).
+ * jco version, else by transpiling now, off the main thread (about a second for a 12 MiB JS component).
  */
 export async function transpileCached(
   bytes: Uint8Array,
   hash: string,
   cacheDir: string,
+  signal?: AbortSignal,
 ): Promise<TranspiledComponent> {
   const dir = join(cacheDir, 'transpiled', `jco-${jcoVersion}-p${patchVersion}`, hash);
   const fromCache = await readEntry(dir);
@@ -62,22 +104,10 @@ export async function transpileCached(
   // entries appear whole (by rename), so this never removes one that another process is putting in place.
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 
-  let result: Awaited<ReturnType<typeof transpileBytes>>;
-  try {
-    result = await transpileBytes(bytes, {
-      name: 'component',
-      instantiation: 'async',
-      noComponentErrorWrapping: false,
-      wasiShim: false,
-    });
-  } catch (cause) {
-    throw new RuntimeError('invalid-component', `jco could not transpile the component: ${String(cause)}`, {
-      cause,
-    });
-  }
+  const files = await transpileOffThread(bytes, signal);
   const coreFiles: Record<string, Uint8Array> = {};
   let glue: string | undefined;
-  for (const [name, content] of Object.entries(result.files)) {
+  for (const [name, content] of Object.entries(files)) {
     if (name === 'component.js') glue = patchGlue(new TextDecoder().decode(content));
     else if (name.endsWith('.wasm')) coreFiles[name] = content;
   }

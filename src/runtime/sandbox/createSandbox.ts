@@ -9,6 +9,7 @@ import type { CapturedOutput, SandboxSpec } from '../types.ts';
 import { GuestExit } from './errors.ts';
 import { createSandboxFilesystem } from './filesystem.ts';
 import { createImportStub } from './importStubs.ts';
+import { isHostAllowed } from './network.ts';
 import {
   CapturedOutputStream,
   DEFAULT_OUTPUT_LIMIT,
@@ -20,6 +21,7 @@ import { ResourceTracker } from './resources.ts';
 
 export { GuestExit, MissingImportError } from './errors.ts';
 export { SandboxDescriptor } from './filesystem.ts';
+export { isHostAllowed } from './network.ts';
 
 /** The imports of one component instance and the handles to what the guest did through them. */
 export interface Sandbox {
@@ -52,35 +54,6 @@ type NodeSockets = {
 function unversioned(name: string): string {
   const at = name.indexOf('@');
   return at === -1 ? name : name.slice(0, at);
-}
-
-function splitAuthority(authority: string): { host: string; port?: string } {
-  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority.trim().toLowerCase());
-  if (!match) return { host: authority.toLowerCase() };
-  return match[2] === undefined ? { host: match[1] ?? '' } : { host: match[1] ?? '', port: match[2] };
-}
-
-/**
- * True when `authority` (`host` or `host:port`) is allowed: an entry without a port allows its host on
- * any port, an entry with a port allows that port only. An entry may start with `http://` or `https://`
- * (then only that scheme is allowed) and its host with `*.` (any subdomain, not the domain itself).
- */
-export function isHostAllowed(
-  authority: string | undefined,
-  allowedHosts: readonly string[],
-  scheme?: string,
-): boolean {
-  if (!authority) return false;
-  const wanted = splitAuthority(authority);
-  return allowedHosts.some((entry) => {
-    const schemeMatch = /^([a-z]+):\/\//i.exec(entry);
-    if (schemeMatch && schemeMatch[1]?.toLowerCase() !== scheme?.toLowerCase()) return false;
-    const allowed = splitAuthority(schemeMatch ? entry.slice(schemeMatch[0].length) : entry);
-    const hostMatch = allowed.host.startsWith('*.')
-      ? wanted.host.endsWith(allowed.host.slice(1))
-      : allowed.host === wanted.host;
-    return hostMatch && (allowed.port === undefined || allowed.port === wanted.port);
-  });
 }
 
 /** `{tag: 'HTTPS'}` (wasi:http scheme) -> `https`; the shim sends https when no scheme is set. */

@@ -8,6 +8,7 @@
  * (`resultToJson`), a failure is `{"err": <E>}` (`errorPayloadToJson`), so both match the output
  * schema `{result: {ok}|{err}}` and the MCP layer can put either into `structuredContent.result`.
  */
+import { MAX_NESTING } from '../decode/index.ts';
 import { RuntimeError } from '../RuntimeError.ts';
 import type {
   ComponentTypes,
@@ -16,6 +17,7 @@ import type {
   JsonObject,
   JsonSchema,
   ToolDefinition,
+  WitType,
 } from '../types.ts';
 import { describeJson, fromGuest, type HandleTable, schemaOf, toGuest } from './rules.ts';
 import { limitToolName, shortHash, toolName } from './toolNames.ts';
@@ -104,6 +106,48 @@ export function toolDescription(fn: ExportedFunction): string {
   return lines.filter((l) => l).join('\n');
 }
 
+/** Levels of `type` (1 for a primitive), counted without recursion. */
+export function typeDepth(type: WitType): number {
+  let deepest = 0;
+  const stack: [WitType, number][] = [[type, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [t, depth] = item;
+    deepest = Math.max(deepest, depth);
+    const inner =
+      t.kind === 'list'
+        ? [t.element]
+        : t.kind === 'record'
+          ? t.fields.map((f) => f.type)
+          : t.kind === 'variant'
+            ? t.cases.flatMap((c) => (c.type ? [c.type] : []))
+            : t.kind === 'tuple'
+              ? t.types
+              : t.kind === 'option'
+                ? [t.type]
+                : t.kind === 'result'
+                  ? [t.ok, t.err].filter((x) => x !== undefined)
+                  : [];
+    for (const part of inner) stack.push([part, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Refuses a function whose types nest deeper than the decoder accepts: every walk over a type (schema,
+ * conversions both ways, WIT text) recurses once per level, and the limit keeps that far from the
+ * stack's end for types that did not come from the decoder.
+ */
+function checkDepth(fn: ExportedFunction): void {
+  for (const type of [...fn.params.map((p) => p.type), ...(fn.result ? [fn.result] : [])]) {
+    if (typeDepth(type) > MAX_NESTING) {
+      throw new RuntimeError(
+        'invalid-component',
+        `function '${fn.name}' has a type that nests more than ${MAX_NESTING} levels deep (wasmactor's limit on nesting)`,
+      );
+    }
+  }
+}
+
 /**
  * One tool per exported function. Should two functions map to the same name (e.g. interface `acc`
  * function `new` and the constructor of a world-level resource `acc`), the later one gets the name
@@ -112,6 +156,7 @@ export function toolDescription(fn: ExportedFunction): string {
 export function toolDefinitions(types: ComponentTypes): ToolDefinition[] {
   const taken = new Set<string>();
   return types.functions.map((fn) => {
+    checkDepth(fn);
     let name = toolName(fn);
     if (taken.has(name)) {
       const qualified = `${fn.interface ?? ''}#${fn.name}`;

@@ -1,0 +1,103 @@
+/**
+ * Policy files a client names are read with bounds and never echoed: a FIFO or /dev/zero is refused at
+ * once, a huge (sparse) file from its size, a binary file as not UTF-8, and a shadow-style file with a
+ * parse error that holds none of its lines.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_POLICY_FILE_SIZE, readPolicyFile } from '../../src/runtime/policy/index.ts';
+import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
+
+let dir: string;
+let fifo: string;
+
+async function refusal(work: Promise<unknown>, ms = 3000): Promise<RuntimeError> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    const error = await Promise.race([
+      work.then(
+        () => new Error('expected a refusal, the file was accepted'),
+        (e: unknown) => e,
+      ),
+      deadline,
+    ]);
+    expect(error).toBeInstanceOf(RuntimeError);
+    return error as RuntimeError;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wasmactor-policy-files-'));
+  fifo = join(dir, 'pipe.policy.yaml');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+});
+
+afterAll(async () => {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // no reader is waiting
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('readPolicyFile', () => {
+  it('reads a policy, with the grant guard applied', async () => {
+    const path = join(dir, 'ok.policy.yaml');
+    writeFileSync(
+      path,
+      'version: "1.0"\npermissions:\n  storage:\n    allow:\n      - uri: fs:///\n        access: [read]\n',
+    );
+    expect((await readPolicyFile(path, { allowBroadGrants: true })).permissions.storage?.allow).toHaveLength(
+      1,
+    );
+    const broad = await refusal(readPolicyFile(path));
+    expect(broad.code).toBe('invalid-policy');
+    expect(broad.message).toContain('--allow-broad-grants');
+  });
+
+  it('refuses a FIFO, /dev/zero and a symlink to it at once', async () => {
+    const link = join(dir, 'zero.policy.yaml');
+    symlinkSync('/dev/zero', link);
+    for (const path of [fifo, '/dev/zero', link]) {
+      const error = await refusal(readPolicyFile(path));
+      expect(error.code).toBe('not-a-file');
+      expect(error.message).toMatch(/^cannot read policy file .*: it is a (FIFO|character device)/);
+    }
+  });
+
+  it('refuses a file over 1 MiB from its size', async () => {
+    const path = join(dir, 'huge.policy.yaml');
+    writeFileSync(path, 'version: "1.0"\n');
+    truncateSync(path, 2 ** 31);
+    const error = await refusal(readPolicyFile(path));
+    expect(error.code).toBe('too-large');
+    expect(MAX_POLICY_FILE_SIZE).toBe(2 ** 20);
+  });
+
+  it('never echoes a shadow-style or binary file', async () => {
+    const shadow = join(dir, 'shadow');
+    writeFileSync(
+      shadow,
+      'root:$6$Zq9SecretSalt$HashHashHash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n',
+    );
+    const binary = join(dir, 'binary');
+    writeFileSync(binary, Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), Buffer.from('Zq9SecretSalt')]));
+    for (const path of [shadow, binary]) {
+      const error = await refusal(readPolicyFile(path));
+      expect(error.code).toBe('invalid-policy');
+      expect(error.message).toContain(path);
+      expect(`${error.message} ${String(error.cause)}`).not.toMatch(/Zq9Secret|root|daemon|19000/);
+    }
+  });
+});
