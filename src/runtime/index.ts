@@ -16,6 +16,7 @@ export {
   memoryLimits,
   prepareComponent,
   type ReadOptions,
+  readBoundedFile,
   readComponentSource,
   readComponentTypes,
   sha256,
@@ -26,7 +27,7 @@ export {
   isHostAllowed,
   type NetworkHost,
   parseNetworkHost,
-} from './sandbox/network.ts';
+} from './sandbox/index.ts';
 export type * from './types.ts';
 export {
   inputSchema,

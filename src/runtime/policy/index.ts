@@ -1,8 +1,8 @@
 /**
  * Permission policies: wassette's `policy.yaml` (parse, serialize), the pure grant/revoke functions, the
  * translation of a policy into the runtime's `SandboxSpec`, per-component secrets and `--env` values.
- * Not a WebAssembly concern: it depends on the runtime's types and two pure helpers (the host grammar of
- * sandbox/network.ts, the bounded file reader of prepare/readBoundedFile.ts); the runtime never imports it.
+ * Not a WebAssembly concern: it depends on the runtime's face only, for its types and two helpers (the
+ * network-host grammar and the bounded file reader); the runtime never imports it.
  */
 export { parseEnvPair, readEnvFile } from './envValues.ts';
 export {

@@ -3,7 +3,7 @@
  * component (a regular file only, at most 1 MiB, nothing read from a FIFO or a device) and, like every
  * policy error, never echoing the file's content.
  */
-import { readBoundedFile } from '../prepare/readBoundedFile.ts';
+import { readBoundedFile } from '../index.ts';
 import { RuntimeError } from '../RuntimeError.ts';
 import { parsePolicy } from './parse.ts';
 import type { GrantGuard } from './rules.ts';

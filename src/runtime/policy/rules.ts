@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { StoragePermission } from './types.ts';
 
-export { type NetworkHost, parseNetworkHost } from '../sandbox/network.ts';
+export { type NetworkHost, parseNetworkHost } from '../index.ts';
 
 /**
  * The result of a check: a value, or what is wrong with it. `problem` is a predicate that never repeats
