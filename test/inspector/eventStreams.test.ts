@@ -128,6 +128,9 @@ describe('/api/events', () => {
   it(`answers 503 beyond ${MAX_EVENT_STREAMS} open streams, and takes a new one when one closes`, async () => {
     const { web } = await serve();
     const controllers: AbortController[] = [];
+    // Held until the end: undici cancels the body of a response that is garbage-collected, which would
+    // close its stream and free a slot early.
+    const open: Response[] = [];
     cleanups.push(() => {
       for (const c of controllers) c.abort();
     });
@@ -136,6 +139,7 @@ describe('/api/events', () => {
       controllers.push(controller);
       const res = await fetch(`${web.url}api/events`, { signal: controller.signal });
       expect(res.status).toBe(200);
+      open.push(res);
     }
     const refused = await fetch(`${web.url}api/events`);
     expect(refused.status).toBe(503);
