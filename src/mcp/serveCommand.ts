@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, parseInspectFlag, startInspector } from '../inspector/index.ts';
 import { ComponentHost } from '../machines/index.ts';
 import {
@@ -19,6 +19,7 @@ import {
 import { parseEnvPair, readEnvFile } from '../runtime/policy/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { ComponentStore, defaultComponentDir } from './ComponentStore.ts';
+import { StdioTransport } from './stdio/index.ts';
 import { WasmactorServer } from './WasmactorServer.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
@@ -140,7 +141,7 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
   }
 
   const handle = serveStdio(() => server.createMcpServer(), {
-    transport: new StdioServerTransport(io.stdin as Readable, io.stdout as Writable, {
+    transport: new StdioTransport(io.stdin as Readable, io.stdout as Writable, {
       maxBufferSize: MAX_MESSAGE_BYTES,
     }),
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
