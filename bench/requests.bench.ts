@@ -135,6 +135,10 @@ async function main(): Promise<void> {
     `${'server x floor'.padEnd(44)}${SIZES.map((s) => ((server[s] as number) / (floor[s] as number)).toFixed(2).padStart(10)).join('')}\n`,
   );
 
+  const scaling = (row: Record<number, number>) => (row[50] as number) / (row[10] as number);
+  process.stdout.write(
+    `50/10 MiB: server ${scaling(server).toFixed(2)} vs floor ${scaling(floor).toFixed(2)} (linear reading: about the same; the quadratic ReadBuffer: 70-90)\n`,
+  );
   if (args.includes('--no-oversize')) return;
   // One line over the limit (256 MiB): an error answer, then the next request is still served.
   const target = await spawnRawServer(root);

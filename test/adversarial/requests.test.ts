@@ -6,6 +6,7 @@
  * are streamed in 1 MiB chunks, so this process never holds them. Timing is in bench/requests.bench.ts.
  */
 import { readdir } from 'node:fs/promises';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../mcp/helpers.ts';
 import { type RawServer, spawnRawServer } from './requestsClient.ts';
@@ -133,4 +134,44 @@ describe('the 2025 era: nothing before initialize', () => {
       await server.close();
     }
   }, 60_000);
+});
+
+describe('every request with an id is answered', () => {
+  it('answers 300 random requests and near-requests, each with its own id', async () => {
+    const server = await spawnRawServer();
+    try {
+      await server.initialize();
+      const methods = [
+        'ping',
+        'tools/list',
+        'tools/call',
+        'resources/list',
+        'prompts/get',
+        'logging/setLevel',
+        'completion/complete',
+        'initialize',
+        'no/such-method',
+      ];
+      const tools = ['list-components', 'get-policy', 'unload-component', 'grant-network-permission', 'nope'];
+      const message = fc.record(
+        {
+          jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('2.0'), fc.constant('1.0')),
+          method: fc.oneof(fc.constantFrom(...methods), fc.integer()),
+          params: fc.oneof(
+            fc.record({ name: fc.constantFrom(...tools), arguments: fc.jsonValue({ maxDepth: 2 }) }),
+            fc.jsonValue({ maxDepth: 2 }),
+          ),
+          extra: fc.jsonValue({ maxDepth: 1 }),
+        },
+        { requiredKeys: ['jsonrpc', 'method'] },
+      );
+      const sample = fc.sample(message, { numRuns: 300, seed: 16 });
+      const ids = sample.map((_, i) => 10_000 + i);
+      for (const [i, m] of sample.entries()) await server.send(JSON.stringify({ ...m, id: ids[i] }));
+      const answers = await Promise.all(ids.map((id) => server.answer(id, 60_000)));
+      expect(answers.map((a) => a.id)).toEqual(ids);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

@@ -25,6 +25,8 @@ export type Received = {
 export interface RawServer {
   /** The server's component directory. */
   componentDir: string;
+  /** The server's process id. */
+  pid: number;
   /** Every stdout line so far, in order. */
   received: Received[];
   /** Writes one line (a '\n' is added). */
@@ -120,6 +122,7 @@ export async function spawnRawServer(root = ROOT): Promise<RawServer> {
   const filler = Buffer.alloc(MiB, 'a');
   const server: RawServer = {
     componentDir,
+    pid: child.pid as number,
     received,
     send: (line) => write(`${line}\n`),
     async sendLarge(prefix, fill, suffix) {
