@@ -4,13 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, type Inspector, parseInspectFlag, startInspector } from '../../inspector/index.ts';
 import { ComponentHost } from '../../machines/index.ts';
 import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
 import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { WasmactorServer } from '../server/index.ts';
+import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
 import { loadExamples } from './examples.ts';
@@ -167,7 +168,7 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
   const server = await createServer(options, inspector);
   const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
   const handle = serveStdio(() => server.createMcpServer(), {
-    transport: new StdioServerTransport(io.stdin as Readable, io.stdout as Writable, {
+    transport: new StdioTransport(io.stdin as Readable, io.stdout as Writable, {
       maxBufferSize: MAX_MESSAGE_BYTES,
     }),
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
