@@ -409,11 +409,7 @@ export class WasmactorServer {
       const { metadata } = entry;
       let bytes: Uint8Array;
       try {
-        ({ bytes } = await readComponentSource({ path: entry.wasmPath }));
-        const actual = sha256(bytes);
-        if (actual !== metadata.sha256) {
-          throw new Error(`component.wasm has sha256 ${actual}, metadata.json says ${metadata.sha256}`);
-        }
+        bytes = await this.store.readComponent(entry);
       } catch (error) {
         skipped.push({ id: metadata.id, message: (error as Error).message });
         continue;
