@@ -89,12 +89,22 @@ function toolProblem(tool: unknown, where: string): string | undefined {
     ) ??
     fieldProblem(tool, 'description', `${where}.description`, 'a string', isString) ??
     fieldProblem(tool, 'inputSchema', `${where}.inputSchema`, 'a JSON Schema object', isObject) ??
+    schemaTypeProblem(tool.inputSchema as Record_, `${where}.inputSchema`) ??
     fieldProblem(tool, 'outputSchema', `${where}.outputSchema`, 'a JSON Schema object', isObject) ??
+    schemaTypeProblem(tool.outputSchema as Record_, `${where}.outputSchema`) ??
     fieldProblem(tool, 'function', `${where}.function`, 'an object', isObject) ??
     fieldProblem(fn as Record_, 'name', `${where}.function.name`, 'a string', isString) ??
     fieldProblem(fn as Record_, 'params', `${where}.function.params`, 'an array', Array.isArray) ??
     paramsProblem((fn as Record_).params as unknown[], `${where}.function.params`)
   );
+}
+
+/**
+ * MCP tool schemas describe objects, and wasmactor writes `type: "object"` in every one: a stored input
+ * schema of another type would make the SDK refuse the whole `tools/list` while the component loads.
+ */
+function schemaTypeProblem(schema: Record_, where: string): string | undefined {
+  return fieldProblem(schema, 'type', `${where}.type`, 'the string "object"', (v) => v === 'object');
 }
 
 function paramsProblem(params: unknown[], where: string): string | undefined {

@@ -299,6 +299,20 @@ export const METADATA_CORRUPTIONS: Corruption[] = [
         /"tools\[0\]\.inputSchema" is an array/,
       ],
       [
+        'with inputSchema of type "string"',
+        (m: Json) => {
+          firstTool(m).inputSchema = { type: 'string' };
+        },
+        /"tools\[0\]\.inputSchema\.type" is a string, expected the string "object"/,
+      ],
+      [
+        'with an outputSchema without type',
+        (m: Json) => {
+          firstTool(m).outputSchema = {};
+        },
+        /"tools\[0\]\.outputSchema\.type" is missing/,
+      ],
+      [
         'without outputSchema',
         (m: Json) => {
           delete firstTool(m).outputSchema;
