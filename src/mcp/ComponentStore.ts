@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { log, sha256 } from '../runtime/index.ts';
@@ -93,9 +93,10 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
+/** True when anything is at `path`, also a dangling symlink or a loop (so that it can be replaced). */
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch {
     return false;

@@ -112,6 +112,22 @@ describe('a corrupt component directory', () => {
     },
   );
 
+  // The problem message says "load the component again to replace it": that must work for every kind.
+  it.each(CORRUPTIONS.map((c) => [c.name, c] as const))(
+    '%s: saving the entry again replaces it',
+    async (_, corruption) => {
+      const store = await ComponentStore.open(dir);
+      await saveGood(store, 'm-broken');
+      await corruption.apply(join(dir, 'm-broken'));
+      const bytes = await within(BOUND_MS, 'save', saveGood(store, 'm-broken'));
+      const { restored, problems } = await within(BOUND_MS, 'start-up', restoreLike());
+      expect(problems).toEqual([]);
+      expect([...restored.entries()]).toEqual([['m-broken', bytes]]);
+      expect(await store.remove('m-broken')).toBe(true);
+      expect((await readdir(dir)).filter((n) => !n.endsWith('-loop'))).toEqual([]);
+    },
+  );
+
   it('reports junk beside the entries and removes what an interrupted save left, silently', async () => {
     const setup = await ComponentStore.open(dir);
     const good = await saveGood(setup, 'good');

@@ -355,7 +355,8 @@ export const METADATA_CORRUPTIONS: Corruption[] = [
     file: 'metadata.json' as const,
   })),
   {
-    // JSON.parse takes it; JSON.stringify (tools/list) would run out of stack.
+    // JSON.parse takes it; JSON.stringify (tools/list) would run out of stack. The schema keeps its
+    // `type: "object"`: only the depth is wrong.
     name: 'metadata.json nested 100,000 deep',
     apply: async (entry) => {
       const path = join(entry, 'metadata.json');
@@ -363,7 +364,7 @@ export const METADATA_CORRUPTIONS: Corruption[] = [
       const depth = 100_000;
       const deep = text.replace(
         /"inputSchema":\s*\{/,
-        `"inputSchema":${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)},"x":{`,
+        `"inputSchema":{"deep":${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)},`,
       );
       if (deep === text) throw new Error('no inputSchema to nest in');
       await writeFile(path, deep);
