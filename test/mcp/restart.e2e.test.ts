@@ -3,6 +3,7 @@
  * A directory full of broken entries still starts: the good ones come back, each broken one is reported.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -107,6 +108,19 @@ describe('the component directory', () => {
         await rm(join(broken, id, 'policy.yaml'), { force: true });
         await make(join(broken, id, 'policy.yaml'));
       }
+      // bytes that are not a component, with a sha256 that matches them: only loading can tell
+      await cp(join(broken, 'wasi-probe'), join(broken, 'not-wasm'), { recursive: true });
+      const garbage = new TextEncoder().encode('not a component at all');
+      await writeFile(join(broken, 'not-wasm', 'component.wasm'), garbage);
+      const notWasmMeta = join(broken, 'not-wasm', 'metadata.json');
+      await writeFile(
+        notWasmMeta,
+        JSON.stringify({
+          ...JSON.parse(await readFile(notWasmMeta, 'utf8')),
+          id: 'not-wasm',
+          sha256: createHash('sha256').update(garbage).digest('hex'),
+        }),
+      );
       await writeFile(join(broken, 'notes.txt'), 'junk beside the entries');
       execFileSync('mkfifo', [join(broken, 'pipe')]);
       await symlink('/dev/zero', join(broken, 'zero'));
@@ -120,12 +134,23 @@ describe('the component directory', () => {
       const startMs = Date.now() - started;
       const call = (name: string, args: Record<string, unknown> = {}) =>
         server.client.callTool({ name, arguments: args });
+      const lines = () =>
+        server
+          .stderr()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg: string; id?: string; problem?: string; error?: string });
+      const failedLoad = () =>
+        lines().find((l) => l.msg === 'restoring a component failed' && l.id === 'not-wasm');
 
       expect((await server.client.listTools()).tools.map((t) => t.name)).toEqual(
         expect.arrayContaining(['increment', 'get', 'read-file']),
       );
       expect((await call('increment')).structuredContent).toEqual({ result: 1 });
       expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: null });
+      // the entry whose bytes are no component is listed until its load fails, then it is gone
+      for (let i = 0; i < 200 && !failedLoad(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(failedLoad()?.error).toMatch(/not WebAssembly|invalid component|magic/i);
       const restoredIds = [...expected].filter(([, problem]) => problem === undefined).map(([id]) => id);
       const listed = resultJson(await call('list-components')) as { components: { id: string }[] };
       expect(listed.components.map((c) => c.id).sort()).toEqual(
@@ -133,12 +158,6 @@ describe('the component directory', () => {
       );
 
       // every broken entry reported once on stderr, naming it and its problem
-      const lines = () =>
-        server
-          .stderr()
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as { msg: string; id?: string; problem?: string; error?: string });
       const skippedLines = () =>
         lines().filter((l) => l.msg === 'skipping a broken entry of the component directory');
       const reported = [...expected].filter(([, problem]) => problem !== undefined);
@@ -158,7 +177,8 @@ describe('the component directory', () => {
           id,
         ).toMatch(/policy\.yaml is (a FIFO|a symbolic link)/);
       }
-      console.log(`start-up on ${expected.size + 4} entries (${reported.length} broken): ${startMs} ms`);
+      const names = (await readdir(broken)).filter((n) => !n.startsWith('.'));
+      console.log(`start-up on ${names.length} names (${reported.length} reported broken): ${startMs} ms`);
     } finally {
       const names = await readdir(broken).catch(() => [] as string[]);
       await releaseFifos(
