@@ -6,7 +6,7 @@
  * and the problem.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ afterEach(async () => {
   // A mutant that opened a FIFO blocks a thread of the pool; give it end-of-file before deleting.
   const names = await readdir(dir).catch(() => [] as string[]);
   await releaseFifos(
-    names.flatMap((n) => [join(dir, n), join(dir, n, 'metadata.json'), join(dir, n, 'component.wasm')]),
+    names.flatMap((n) => ['', 'metadata.json', 'component.wasm', 'policy.yaml'].map((f) => join(dir, n, f))),
   );
   await cleanup();
 });
@@ -252,6 +252,44 @@ describe('a corrupt component directory', () => {
     expect(byId['meta-000']).toMatch(/meta-000\/metadata\.json cannot be read: permission denied/);
     expect(byId['wasm-000']).toMatch(/wasm-000\/component\.wasm cannot be read: permission denied/);
   }, 60_000);
+});
+
+describe('a broken policy.yaml', () => {
+  const kinds: [string, (path: string) => Promise<void>, RegExp][] = [
+    ['a FIFO', async (p) => execFileSync('mkfifo', [p]) && undefined, /policy\.yaml is a FIFO/],
+    ['a symlink to /dev/zero', (p) => symlink('/dev/zero', p), /policy\.yaml is a symbolic link/],
+    ['a symlink loop', (p) => symlink(p, p), /policy\.yaml is a symbolic link/],
+    ['a directory', (p) => mkdir(p).then(() => undefined), /policy\.yaml is a directory/],
+    [
+      '5 MiB (sparse)',
+      (p) => writeFile(p, '').then(() => truncate(p, 5 * 1024 * 1024)),
+      /policy\.yaml is 5242880 bytes, more than the limit/,
+    ],
+  ];
+
+  it.each(kinds)(
+    '%s: refused at once, the entry still lists, and a save replaces it with deny-all',
+    async (_, make, problem) => {
+      const store = await ComponentStore.open(dir);
+      const bytes = await saveGood(store, 'p');
+      const policyPath = join(dir, 'p', 'policy.yaml');
+      await rm(policyPath);
+      await make(policyPath);
+      await expect(within(BOUND_MS, 'policy', store.policy('p'))).rejects.toThrow(problem);
+      const { restored, problems } = await within(BOUND_MS, 'start-up', restoreLike());
+      expect(problems).toEqual([]);
+      expect(restored.get('p')).toEqual(bytes);
+      await within(BOUND_MS, 'save', saveGood(store, 'p'));
+      expect(await store.policy('p')).toMatch(/Nothing is allowed until it is granted/);
+    },
+  );
+
+  it('a missing one rejects with ENOENT (which the server takes for deny-all)', async () => {
+    const store = await ComponentStore.open(dir);
+    await saveGood(store, 'p');
+    await rm(join(dir, 'p', 'policy.yaml'));
+    await expect(store.policy('p')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });
 
 function entryPaths(id: string): string[] {
