@@ -90,6 +90,20 @@ describe('ComponentStore', () => {
     expect(await readdir(dir)).toEqual(['a']);
   });
 
+  it('reports a component.wasm over the limit it was opened with, without reading it', async () => {
+    const store = await ComponentStore.open(dir, { maxComponentBytes: 10 });
+    await store.save(meta('small', 'x'), new Uint8Array(10));
+    await store.save(meta('big', 'y'), new Uint8Array(11));
+    const { components, problems } = await store.list();
+    expect(components.map((c) => c.metadata.id)).toEqual(['small']);
+    expect(problems).toEqual([
+      {
+        id: 'big',
+        message: expect.stringMatching(/big\/component\.wasm is 11 bytes, more than the limit of 10/),
+      },
+    ]);
+  });
+
   it('refuses ids that are not folder names', async () => {
     const store = await ComponentStore.open(dir);
     await expect(store.save(meta('../evil', 'x'), Uint8Array.of(1))).rejects.toThrow(
