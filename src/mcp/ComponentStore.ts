@@ -9,29 +9,34 @@
  * folder, then renamed into place. Replacing an entry first renames the old folder aside (`.old-<id>-*`),
  * then renames the new one in; `open()` puts an old folder back when a crash came between the two renames
  * and deletes leftover staging folders. So a crash at any point leaves either the old or the new entry.
+ *
+ * Reading trusts nothing on disk: only regular files are read (never a symlink, FIFO or device, so
+ * nothing blocks or reads without end), each within a size limit, and `metadata.json` must pass the
+ * schema of `storedMetadata.ts`. A broken entry is reported by `list()` and skipped; the others are used.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { copyFile, link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ToolDefinition } from '../runtime/index.ts';
+import { log, sha256 } from '../runtime/index.ts';
 import { McpError } from './McpError.ts';
+import { fileKind, readRegularFile, regularFileStats } from './readRegularFile.ts';
+import { type ComponentMetadata, metadataProblem } from './storedMetadata.ts';
 
-/** What `metadata.json` holds. */
-export interface ComponentMetadata {
-  /** Format version of this file. */
-  version: 1;
-  id: string;
-  /** Where the component was loaded from (an absolute path or a URI), for people reading the file. */
-  source: string;
-  /** sha256 (hex) of `component.wasm`; checked on restore. */
-  sha256: string;
-  stateful: boolean;
-  /** The tools as they were when it was loaded, so they can be listed before the component is ready. */
-  tools: ToolDefinition[];
-  /** ISO time of the load. */
-  loadedAt: string;
+export type { ComponentMetadata } from './storedMetadata.ts';
+
+/** Largest `metadata.json` read (a component with 10,000 exports needs a few MB). */
+export const MAX_METADATA_BYTES = 64 * 1024 * 1024;
+/** Largest `policy.yaml` read. */
+export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+/** Largest `component.wasm` read unless `open()` is given another limit (Node reads no file over 2 GiB). */
+export const DEFAULT_MAX_COMPONENT_BYTES = 2 ** 31 - 1;
+
+/** Options of `ComponentStore.open`. */
+export interface ComponentStoreOptions {
+  /** Largest `component.wasm` that is read back; a bigger one makes its entry broken. */
+  maxComponentBytes?: number;
 }
 
 /** One valid entry of the directory. */
@@ -89,25 +94,34 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
+/** True when anything is at `path`, also a dangling symlink or a loop (so that it can be replaced). */
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch {
     return false;
   }
 }
 
+/** `why`, then what the user can do about the broken entry at `path`. */
+function brokenEntry(why: string, path: string): string {
+  return `${why}. The entry is skipped; load the component again to replace it, or delete ${path}`;
+}
+
 /** The component directory. Create it with `ComponentStore.open(dir)`. */
 export class ComponentStore {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly maxComponentBytes: number,
+  ) {}
 
   /**
    * Opens (creating if needed) a component directory and repairs what a crash may have left; a directory
    * that cannot be used throws `store-failed`.
    */
-  static async open(dir: string): Promise<ComponentStore> {
-    const store = new ComponentStore(dir);
+  static async open(dir: string, options: ComponentStoreOptions = {}): Promise<ComponentStore> {
+    const store = new ComponentStore(dir, options.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES);
     try {
       await mkdir(dir, { recursive: true });
       await store.recover();
@@ -130,20 +144,28 @@ export class ComponentStore {
     return join(this.dir, id);
   }
 
+  /** Best effort: what cannot be repaired is logged and left; `list()` reports what it then finds. */
   private async recover(): Promise<void> {
     const names = await readdir(this.dir);
     for (const name of names) {
-      if (name.startsWith('.staging-')) {
-        await rm(join(this.dir, name), { recursive: true, force: true });
-        continue;
-      }
-      const old = /^\.old-(.+)-[0-9a-f]{12}$/.exec(name);
-      if (!old) continue;
-      const id = old[1] as string;
-      if (isValidComponentId(id) && !(await exists(join(this.dir, id)))) {
-        await rename(join(this.dir, name), join(this.dir, id));
-      } else {
-        await rm(join(this.dir, name), { recursive: true, force: true });
+      try {
+        if (name.startsWith('.staging-')) {
+          await rm(join(this.dir, name), { recursive: true, force: true });
+          continue;
+        }
+        const old = /^\.old-(.+)-[0-9a-f]{12}$/.exec(name);
+        if (!old) continue;
+        const id = old[1] as string;
+        if (isValidComponentId(id) && !(await exists(join(this.dir, id)))) {
+          await rename(join(this.dir, name), join(this.dir, id));
+        } else {
+          await rm(join(this.dir, name), { recursive: true, force: true });
+        }
+      } catch (error) {
+        log.warn('cannot clean up a leftover of an interrupted write in the component directory', {
+          path: join(this.dir, name),
+          error: (error as Error).message,
+        });
       }
     }
     await syncDir(this.dir);
@@ -172,8 +194,9 @@ export class ComponentStore {
       }
       let policyText = policy;
       if (policyText === undefined) {
-        policyText = await readFile(join(target, 'policy.yaml'), 'utf8').catch(() =>
-          defaultPolicy(metadata.id),
+        policyText = await readRegularFile(join(target, 'policy.yaml'), MAX_POLICY_BYTES).then(
+          (bytes) => bytes.toString('utf8'),
+          () => defaultPolicy(metadata.id),
         );
       }
       await writeFileSynced(join(staging, 'policy.yaml'), policyText);
@@ -208,55 +231,96 @@ export class ComponentStore {
     return true;
   }
 
-  /** Reads one entry; throws `McpError('broken-entry')` with a message that says what is wrong with it. */
+  /**
+   * Reads and checks one entry: its folder, its `metadata.json` (a regular file, valid JSON, the
+   * schema of `ComponentMetadata`) and that `component.wasm` is a regular file within the size limit.
+   * Throws `McpError('broken-entry')` that names the file and the problem. Never blocks on a FIFO or reads a device.
+   */
   async get(id: string): Promise<StoredComponent> {
     const target = this.entryDir(id);
-    const metadataPath = join(target, 'metadata.json');
-    let parsed: unknown;
+    let folder: Stats;
     try {
-      parsed = JSON.parse(await readFile(metadataPath, 'utf8'));
-    } catch (error) {
-      throw new McpError('broken-entry', `${metadataPath} cannot be read: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const metadata = parsed as ComponentMetadata;
-    if (
-      typeof metadata !== 'object' ||
-      metadata === null ||
-      metadata.version !== 1 ||
-      metadata.id !== id ||
-      typeof metadata.sha256 !== 'string' ||
-      typeof metadata.stateful !== 'boolean' ||
-      !Array.isArray(metadata.tools)
-    ) {
+      folder = await lstat(target);
+    } catch (cause) {
+      const error = cause as NodeJS.ErrnoException;
       throw new McpError(
         'broken-entry',
-        `${metadataPath} is not wasmactor component metadata (version 1 for id "${id}")`,
+        error.code === 'ENOENT' ? `${target} does not exist` : `${target} cannot be read: ${error.message}`,
       );
     }
+    if (!folder.isDirectory())
+      throw new McpError('broken-entry', `${target} is ${fileKind(folder)}, not a component folder`);
+    const metadataPath = join(target, 'metadata.json');
+    const text = (await readRegularFile(metadataPath, MAX_METADATA_BYTES)).toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // The parser's message quotes the text; it is not repeated.
+      throw new McpError('broken-entry', `${metadataPath} is not valid JSON (cut short or overwritten)`);
+    }
+    const problem = metadataProblem(parsed, id);
+    if (problem !== undefined)
+      throw new McpError('broken-entry', `${metadataPath} is not valid component metadata: ${problem}`);
     const wasmPath = join(target, 'component.wasm');
-    if (!(await exists(wasmPath))) throw new McpError('broken-entry', `${wasmPath} is missing`);
-    return { metadata, wasmPath, policyPath: join(target, 'policy.yaml') };
+    await regularFileStats(wasmPath, this.maxComponentBytes);
+    return { metadata: parsed as ComponentMetadata, wasmPath, policyPath: join(target, 'policy.yaml') };
   }
 
-  /** The policy text of an entry. */
+  /**
+   * The bytes of an entry's `component.wasm`, checked against the sha256 of its metadata. Throws a
+   * message that names the file, the problem and the fix (it is only a regular file that is read).
+   */
+  async readComponent(entry: StoredComponent): Promise<Uint8Array> {
+    const folder = join(this.dir, entry.metadata.id);
+    let bytes: Uint8Array;
+    try {
+      const read = await readRegularFile(entry.wasmPath, this.maxComponentBytes);
+      bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+    } catch (error) {
+      throw new McpError('broken-entry', brokenEntry((error as Error).message, folder));
+    }
+    const actual = sha256(bytes);
+    if (actual !== entry.metadata.sha256) {
+      throw new McpError(
+        'broken-entry',
+        brokenEntry(
+          `${entry.wasmPath} has sha256 ${actual}, but metadata.json says ${entry.metadata.sha256} (the file changed after it was stored)`,
+          folder,
+        ),
+      );
+    }
+    return bytes;
+  }
+
+  /** The policy text of an entry (a missing file throws with `code` `ENOENT`). */
   async policy(id: string): Promise<string> {
-    return readFile(join(this.entryDir(id), 'policy.yaml'), 'utf8');
+    return (await readRegularFile(join(this.entryDir(id), 'policy.yaml'), MAX_POLICY_BYTES)).toString('utf8');
   }
 
-  /** Every valid entry, plus a problem for each one that is broken (those are skipped). */
+  /**
+   * Every valid entry, plus a problem for each one that is broken (those are skipped): a folder whose
+   * name cannot be an id, a file or symlink where a folder should be, and whatever `get` refuses. Names
+   * that start with `.` are not entries (staging folders, editor files) and are not reported.
+   */
   async list(): Promise<{ components: StoredComponent[]; problems: StoreProblem[] }> {
     const components: StoredComponent[] = [];
     const problems: StoreProblem[] = [];
-    const entries = await readdir(this.dir, { withFileTypes: true });
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-      if (!isValidComponentId(entry.name)) continue;
+    const names = (await readdir(this.dir)).sort();
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const path = join(this.dir, name);
+      if (!isValidComponentId(name)) {
+        problems.push({
+          id: name,
+          message: `${path} is not a component entry ("${name}" cannot be a component id); it is ignored: move it out of the component directory`,
+        });
+        continue;
+      }
       try {
-        components.push(await this.get(entry.name));
+        components.push(await this.get(name));
       } catch (error) {
-        problems.push({ id: entry.name, message: (error as Error).message });
+        problems.push({ id: name, message: brokenEntry((error as Error).message, path) });
       }
     }
     return { components, problems };

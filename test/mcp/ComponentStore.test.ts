@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,12 +15,15 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-function meta(id: string, sha256: string, stateful = false): ComponentMetadata {
+/** A valid sha256 (64 hex digits) that stands for `tag`. */
+const hash = (tag: string) => createHash('sha256').update(tag).digest('hex');
+
+function meta(id: string, tag: string, stateful = false): ComponentMetadata {
   return {
     version: 1,
     id,
     source: `/x/${id}.wasm`,
-    sha256,
+    sha256: hash(tag),
     stateful,
     tools: [],
     loadedAt: new Date(0).toISOString(),
@@ -34,7 +38,7 @@ describe('ComponentStore', () => {
     expect((await store.list()).components.map((c) => c.metadata.id)).toEqual(['a', 'b']);
     await store.save(meta('a', 'three'), Uint8Array.of(9, 9));
     const a = await store.get('a');
-    expect(a.metadata.sha256).toBe('three');
+    expect(a.metadata.sha256).toBe(hash('three'));
     expect([...(await readFile(a.wasmPath))]).toEqual([9, 9]);
     expect(await readFile(a.policyPath, 'utf8')).toMatch(/permissions: \{\}/);
     expect(await store.remove('a')).toBe(true);
@@ -61,7 +65,8 @@ describe('ComponentStore', () => {
     const { components, problems } = await store.list();
     expect(components.map((c) => c.metadata.id)).toEqual(['good']);
     expect(problems.map((p) => p.id).sort()).toEqual(['cut', 'empty']);
-    expect(problems.find((p) => p.id === 'cut')?.message).toMatch(/metadata\.json cannot be read/);
+    expect(problems.find((p) => p.id === 'cut')?.message).toMatch(/cut\/metadata\.json is not valid JSON/);
+    expect(problems.find((p) => p.id === 'empty')?.message).toMatch(/empty\/metadata\.json is missing/);
   });
 
   it('recovers the old entry when a crash came between the two renames of a replacement', async () => {
@@ -72,7 +77,7 @@ describe('ComponentStore', () => {
     await mkdir(join(dir, '.staging-a-0123456789ab'));
     await writeFile(join(dir, '.staging-a-0123456789ab', 'component.wasm'), 'half');
     const reopened = await ComponentStore.open(dir);
-    expect((await reopened.get('a')).metadata.sha256).toBe('old');
+    expect((await reopened.get('a')).metadata.sha256).toBe(hash('old'));
     expect((await readdir(dir)).sort()).toEqual(['a']);
   });
 
@@ -81,8 +86,22 @@ describe('ComponentStore', () => {
     await store.save(meta('a', 'new'), Uint8Array.of(2));
     await mkdir(join(dir, '.old-a-0123456789ab'));
     const reopened = await ComponentStore.open(dir);
-    expect((await reopened.get('a')).metadata.sha256).toBe('new');
+    expect((await reopened.get('a')).metadata.sha256).toBe(hash('new'));
     expect(await readdir(dir)).toEqual(['a']);
+  });
+
+  it('reports a component.wasm over the limit it was opened with, without reading it', async () => {
+    const store = await ComponentStore.open(dir, { maxComponentBytes: 10 });
+    await store.save(meta('small', 'x'), new Uint8Array(10));
+    await store.save(meta('big', 'y'), new Uint8Array(11));
+    const { components, problems } = await store.list();
+    expect(components.map((c) => c.metadata.id)).toEqual(['small']);
+    expect(problems).toEqual([
+      {
+        id: 'big',
+        message: expect.stringMatching(/big\/component\.wasm is 11 bytes, more than the limit of 10/),
+      },
+    ]);
   });
 
   it('refuses ids that are not folder names', async () => {

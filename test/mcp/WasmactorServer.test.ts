@@ -122,7 +122,7 @@ describe('WasmactorServer', () => {
     const shown = await client.callTool({ name: 'get-policy', arguments: { component_id: 'counter' } });
     expect(shown.isError).toBe(true);
     expect(resultText(shown)).toMatch(
-      /^Cannot show the policy of counter: cannot read the policy file .*EISDIR/,
+      /^Cannot show the policy of counter: cannot read the policy file .*policy\.yaml is a directory/,
     );
     // and a grant does not overwrite what it could not read
     const grant = await client.callTool({

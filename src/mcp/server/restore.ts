@@ -4,9 +4,8 @@
  * fails). Broken entries are reported on stderr and skipped.
  */
 import { MachineError } from '../../machines/index.ts';
-import { log, readComponentSource, type SandboxSpec, sha256 } from '../../runtime/index.ts';
+import { log, type SandboxSpec } from '../../runtime/index.ts';
 import type { StoredComponent, StoreProblem } from '../ComponentStore.ts';
-import { McpError } from '../McpError.ts';
 import type { LoaderContext } from './componentLoader.ts';
 
 /** What `restore` started. */
@@ -22,19 +21,6 @@ const DENY_ALL: SandboxSpec = { env: {}, preopens: [], allowedHosts: [] };
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The entry's bytes, checked against the hash its metadata recorded. */
-async function verifiedBytes({ metadata, wasmPath }: StoredComponent): Promise<Uint8Array> {
-  const { bytes } = await readComponentSource({ path: wasmPath });
-  const actual = sha256(bytes);
-  if (actual !== metadata.sha256) {
-    throw new McpError(
-      'broken-entry',
-      `component.wasm has sha256 ${actual}, metadata.json says ${metadata.sha256}`,
-    );
-  }
-  return bytes;
 }
 
 /** The sandbox of a restored component; deny-all (logged) when its policy or secrets cannot be used. */
@@ -99,7 +85,7 @@ export async function restoreComponents(
   for (const entry of ordered) {
     let bytes: Uint8Array;
     try {
-      bytes = await verifiedBytes(entry);
+      bytes = await store.readComponent(entry);
     } catch (error) {
       skipped.push({ id: entry.metadata.id, message: messageOf(error) });
       continue;
