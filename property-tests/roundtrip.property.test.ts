@@ -28,7 +28,17 @@ const runs = 200;
  * (ComponentizeJS issue #343); and in `variant shape { circle(f64), rect(point) }` a negative `x` of
  * `rect` (the flat slot it shares with the f64) comes back as 0 even through jco alone, without
  * wasmactor. These values are left out here; everything else is random.
+ *
+ * And the guest's bindings decode strings with a default `TextDecoder`, which drops a leading U+FEFF
+ * as a byte-order mark, so a string that starts with one comes back without it. Such runs are left out
+ * (`startsWithBom`); the host itself keeps the character (test/runtime/prepareComponent.test.ts, through
+ * a WAT guest that echoes the bytes).
  */
+function startsWithBom(args: Record<string, Json>): boolean {
+  // JSON.stringify leaves U+FEFF unescaped: a string value or key that starts with it shows as `"\ufeff`.
+  return JSON.stringify(args).includes('"\ufeff');
+}
+
 function guestSafe(type: WitType): fc.Arbitrary<Json> {
   if (type.kind === 'u32') return fc.integer({ min: 0, max: 2 ** 31 - 1 });
   if (type.kind === 's64') {
@@ -79,6 +89,7 @@ describe('JSON -> guest -> JSON round trip (kitchen-sink, 200 runs per function)
       await fc.assert(
         fc.asyncProperty(argsArb, async (args) => {
           const v = args.v as { tag?: string; val?: { x?: number } } | undefined;
+          fc.pre(!startsWithBom(args));
           fc.pre(!(fn.name === 'echo-variant' && v?.tag === 'rect' && (v.val?.x ?? 0) < 0));
           const outcome = await instance.call(tool, args);
           if (fn.name.startsWith('echo-result')) {

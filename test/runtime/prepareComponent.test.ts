@@ -53,6 +53,16 @@ describe('prepareComponent', () => {
     }
   });
 
+  it('passes strings through byte for byte, a leading U+FEFF included (it is no byte-order mark)', async () => {
+    const versioned = await prepare('versioned'); // its echo is WAT: it returns the very bytes it got
+    for (const s of ['\ufeffabc', '\ufeff', 'a\ufeff', '\ufeff\ufeffz', '']) {
+      expect(await versioned.callOnce('local_other_echo_echo', { s }, {})).toMatchObject({
+        ok: true,
+        value: s,
+      });
+    }
+  });
+
   it('uses the transpile cache on a second load of the same bytes', async () => {
     const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));

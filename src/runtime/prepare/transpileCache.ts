@@ -21,7 +21,7 @@ async function readJcoVersion(): Promise<string> {
 }
 
 /** Bumped whenever the way glue is patched changes, so stale entries are not reused. */
-const patchVersion = 3;
+const patchVersion = 4;
 
 /** Default cache directory: `$XDG_CACHE_HOME/wasmactor` or `~/.cache/wasmactor`. */
 export function defaultCacheDir(): string {
@@ -149,15 +149,22 @@ async function readEntry(dir: string): Promise<Record<string, Uint8Array> | unde
 }
 
 /**
- * Two changes to jco's glue, both measured on Node 20 (see DESIGN.md):
+ * Changes to jco's glue (the first two measured on Node 20, see DESIGN.md):
  * - `_debugLog` reads `process.env.JCO_DEBUG` at hundreds of call sites per call, and when set would
  *   print with `console.debug` — to stdout, which belongs to the protocol. It becomes a no-op.
  * - Every `WebAssembly.promising(...)` throws on Node 20 (no JSPI), and each throw makes V8 re-parse the
  *   huge instantiate function (~73 ms -> ~12 ms per instantiation of a JS component when avoided). Where
  *   `promising` is missing, the glue's own fallback (the plain function) is used without throwing.
+ * - Its `TextDecoder`s drop a leading U+FEFF of a string a guest returns, taking it for a byte-order
+ *   mark; they keep it.
  */
 export function patchGlue(source: string): string {
-  return source
-    .replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;')
-    .replaceAll('WebAssembly.promising(', '(WebAssembly.promising ?? ((f) => f))(');
+  return (
+    source
+      .replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;')
+      .replaceAll('WebAssembly.promising(', '(WebAssembly.promising ?? ((f) => f))(')
+      // A string is bytes the guest chose: a leading U+FEFF is part of it, not a byte-order mark to drop.
+      .replaceAll('new TextDecoder()', "new TextDecoder('utf-8', { ignoreBOM: true })")
+      .replaceAll("new TextDecoder('utf-16')", "new TextDecoder('utf-16', { ignoreBOM: true })")
+  );
 }
