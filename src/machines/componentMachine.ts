@@ -424,6 +424,7 @@ export const componentMachine = setup({
     loading: {
       entry: 'beginGeneration',
       invoke: {
+        id: 'load',
         src: 'loadComponent',
         input: ({ context }) => ({
           runtime: context.runtime,
@@ -474,6 +475,7 @@ export const componentMachine = setup({
         },
         disposing: {
           invoke: {
+            id: 'dispose',
             src: 'disposeComponent',
             input: ({ context }) => ({
               ...(context.prepared ? { prepared: context.prepared } : {}),

@@ -32,6 +32,8 @@ export interface FakeOptions {
   prepareGate?: () => Promise<void>;
   /** Makes `instantiate` fail. */
   failInstantiate?: () => boolean;
+  /** Makes `instantiate` hang until its `timeoutMs` (then `timeout`, as the worker runtime does). */
+  hangInstantiate?: () => boolean;
   /** Tool names (default the counter's). */
   toolNames?: string[];
 }
@@ -136,9 +138,23 @@ export class FakePrepared implements PreparedComponent {
     ).map(fakeTool);
   }
 
-  async instantiate(sandbox: SandboxSpec): Promise<FakeInstance> {
+  async instantiate(sandbox: SandboxSpec, options: CallOptions = {}): Promise<FakeInstance> {
+    this.runtime.instantiated.push({ sandbox, options });
     await macrotask();
     if (this.runtime.options.failInstantiate?.()) throw new RuntimeError('trap', 'init trapped');
+    if (this.runtime.options.hangInstantiate?.()) {
+      await withSignal(
+        new Promise<void>((_, reject) => {
+          if (options.timeoutMs === undefined) return; // hangs for ever
+          setTimeout(
+            () =>
+              reject(new RuntimeError('timeout', `instantiation timed out after ${options.timeoutMs} ms`)),
+            options.timeoutMs,
+          );
+        }),
+        options,
+      );
+    }
     const instance = new FakeInstance(++this.runtime.nextInstanceId, this.runtime, sandbox);
     this.runtime.instances.push(instance);
     return instance;
@@ -169,6 +185,8 @@ export class FakeRuntime implements ComponentRuntime {
   prepared: FakePrepared[] = [];
   disposed = new Set<number>();
   started: CallInfo[] = [];
+  /** Every `instantiate` (stateless `callOnce` included), with the sandbox and options it got. */
+  instantiated: { sandbox: SandboxSpec; options: CallOptions }[] = [];
   /** Most calls ever in flight on one instance at once. */
   maxOverlap = 0;
   constructor(readonly options: FakeOptions = {}) {}
