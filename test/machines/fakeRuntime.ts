@@ -63,7 +63,9 @@ export class FakeInstance implements ComponentInstance {
   async call(tool: string, args: JsonObject, options?: CallOptions): Promise<CallOutcome> {
     if (!this.alive) throw new RuntimeError('instance-gone', 'instance is gone');
     this.active += 1;
+    this.runtime.active += 1;
     this.runtime.maxOverlap = Math.max(this.runtime.maxOverlap, this.active);
+    this.runtime.maxActive = Math.max(this.runtime.maxActive, this.runtime.active);
     this.runtime.started.push({ instanceId: this.id, tool, args });
     const before = this.count;
     try {
@@ -103,6 +105,7 @@ export class FakeInstance implements ComponentInstance {
       throw error;
     } finally {
       this.active -= 1;
+      this.runtime.active -= 1;
     }
   }
 
@@ -189,6 +192,9 @@ export class FakeRuntime implements ComponentRuntime {
   instantiated: { sandbox: SandboxSpec; options: CallOptions }[] = [];
   /** Most calls ever in flight on one instance at once. */
   maxOverlap = 0;
+  /** Calls in flight on any instance, and the most ever at once. */
+  active = 0;
+  maxActive = 0;
   constructor(readonly options: FakeOptions = {}) {}
 
   async prepare(_source: ComponentSource, options?: PrepareOptions): Promise<PreparedComponent> {
