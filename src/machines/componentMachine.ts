@@ -33,8 +33,17 @@
  *   generation; no state is ever carried over.
  */
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
-import { RuntimeError } from '../runtime/index.ts';
 import { disposeComponent, disposeInstance, loadComponent, runCall } from './componentActors.ts';
+import {
+  callActorId,
+  callError,
+  callIdOf,
+  canStartCall,
+  describe,
+  graceTimerId,
+  nextCall,
+  unloadedError,
+} from './componentRules.ts';
 import {
   type CallSettled,
   type ComponentContext,
@@ -61,56 +70,6 @@ export {
   type LoadSpec,
   type PendingCall,
 } from './componentTypes.ts';
-
-function unloadedError(id: string): MachineError {
-  return new MachineError('unloaded', `component ${id} was unloaded`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Turns what a call actor caught into the error its caller sees. */
-function callError(context: ComponentContext, error: unknown): { error: MachineError; poisons: boolean } {
-  if (error instanceof MachineError) return { error, poisons: false };
-  const poisons = !(error instanceof RuntimeError) || error.poisonsInstance;
-  const message = describe(error);
-  if (!poisons) return { error: new MachineError('call-failed', message, { cause: error }), poisons };
-  if (context.spec?.stateful) {
-    return {
-      error: new MachineError(
-        'state-lost',
-        `component ${context.id}: ${message}; the component's state was lost; the next call starts a fresh instance`,
-        { cause: error },
-      ),
-      poisons,
-    };
-  }
-  return {
-    error: new MachineError('fault', `component ${context.id}: ${message}`, { cause: error }),
-    poisons,
-  };
-}
-
-/** The child id of a call actor; its done event is `xstate.done.actor.call.<callId>`. */
-const callActorId = (callId: string) => `call.${callId}` as const;
-const graceTimerId = (callId: string) => `grace.${callId}`;
-const callIdOf = (eventType: string) => eventType.slice(eventType.indexOf('.call.') + '.call.'.length);
-
-/** Everything a call needs to start, or undefined when there is nothing to start it with. */
-function nextCall(context: ComponentContext) {
-  const call = context.queue[0];
-  const { prepared, spec } = context;
-  return call && prepared && spec ? { call, prepared, spec } : undefined;
-}
-
-/** The serialization rule: one call at a time when stateful, up to `concurrency` otherwise. */
-function canStartCall(context: ComponentContext): boolean {
-  if (!nextCall(context)) return false;
-  return context.spec?.stateful
-    ? context.inFlight.length === 0
-    : context.inFlight.length < (context.spec?.concurrency ?? 1);
-}
 
 export const componentMachine = setup({
   types: {
