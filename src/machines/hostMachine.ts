@@ -57,6 +57,7 @@ export interface HostContext {
   routes: Record<string, { componentId: string; tool: string }>;
 }
 
+/** The events callers send to the host (ComponentHost does). */
 export type HostEvent =
   | {
       type: 'LOAD';
@@ -70,7 +71,13 @@ export type HostEvent =
   /** Stops every call in flight of every component now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' }
   | { type: 'UNLOAD'; id: string; reply: Deferred<boolean> }
-  | { type: 'UPDATE_SANDBOX'; id: string; sandbox: SandboxSpec }
+  | { type: 'UPDATE_SANDBOX'; id: string; sandbox: SandboxSpec };
+
+/**
+ * What a component actor reports back to the host through the replies the host gave it; each names the
+ * actor (`ref`), and is ignored unless that actor still holds the id.
+ */
+type HostInternalEvent =
   | {
       type: 'COMPONENT.LOADED';
       id: string;
@@ -130,7 +137,7 @@ function withoutComponent(context: HostContext, id: string): Partial<HostContext
 export const hostMachine = setup({
   types: {
     context: {} as HostContext,
-    events: {} as HostEvent,
+    events: {} as HostEvent | HostInternalEvent,
     input: {} as HostInput,
   },
   actors: { component: componentMachine },
