@@ -1,6 +1,10 @@
 /**
  * Nothing hangs: after an unload with calls queued (some of them cancelled), every promise settles within
- * a bound; queued calls are rejected with the unloaded error, calls in flight finish with their reply.
+ * a bound, each with the outcome its fate calls for: a call that never started is rejected with
+ * `unloaded` (or `cancelled` when it was cancelled); a call that started and was not cancelled resolves
+ * with the right value (stateful: its rank among the started calls, as they share one counter;
+ * stateless: 1, each on a fresh instance); a cancelled one that started is `cancelled` or, when it had
+ * already finished, its value.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -34,8 +38,8 @@ describe('nothing hangs after unload', () => {
           await host.load({ id: 'c', source: fakeSource, stateful, concurrency });
           const controllers = calls.map(() => new AbortController());
           const settled = calls.map((_, i) =>
-            host.call('increment', {}, { signal: controllers[i]?.signal }).then(
-              () => 'resolved',
+            host.call('increment', { i }, { signal: controllers[i]?.signal }).then(
+              (o) => (o.ok ? `value ${o.value}` : 'err'),
               (error: unknown) => (error instanceof MachineError ? error.code : 'other'),
             ),
           );
@@ -52,10 +56,17 @@ describe('nothing hangs after unload', () => {
           clearTimeout(timer);
           expect(outcome).not.toBe('hung');
           const codes = await Promise.all(settled);
-          for (const code of codes) seen.add(code);
+          const started = runtime.started.map((c) => Number(c.args.i));
           for (const [i, code] of codes.entries()) {
-            if (calls[i]?.cancel) expect(['cancelled', 'resolved']).toContain(code);
-            else expect(['unloaded', 'resolved']).toContain(code);
+            const rank = started.indexOf(i);
+            const served = rank < 0 ? undefined : `value ${stateful ? rank + 1 : 1}`;
+            const fate = `call ${i} (${stateful ? 'stateful' : 'stateless'}, ${rank < 0 ? 'never started' : 'started'}${calls[i]?.cancel ? ', cancelled' : ''})`;
+            seen.add(
+              `${rank < 0 ? 'never started' : 'started'}${calls[i]?.cancel ? ', cancelled' : ''}: ${code.split(' ')[0]}`,
+            );
+            if (served && !calls[i]?.cancel) expect(code, fate).toBe(served);
+            else if (served) expect([served, 'cancelled'], fate).toContain(code);
+            else expect(code, fate).toBe(calls[i]?.cancel ? 'cancelled' : 'unloaded');
           }
           expect(runtime.liveInstances()).toEqual([]);
           expect(host.list()).toEqual([]);
@@ -64,7 +75,14 @@ describe('nothing hangs after unload', () => {
       ),
       { numRuns: RUNS },
     );
-    // the runs did exercise all three endings
-    expect([...seen].sort()).toEqual(['cancelled', 'resolved', 'unloaded']);
+    // the runs did exercise every fate
+    expect([...seen].sort()).toEqual(
+      expect.arrayContaining([
+        'never started, cancelled: cancelled',
+        'never started: unloaded',
+        'started, cancelled: cancelled',
+        'started: value',
+      ]),
+    );
   });
 });

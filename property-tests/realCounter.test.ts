@@ -2,7 +2,8 @@
  * The serialization property against the real runtime and the real `counter` fixture (a wasm global
  * holds the count): random batches of concurrent `add(n)` / `increment` / `get` calls on one stateful
  * instance answer exactly the prefix sums of the batch in arrival order; a trap loses the state and
- * the next call starts from zero.
+ * the next call starts from zero. The worker side shows any overlap: never two requests waiting on the
+ * instance's worker at once (inside the guest an overlap could not show, a worker runs in order).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../src/machines/ComponentHost.ts';
 import { MachineError } from '../src/machines/MachineError.ts';
 import { createRuntime } from '../src/runtime/index.ts';
+import { resetWorkerStats, workerStats } from '../src/runtime/worker/index.ts';
 
 const RUNS = 100;
 const counterPath = join(import.meta.dirname, '..', 'fixtures', 'build', 'counter.wasm');
@@ -22,6 +24,7 @@ describe('real runtime, real counter component', () => {
       runtime: createRuntime({ cacheDir: join(tmpdir(), 'wasmactor-test-cache') }),
     });
     await host.load({ id: 'counter', source: { path: counterPath }, stateful: true });
+    resetWorkerStats();
   }, 60_000);
   afterAll(() => host?.stop());
 
@@ -59,5 +62,6 @@ describe('real runtime, real counter component', () => {
     );
     const summary = host.list()[0];
     expect(summary?.queueHighWater).toBeGreaterThan(1);
+    expect(workerStats().maxPending, 'requests waiting on one worker at once').toBe(1);
   }, 120_000);
 });

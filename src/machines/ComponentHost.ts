@@ -21,7 +21,7 @@ import {
   type SandboxSpec,
   type ToolDefinition,
 } from '../runtime/index.ts';
-import type { ComponentState } from './componentMachine.ts';
+import { type ComponentState, defaultCancelGraceMs } from './componentMachine.ts';
 import { createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
 import { MachineError } from './MachineError.ts';
@@ -39,6 +39,8 @@ export interface LoadRequest {
   timeoutMs?: number;
   /** Stateless in-flight limit; default `os.availableParallelism()`. */
   concurrency?: number;
+  /** A cancelled stateful call still running after this long is killed; default the host's. */
+  cancelGraceMs?: number;
   /** From stored metadata: routable at once, their calls wait for the load. */
   knownTools?: ToolDefinition[];
   onProgress?: PrepareOptions['onProgress'];
@@ -70,8 +72,15 @@ export interface ComponentHostOptions {
   /** XState's `inspect` option: sees every actor of the system. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   defaultTimeoutMs?: number;
+  /** A cancelled stateful call still running after this long is killed (instance restarted); 2,000 ms. */
+  cancelGraceMs?: number;
+  /** `stop()` waits this long for calls in flight, then kills their workers; default 2,000 ms. */
+  stopGraceMs?: number;
   prepareOptions?: PrepareOptions;
 }
+
+/** How long `stop()` lets calls in flight finish before it kills them. */
+export const defaultStopGraceMs = 2_000;
 
 /**
  * Loads, calls and unloads components through the actor system.
@@ -79,13 +88,15 @@ export interface ComponentHostOptions {
  * Semantics (details in componentMachine.ts and hostMachine.ts): loading an id that exists is a reload
  * (new generation, fresh instance, tool names kept); unloading an unknown id is a no-op; a tool name that
  * collides with one of an earlier component becomes `<id>__<name>`; cancelling a call (its `signal`)
- * removes it from the queue, kills it when stateless, and when stateful lets it finish, drops its reply
- * and rejects at once with `cancelled`.
+ * removes it from the queue, kills it when stateless, and when stateful lets it finish (killing it and
+ * restarting the instance after `cancelGraceMs`), drops its reply and rejects at once with `cancelled`.
  */
 export class ComponentHost {
   /** The xstate root actor (the host actor), for the inspector. */
   readonly system: Actor<typeof hostMachine>;
   readonly #defaultTimeoutMs: number;
+  readonly #cancelGraceMs: number;
+  readonly #stopGraceMs: number;
   readonly #listeners = new Set<(summaryList: ComponentSummary[]) => void>();
   /** While someone subscribes: the host's subscription and one per component actor. */
   #watching: { host: Subscription; components: Map<AnyActorRef, Subscription> } | undefined;
@@ -94,6 +105,8 @@ export class ComponentHost {
 
   constructor(options: ComponentHostOptions) {
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? defaultTimeoutMs;
+    this.#cancelGraceMs = options.cancelGraceMs ?? defaultCancelGraceMs;
+    this.#stopGraceMs = options.stopGraceMs ?? defaultStopGraceMs;
     // XState builds inspection events only when `inspect` is given: without an inspector, none (about a
     // quarter of the actor's cost per call in bench/actor.bench.ts).
     this.system = createActor(hostMachine, {
@@ -119,6 +132,7 @@ export class ComponentHost {
         sandbox: req.sandbox ?? {},
         timeoutMs: req.timeoutMs ?? this.#defaultTimeoutMs,
         concurrency: Math.max(1, req.concurrency ?? availableParallelism()),
+        cancelGraceMs: req.cancelGraceMs ?? this.#cancelGraceMs,
         ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       },
       ...(req.knownTools ? { knownTools: req.knownTools } : {}),
@@ -219,15 +233,27 @@ export class ComponentHost {
     this.#watching = undefined;
   }
 
-  /** Unloads everything (calls in flight finish) and stops the actor system. */
+  /**
+   * Unloads everything and stops the actor system. Calls in flight get `stopGraceMs` to finish; then
+   * they are killed (their callers get `stopped`, their workers end) and the unloads complete.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.all(
+      const unloads = Promise.all(
         Object.keys(this.system.getSnapshot().context.components).map((id) => this.#unload(id)),
       );
+      const grace = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), this.#stopGraceMs);
+      });
+      if ((await Promise.race([unloads, grace])) === 'late') {
+        this.system.send({ type: 'KILL' });
+        await unloads;
+      }
     } finally {
+      clearTimeout(timer);
       this.#unwatch();
       this.system.stop();
       this.#listeners.clear();

@@ -5,239 +5,76 @@
  *
  * Decisions (see DESIGN.md for the contract):
  * - Every state handles every event: CALL is served, queued or rejected, never dropped.
- * - Stateful: the instance is created while loading (an initialisation failure is a load error). Calls
- *   run one at a time in arrival order (`canStartCall`). A fault (a `RuntimeError` whose
- *   `poisonsInstance` is true, or anything that is not a `RuntimeError`) discards the instance; the
- *   caller gets `state-lost` ("... the component's state was lost; the next call starts a fresh
- *   instance"), `restarts` is incremented and the next call instantiates a fresh instance first.
- *   A WIT `err` (`CallOutcome.ok === false`) is a normal reply.
- * - Stateless: every call runs on a fresh instance (`callOnce`), up to `concurrency` at once.
+ * - Transitions are pure: `assign` only computes context; answering a caller (`resolveReply`,
+ *   `rejectReply`, `rejectAll`, `resolveAll`) and disposing handles (`disposeInstance`) are named actions
+ *   or child actors that XState runs after the transition. `getNextSnapshot` computes any transition
+ *   without touching the runtime or a caller's promise.
+ * - A call runs in a `runCall` child (`call.<callId>`); its own `xstate.done.actor.call.<callId>` event
+ *   reports the end. No public event settles a call.
+ * - Stateful: the instance is created while loading (an initialisation failure is a load error; it is
+ *   bounded by the call time limit). Calls run one at a time in arrival order (`canStartCall`). A fault (a
+ *   `RuntimeError` whose `poisonsInstance` is true, or anything that is not a `RuntimeError`) discards the
+ *   instance; the caller gets `state-lost`, `restarts` is incremented and the next call instantiates a
+ *   fresh instance first, with the sandbox of the generation (a grant made since applies from the next
+ *   reload). A WIT `err` (`CallOutcome.ok === false`) is a normal reply.
+ * - Stateless: every call runs on a fresh instance (`callOnce`), up to `concurrency` at once, with the
+ *   sandbox in force when it starts.
  * - Cancel: a queued call is removed from the queue. In flight, a stateless call is killed (its actor is
- *   stopped, which aborts the signal given to the runtime); a stateful call is allowed to finish (the
- *   state stays consistent and serialization is never broken), its reply is dropped and the caller's
- *   promise rejects with `cancelled` at once.
+ *   stopped, which aborts the signal given to the runtime); a stateful call is allowed to finish within
+ *   `cancelGraceMs` (the state stays consistent and serialization is never broken), its reply is dropped
+ *   and the caller's promise rejects with `cancelled` at once. A stateful call still running when the
+ *   grace ends is killed: its instance (and worker) is dropped, the state is lost, the next call starts a
+ *   fresh instance.
  * - UNLOAD: queued calls are rejected with "component <id> was unloaded"; calls in flight finish and are
  *   answered; then the instance and the prepared component (with its workers) are disposed.
+ * - KILL (shutdown): calls in flight are stopped at once and rejected with `stopped`.
  * - LOAD or RELOAD while loaded = reload: unload (calls in flight finish), then load a new generation
  *   with a brand-new instance. Calls queued at the time of a reload are kept and served by the new
  *   generation; no state is ever carried over.
  */
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { disposeComponent, disposeInstance, loadComponent, runCall } from './componentActors.ts';
 import {
-  type CallOutcome,
-  type ComponentInstance,
-  type ComponentRuntime,
-  type ComponentSource,
-  type JsonObject,
-  type PreparedComponent,
-  type PrepareOptions,
-  RuntimeError,
-  type SandboxSpec,
-  type ToolDefinition,
-} from '../runtime/index.ts';
-import type { Deferred } from './deferred.ts';
+  callActorId,
+  callError,
+  callIdOf,
+  canStartCall,
+  describe,
+  graceTimerId,
+  nextCall,
+  unloadedError,
+} from './componentRules.ts';
+import {
+  type CallSettled,
+  type ComponentContext,
+  type ComponentEvent,
+  type ComponentInput,
+  type ComponentInternalEvent,
+  defaultCancelGraceMs,
+  type LoadOutput,
+  type LoadReply,
+  type LoadSpec,
+} from './componentTypes.ts';
+import { type EffectParams, effect, reply } from './effects.ts';
 import { MachineError } from './MachineError.ts';
 
-/** What to load and how to run it. */
-export interface LoadSpec {
-  source: ComponentSource;
-  stateful: boolean;
-  sandbox: SandboxSpec;
-  /** Per-call time limit handed to the runtime. */
-  timeoutMs: number;
-  /** Stateless in-flight limit (a stateful component always serves one call at a time). */
-  concurrency: number;
-  onProgress?: PrepareOptions['onProgress'];
-}
-
-/** What a finished load reports. */
-export interface LoadReply {
-  tools: ToolDefinition[];
-  generation: number;
-}
-
-/** A call waiting in the queue or in flight. */
-export interface PendingCall {
-  callId: string;
-  tool: string;
-  args: JsonObject;
-  reply: Deferred<CallOutcome>;
-  /** Set when a stateful call in flight was cancelled: it runs to its end, its reply is dropped. */
-  cancelled?: boolean;
-}
-
-/** How a call actor ended, sent back to the component actor as `CALL.SETTLED`. */
-export type CallResult =
-  | { ok: true; outcome: CallOutcome; durationMs: number; instance?: ComponentInstance }
-  | { ok: false; error: unknown; durationMs: number; instance?: ComponentInstance };
-
-export type ComponentEvent =
-  | { type: 'LOAD'; spec: LoadSpec; reply?: Deferred<LoadReply> }
-  | { type: 'RELOAD'; reply?: Deferred<LoadReply> }
-  | { type: 'CALL'; callId: string; tool: string; args: JsonObject; reply: Deferred<CallOutcome> }
-  | { type: 'CANCEL'; callId: string }
-  | { type: 'UNLOAD'; reply?: Deferred<void> }
-  | { type: 'UPDATE_SANDBOX'; sandbox: SandboxSpec }
-  | { type: 'CALL.SETTLED'; callId: string; generation: number; result: CallResult };
-
-export interface ComponentInput {
-  id: string;
-  runtime: ComponentRuntime;
-  prepareOptions?: PrepareOptions;
-  /** Starts loading at once. */
-  load?: { spec: LoadSpec; reply?: Deferred<LoadReply> };
-}
-
-export interface ComponentContext {
-  id: string;
-  runtime: ComponentRuntime;
-  prepareOptions: PrepareOptions;
-  /** The spec of the current (or last) generation. */
-  spec?: LoadSpec;
-  /** A load that waits for the current generation to be unloaded (a reload), or for `unloaded`. */
-  pendingLoad?: LoadSpec;
-  /** Incremented by every load. */
-  generation: number;
-  /** Fresh instances started after a fault of a stateful instance. */
-  restarts: number;
-  prepared?: PreparedComponent;
-  /** The live instance of a stateful component (undefined after a fault until the next call). */
-  instance?: ComponentInstance;
-  tools: ToolDefinition[];
-  queue: PendingCall[];
-  inFlight: PendingCall[];
-  loadWaiters: Deferred<LoadReply>[];
-  unloadWaiters: Deferred<void>[];
-  served: number;
-  failed: number;
-  queueHighWater: number;
-  lastCallMs?: number;
-  lastError?: string;
-}
-
-/** Anything that accepts the component's events (the component actor itself, seen from a call actor). */
-interface EventTarget {
-  send(event: ComponentEvent): void;
-}
-
-interface CallInput {
-  parent: EventTarget;
-  generation: number;
-  call: { callId: string; tool: string; args: JsonObject };
-  stateful: boolean;
-  prepared: PreparedComponent;
-  instance?: ComponentInstance;
-  sandbox: SandboxSpec;
-  timeoutMs: number;
-}
-
-/** Prepares the component; a stateful one is also instantiated, so a failing init is a load error. */
-const loadComponent = fromPromise<
-  { prepared: PreparedComponent; instance?: ComponentInstance },
-  { runtime: ComponentRuntime; spec: LoadSpec; prepareOptions: PrepareOptions }
->(async ({ input, signal }) => {
-  const { runtime, spec, prepareOptions } = input;
-  const prepared = await runtime.prepare(spec.source, {
-    ...prepareOptions,
-    ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
-    // The cap is compiled into the core modules: a changed limit applies from the next (re)load.
-    ...(spec.sandbox.memoryLimit ? { memoryLimit: spec.sandbox.memoryLimit } : {}),
-    signal,
-  });
-  let instance: ComponentInstance | undefined;
-  try {
-    if (spec.stateful && !signal.aborted) instance = await prepared.instantiate(spec.sandbox);
-  } catch (error) {
-    await prepared.dispose().catch(() => {});
-    throw error;
-  }
-  if (signal.aborted) {
-    // Unloaded (or reloaded) while loading: nobody will ever see these handles.
-    await instance?.dispose().catch(() => {});
-    await prepared.dispose().catch(() => {});
-    throw new MachineError('unloaded', 'the load was abandoned');
-  }
-  return instance ? { prepared, instance } : { prepared };
-});
-
-/**
- * Runs one call and reports it to the component actor. A stateful call without a live instance (after
- * a fault) instantiates a fresh one first and hands it back with the result.
- */
-const runCall = fromPromise<void, CallInput>(async ({ input, signal }) => {
-  const { parent, generation, call, prepared, sandbox, timeoutMs } = input;
-  const started = performance.now();
-  let instance = input.instance;
-  let result: CallResult;
-  try {
-    let outcome: CallOutcome;
-    if (input.stateful) {
-      instance ??= await prepared.instantiate(sandbox);
-      outcome = await instance.call(call.tool, call.args, { timeoutMs });
-    } else {
-      outcome = await prepared.callOnce(call.tool, call.args, sandbox, { timeoutMs, signal });
-    }
-    result = { ok: true, outcome, durationMs: performance.now() - started };
-  } catch (error) {
-    result = { ok: false, error, durationMs: performance.now() - started };
-  }
-  if (instance && instance !== input.instance) result.instance = instance;
-  // A killed (stopped) call actor has nobody left to answer: the caller was answered on cancel.
-  if (!signal.aborted) parent.send({ type: 'CALL.SETTLED', callId: call.callId, generation, result });
-});
-
-/** Drops a poisoned instance. */
-const disposeInstance = fromPromise<void, ComponentInstance>(async ({ input }) => {
-  await input.dispose().catch(() => {});
-});
-
-/** Drops the live instance and the prepared component with all its workers. */
-const disposeComponent = fromPromise<void, { prepared?: PreparedComponent; instance?: ComponentInstance }>(
-  async ({ input }) => {
-    try {
-      await input.instance?.dispose();
-    } catch {
-      // a broken instance must not keep the prepared component alive
-    } finally {
-      await input.prepared?.dispose().catch(() => {});
-    }
-  },
-);
-
-function unloadedError(id: string): MachineError {
-  return new MachineError('unloaded', `component ${id} was unloaded`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Turns what a call actor caught into the error its caller sees. */
-function callError(context: ComponentContext, error: unknown): { error: MachineError; poisons: boolean } {
-  if (error instanceof MachineError) return { error, poisons: false };
-  const poisons = !(error instanceof RuntimeError) || error.poisonsInstance;
-  const message = describe(error);
-  if (!poisons) return { error: new MachineError('call-failed', message, { cause: error }), poisons };
-  if (context.spec?.stateful) {
-    return {
-      error: new MachineError(
-        'state-lost',
-        `component ${context.id}: ${message}; the component's state was lost; the next call starts a fresh instance`,
-        { cause: error },
-      ),
-      poisons,
-    };
-  }
-  return {
-    error: new MachineError('fault', `component ${context.id}: ${message}`, { cause: error }),
-    poisons,
-  };
-}
+export {
+  type CallResult,
+  type CallSettled,
+  type ComponentContext,
+  type ComponentEvent,
+  type ComponentInput,
+  type ComponentState,
+  defaultCancelGraceMs,
+  type LoadReply,
+  type LoadSpec,
+  type PendingCall,
+} from './componentTypes.ts';
 
 export const componentMachine = setup({
   types: {
     context: {} as ComponentContext,
-    events: {} as ComponentEvent,
+    events: {} as ComponentEvent | ComponentInternalEvent,
     input: {} as ComponentInput,
   },
   actors: { loadComponent, runCall, disposeInstance, disposeComponent },
@@ -247,52 +84,53 @@ export const componentMachine = setup({
     hasQueuedCalls: ({ context }) => context.queue.length > 0,
     hasNoCallsInFlight: ({ context }) => context.inFlight.length === 0,
     isDrained: ({ context }) => context.queue.length === 0 && context.inFlight.length === 0,
-    /** The serialization rule: one call at a time when stateful, up to `concurrency` otherwise. */
-    canStartCall: ({ context }) =>
-      context.queue.length > 0 &&
-      (context.spec?.stateful
-        ? context.inFlight.length === 0
-        : context.inFlight.length < (context.spec?.concurrency ?? 1)),
+    canStartCall: ({ context }) => canStartCall(context),
   },
   actions: {
+    resolveReply: (_, params: EffectParams<'resolveReply'>) => reply.resolve(params),
+    rejectReply: (_, params: EffectParams<'rejectReply'>) => reply.reject(params),
+    resolveAll: (_, params: EffectParams<'resolveAll'>) => reply.resolveAll(params),
+    rejectAll: (_, params: EffectParams<'rejectAll'>) => reply.rejectAll(params),
+
+    // --- context ---
     /** A reload, or a load queued behind the current generation. */
     requestLoad: assign(({ context, event }) => {
-      if (event.type !== 'LOAD' && event.type !== 'RELOAD') return {};
+      assertEvent(event, ['LOAD', 'RELOAD']);
       const spec = event.type === 'LOAD' ? event.spec : (context.pendingLoad ?? context.spec);
       return {
         pendingLoad: spec,
         loadWaiters: event.reply ? [...context.loadWaiters, event.reply] : context.loadWaiters,
       };
     }),
-    /** Entering `loading`: the pending spec becomes the new generation. */
-    beginGeneration: assign(({ context }) => ({
-      spec: context.pendingLoad ?? context.spec,
-      pendingLoad: undefined,
-      generation: context.generation + 1,
-      tools: [],
-    })),
-    storeLoaded: assign(({ event }) => {
-      const output = (
-        event as unknown as { output: { prepared: PreparedComponent; instance?: ComponentInstance } }
-      ).output;
-      return { prepared: output.prepared, instance: output.instance, tools: output.prepared.tools };
+    /** Entering `loading`: the pending spec becomes the new generation, with its sandbox. */
+    beginGeneration: assign(({ context }) => {
+      const spec = context.pendingLoad ?? context.spec;
+      return {
+        spec,
+        sandbox: spec?.sandbox ?? {},
+        pendingLoad: undefined,
+        generation: context.generation + 1,
+        tools: [],
+      };
     }),
+    storeLoaded: assign((_, output: LoadOutput) => ({
+      prepared: output.prepared,
+      instance: output.instance,
+      tools: output.prepared.tools,
+    })),
     resolveLoadWaiters: enqueueActions(({ context, enqueue }) => {
       const reply: LoadReply = { tools: context.tools, generation: context.generation };
-      for (const waiter of context.loadWaiters) waiter.resolve(reply);
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.loadWaiters, value: reply } }));
       enqueue.assign({ loadWaiters: [] });
     }),
-    failLoad: enqueueActions(({ context, event, enqueue }) => {
-      const cause = (event as { error?: unknown }).error;
+    failLoad: enqueueActions(({ context, enqueue }, params: { error: unknown }) => {
       const error = new MachineError(
         'load-failed',
-        `component ${context.id} failed to load: ${describe(cause)}`,
-        {
-          cause,
-        },
+        `component ${context.id} failed to load: ${describe(params.error)}`,
+        { cause: params.error },
       );
-      for (const waiter of context.loadWaiters) waiter.reject(error);
-      for (const call of context.queue) call.reply.reject(error);
+      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      enqueue(effect({ type: 'rejectAll', params: { replies, error } }));
       enqueue.assign({
         loadWaiters: [],
         queue: [],
@@ -302,9 +140,8 @@ export const componentMachine = setup({
     }),
     /** UNLOAD: no load waits any more, queued calls are answered with the unloaded error. */
     abandonLoadsAndQueue: enqueueActions(({ context, enqueue }) => {
-      const error = unloadedError(context.id);
-      for (const waiter of context.loadWaiters) waiter.reject(error);
-      for (const call of context.queue) call.reply.reject(error);
+      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      enqueue(effect({ type: 'rejectAll', params: { replies, error: unloadedError(context.id) } }));
       enqueue.assign({
         loadWaiters: [],
         queue: [],
@@ -312,73 +149,60 @@ export const componentMachine = setup({
         failed: context.failed + context.queue.length,
       });
     }),
-    addUnloadWaiter: assign(({ context, event }) =>
-      event.type === 'UNLOAD' && event.reply
-        ? { unloadWaiters: [...context.unloadWaiters, event.reply] }
-        : {},
-    ),
+    addUnloadWaiter: assign(({ context, event }) => {
+      assertEvent(event, 'UNLOAD');
+      return event.reply ? { unloadWaiters: [...context.unloadWaiters, event.reply] } : {};
+    }),
     resolveUnloadWaiters: enqueueActions(({ context, enqueue }) => {
-      for (const waiter of context.unloadWaiters) waiter.resolve();
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.unloadWaiters } }));
       enqueue.assign({ unloadWaiters: [] });
     }),
-    resolveUnloadReply: ({ event }) => {
-      if (event.type === 'UNLOAD') event.reply?.resolve();
-    },
-    rejectReload: ({ context, event }) => {
-      if (event.type === 'RELOAD') {
-        event.reply?.reject(new MachineError('unloaded', `component ${context.id} has nothing to reload`));
-      }
-    },
     clearLoaded: assign({ prepared: undefined, instance: undefined }),
     enqueueCall: assign(({ context, event }) => {
-      if (event.type !== 'CALL') return {};
+      assertEvent(event, 'CALL');
       const queue = [
         ...context.queue,
         { callId: event.callId, tool: event.tool, args: event.args, reply: event.reply },
       ];
       return { queue, queueHighWater: Math.max(context.queueHighWater, queue.length) };
     }),
-    rejectCall: assign(({ context, event }) => {
-      if (event.type !== 'CALL') return {};
-      event.reply.reject(unloadedError(context.id));
-      return { failed: context.failed + 1 };
-    }),
-    /** Moves the head of the queue in flight and spawns its call actor. */
-    startNextCall: enqueueActions(({ context, enqueue, self }) => {
-      const [call, ...rest] = context.queue;
-      if (!call || !context.prepared || !context.spec) return;
-      enqueue.assign({ queue: rest, inFlight: [...context.inFlight, call] });
+    countRejected: assign(({ context }) => ({ failed: context.failed + 1 })),
+    /** Moves the head of the queue in flight and spawns its call actor (only when `canStartCall`). */
+    startNextCall: enqueueActions(({ context, enqueue }) => {
+      const next = nextCall(context);
+      if (!next) return;
+      const { call, prepared, spec } = next;
+      enqueue.assign({ queue: context.queue.slice(1), inFlight: [...context.inFlight, call] });
       enqueue.spawnChild('runCall', {
-        id: `call:${call.callId}`,
+        id: callActorId(call.callId),
         input: {
-          parent: self as EventTarget,
           generation: context.generation,
           call: { callId: call.callId, tool: call.tool, args: call.args },
-          stateful: context.spec.stateful,
-          prepared: context.prepared,
+          stateful: spec.stateful,
+          prepared,
           ...(context.instance ? { instance: context.instance } : {}),
-          sandbox: context.spec.sandbox,
-          timeoutMs: context.spec.timeoutMs,
+          sandbox: context.sandbox,
+          timeoutMs: spec.timeoutMs,
         },
       });
     }),
-    settleCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CALL.SETTLED') return;
-      const { result } = event;
-      const call = context.inFlight.find((c) => c.callId === event.callId);
-      const stateful = context.spec?.stateful === true;
+    settleCall: enqueueActions(({ context, enqueue }, settled: CallSettled) => {
+      const { result } = settled;
+      const call = context.inFlight.find((c) => c.callId === settled.callId);
       // A finished promise actor stays in `children` until stopped; thousands of them make every
       // snapshot slower.
-      enqueue.stopChild(`call:${event.callId}`);
-      if (!call || event.generation !== context.generation) {
+      enqueue.stopChild(callActorId(settled.callId));
+      if (!call || settled.generation !== context.generation) {
         // Not ours any more: never let a stray fresh instance leak.
         if (result.instance) enqueue.spawnChild('disposeInstance', { input: result.instance });
         return;
       }
+      if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
       const inFlight = context.inFlight.filter((c) => c !== call);
       let instance = result.instance ?? context.instance;
       if (result.ok) {
-        if (!call.cancelled) call.reply.resolve(result.outcome);
+        if (!call.cancelled)
+          enqueue(effect({ type: 'resolveReply', params: { reply: call.reply, value: result.outcome } }));
         enqueue.assign({
           inFlight,
           instance,
@@ -389,9 +213,9 @@ export const componentMachine = setup({
         return;
       }
       const { error, poisons } = callError(context, result.error);
-      if (!call.cancelled) call.reply.reject(error);
+      if (!call.cancelled) enqueue(effect({ type: 'rejectReply', params: { reply: call.reply, error } }));
       let restarts = context.restarts;
-      if (stateful && poisons) {
+      if (context.spec?.stateful && poisons) {
         if (instance) enqueue.spawnChild('disposeInstance', { input: instance });
         instance = undefined;
         restarts += 1;
@@ -406,39 +230,68 @@ export const componentMachine = setup({
       });
     }),
     cancelCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CANCEL') return;
+      assertEvent(event, 'CANCEL');
       const error = new MachineError(
         'cancelled',
         `call ${event.callId} to component ${context.id} was cancelled`,
       );
       const queued = context.queue.find((c) => c.callId === event.callId);
       if (queued) {
-        queued.reply.reject(error);
+        enqueue(effect({ type: 'rejectReply', params: { reply: queued.reply, error } }));
         enqueue.assign({ queue: context.queue.filter((c) => c !== queued), failed: context.failed + 1 });
         return;
       }
       const running = context.inFlight.find((c) => c.callId === event.callId && !c.cancelled);
       if (!running) return;
-      running.reply.reject(error);
+      enqueue(effect({ type: 'rejectReply', params: { reply: running.reply, error } }));
       if (context.spec?.stateful) {
         enqueue.assign({
           inFlight: context.inFlight.map((c) => (c === running ? { ...c, cancelled: true } : c)),
           failed: context.failed + 1,
         });
+        enqueue.raise(
+          { type: 'CANCEL.GRACE_EXPIRED', callId: running.callId },
+          { id: graceTimerId(running.callId), delay: context.spec.cancelGraceMs ?? defaultCancelGraceMs },
+        );
       } else {
-        enqueue.stopChild(`call:${running.callId}`);
+        enqueue.stopChild(callActorId(running.callId));
         enqueue.assign({
           inFlight: context.inFlight.filter((c) => c !== running),
           failed: context.failed + 1,
         });
       }
     }),
+    /**
+     * Stops calls in flight (a cancelled stateful call past its grace, or every call on KILL). A stopped
+     * stateful call leaves its instance in an unknown state: the instance is dropped (the next call
+     * starts a fresh one) and the callers that still wait get `stopped`.
+     */
+    killCalls: enqueueActions(({ context, enqueue }, params: { callIds?: string[]; reason: string }) => {
+      const killed = context.inFlight.filter((c) => !params.callIds || params.callIds.includes(c.callId));
+      if (killed.length === 0) return;
+      for (const call of killed) {
+        enqueue.stopChild(callActorId(call.callId));
+        if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
+      }
+      const waiting = killed.filter((c) => !c.cancelled);
+      const error = new MachineError('stopped', `component ${context.id}: ${params.reason}`);
+      enqueue(effect({ type: 'rejectAll', params: { replies: waiting.map((c) => c.reply), error } }));
+      const stateful = context.spec?.stateful === true;
+      if (stateful && context.instance) enqueue.spawnChild('disposeInstance', { input: context.instance });
+      enqueue.assign({
+        inFlight: context.inFlight.filter((c) => !killed.includes(c)),
+        failed: context.failed + waiting.length,
+        lastError: error.message,
+        ...(stateful ? { instance: undefined, restarts: context.restarts + 1 } : {}),
+      });
+    }),
     /** Stateless: the next call uses the new sandbox. Stateful: it applies from the next (re)load. */
     updateSandbox: assign(({ context, event }) => {
-      if (event.type !== 'UPDATE_SANDBOX') return {};
+      assertEvent(event, 'UPDATE_SANDBOX');
       return {
         ...(context.spec ? { spec: { ...context.spec, sandbox: event.sandbox } } : {}),
         ...(context.pendingLoad ? { pendingLoad: { ...context.pendingLoad, sandbox: event.sandbox } } : {}),
+        ...(context.spec && !context.spec.stateful ? { sandbox: event.sandbox } : {}),
       };
     }),
   },
@@ -450,6 +303,7 @@ export const componentMachine = setup({
     runtime: input.runtime,
     prepareOptions: input.prepareOptions ?? {},
     ...(input.load ? { pendingLoad: input.load.spec } : {}),
+    sandbox: {},
     generation: 0,
     restarts: 0,
     tools: [],
@@ -461,10 +315,41 @@ export const componentMachine = setup({
     failed: 0,
     queueHighWater: 0,
   }),
+  // What `loading`, `idle` and `busy` do (written once); `unloaded` and `unloading` override.
   on: {
+    CALL: { actions: 'enqueueCall' },
+    LOAD: { target: '.unloading', actions: 'requestLoad' },
+    RELOAD: { target: '.unloading', actions: 'requestLoad' },
+    UNLOAD: { target: '.unloading', actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
     CANCEL: { actions: 'cancelCall' },
-    'CALL.SETTLED': { actions: 'settleCall' },
     UPDATE_SANDBOX: { actions: 'updateSandbox' },
+    KILL: {
+      actions: {
+        type: 'killCalls',
+        params: { reason: 'the call was stopped before it finished (the server is shutting down)' },
+      },
+    },
+    'CANCEL.GRACE_EXPIRED': {
+      actions: {
+        type: 'killCalls',
+        params: ({ context, event }) => ({
+          callIds: [event.callId],
+          reason: `cancelled call ${event.callId} did not finish within ${context.spec?.cancelGraceMs ?? defaultCancelGraceMs} ms; it was stopped and the component's state was lost; the next call starts a fresh instance`,
+        }),
+      },
+    },
+    'xstate.done.actor.call.*': { actions: { type: 'settleCall', params: ({ event }) => event.output } },
+    // `runCall` catches everything; should it ever reject, the call still settles (never hangs).
+    'xstate.error.actor.call.*': {
+      actions: {
+        type: 'settleCall',
+        params: ({ context, event }) => ({
+          callId: callIdOf(event.type),
+          generation: context.generation,
+          result: { ok: false, error: event.error, durationMs: 0 },
+        }),
+      },
+    },
   },
   states: {
     unloaded: {
@@ -473,56 +358,72 @@ export const componentMachine = setup({
         LOAD: { target: 'loading', actions: 'requestLoad' },
         RELOAD: [
           { guard: 'hasSpec', target: 'loading', actions: 'requestLoad' },
-          { actions: 'rejectReload' },
+          {
+            actions: {
+              type: 'rejectReply',
+              params: ({ context, event }) => ({
+                reply: event.reply,
+                error: new MachineError('unloaded', `component ${context.id} has nothing to reload`),
+              }),
+            },
+          },
         ],
-        CALL: { actions: 'rejectCall' },
-        UNLOAD: { actions: 'resolveUnloadReply' },
+        CALL: {
+          actions: [
+            'countRejected',
+            {
+              type: 'rejectReply',
+              params: ({ context, event }) => ({ reply: event.reply, error: unloadedError(context.id) }),
+            },
+          ],
+        },
+        UNLOAD: { actions: { type: 'resolveReply', params: ({ event }) => ({ reply: event.reply }) } },
       },
     },
     loading: {
       entry: 'beginGeneration',
       invoke: {
+        id: 'load',
         src: 'loadComponent',
         input: ({ context }) => ({
           runtime: context.runtime,
           spec: context.spec as LoadSpec,
           prepareOptions: context.prepareOptions,
         }),
-        onDone: { target: 'idle', actions: ['storeLoaded', 'resolveLoadWaiters'] },
-        onError: { target: 'unloaded', actions: 'failLoad' },
-      },
-      on: {
-        CALL: { actions: 'enqueueCall' },
-        LOAD: { target: 'unloading', actions: 'requestLoad' },
-        RELOAD: { target: 'unloading', actions: 'requestLoad' },
-        UNLOAD: { target: 'unloading', actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
+        onDone: {
+          target: 'idle',
+          actions: [{ type: 'storeLoaded', params: ({ event }) => event.output }, 'resolveLoadWaiters'],
+        },
+        onError: {
+          target: 'unloaded',
+          actions: { type: 'failLoad', params: ({ event }) => ({ error: event.error }) },
+        },
       },
     },
     idle: {
       always: { guard: 'hasQueuedCalls', target: 'busy' },
-      on: {
-        CALL: { target: 'busy', actions: 'enqueueCall' },
-        LOAD: { target: 'unloading', actions: 'requestLoad' },
-        RELOAD: { target: 'unloading', actions: 'requestLoad' },
-        UNLOAD: { target: 'unloading', actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
-      },
     },
     busy: {
       always: [
         { guard: 'canStartCall', actions: 'startNextCall' },
         { guard: 'isDrained', target: 'idle' },
       ],
-      on: {
-        CALL: { actions: 'enqueueCall' },
-        LOAD: { target: 'unloading', actions: 'requestLoad' },
-        RELOAD: { target: 'unloading', actions: 'requestLoad' },
-        UNLOAD: { target: 'unloading', actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
-      },
     },
     unloading: {
       initial: 'draining',
       on: {
-        CALL: [{ guard: 'hasPendingLoad', actions: 'enqueueCall' }, { actions: 'rejectCall' }],
+        CALL: [
+          { guard: 'hasPendingLoad', actions: 'enqueueCall' },
+          {
+            actions: [
+              'countRejected',
+              {
+                type: 'rejectReply',
+                params: ({ context, event }) => ({ reply: event.reply, error: unloadedError(context.id) }),
+              },
+            ],
+          },
+        ],
         LOAD: { actions: 'requestLoad' },
         RELOAD: { actions: 'requestLoad' },
         UNLOAD: { actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
@@ -533,6 +434,7 @@ export const componentMachine = setup({
         },
         disposing: {
           invoke: {
+            id: 'dispose',
             src: 'disposeComponent',
             input: ({ context }) => ({
               ...(context.prepared ? { prepared: context.prepared } : {}),
@@ -552,6 +454,3 @@ export const componentMachine = setup({
     },
   },
 });
-
-/** The top-level state of a component actor's snapshot. */
-export type ComponentState = 'unloaded' | 'loading' | 'idle' | 'busy' | 'unloading';

@@ -10,7 +10,7 @@
  *   them. `knownTools` (stored metadata) makes tools routable before the load ends; their calls wait
  *   in the component's queue.
  */
-import { type ActorRefFrom, assign, enqueueActions, setup } from 'xstate';
+import { type ActorRefFrom, assertEvent, enqueueActions, setup } from 'xstate';
 import type {
   CallOutcome,
   ComponentRuntime,
@@ -21,6 +21,7 @@ import type {
 } from '../runtime/index.ts';
 import { componentMachine, type LoadReply, type LoadSpec } from './componentMachine.ts';
 import type { Deferred } from './deferred.ts';
+import { type EffectParams, effect, reply } from './effects.ts';
 import { MachineError } from './MachineError.ts';
 import { publicToolName } from './toolNames.ts';
 
@@ -56,6 +57,7 @@ export interface HostContext {
   routes: Record<string, { componentId: string; tool: string }>;
 }
 
+/** The events callers send to the host (ComponentHost does). */
 export type HostEvent =
   | {
       type: 'LOAD';
@@ -66,8 +68,16 @@ export type HostEvent =
     }
   | { type: 'CALL'; callId: string; tool: string; args: JsonObject; reply: Deferred<CallOutcome> }
   | { type: 'CANCEL'; callId: string }
+  /** Stops every call in flight of every component now (shutdown); their callers get `stopped`. */
+  | { type: 'KILL' }
   | { type: 'UNLOAD'; id: string; reply: Deferred<boolean> }
-  | { type: 'UPDATE_SANDBOX'; id: string; sandbox: SandboxSpec }
+  | { type: 'UPDATE_SANDBOX'; id: string; sandbox: SandboxSpec };
+
+/**
+ * What a component actor reports back to the host through the replies the host gave it; each names the
+ * actor (`ref`), and is ignored unless that actor still holds the id.
+ */
+type HostInternalEvent =
   | {
       type: 'COMPONENT.LOADED';
       id: string;
@@ -108,6 +118,16 @@ function nameTools(
   return { names: assigned, routes, tools: tools.map((t) => ({ ...t, name: assigned[t.name] ?? t.name })) };
 }
 
+function unloadedError(id: string): MachineError {
+  return new MachineError('unloaded', `component ${id} was unloaded`);
+}
+
+function loadError(id: string, error: unknown): MachineError {
+  return error instanceof MachineError
+    ? error
+    : new MachineError('load-failed', `component ${id} failed to load`, { cause: error });
+}
+
 function withoutComponent(context: HostContext, id: string): Partial<HostContext> {
   const { [id]: _removed, ...components } = context.components;
   const routes = Object.fromEntries(Object.entries(context.routes).filter(([, r]) => r.componentId !== id));
@@ -117,33 +137,50 @@ function withoutComponent(context: HostContext, id: string): Partial<HostContext
 export const hostMachine = setup({
   types: {
     context: {} as HostContext,
-    events: {} as HostEvent,
+    events: {} as HostEvent | HostInternalEvent,
     input: {} as HostInput,
   },
   actors: { component: componentMachine },
+  guards: {
+    /** The event comes from the component actor that holds the id now (not one removed since). */
+    isCurrentComponent: ({ context, event }) => {
+      assertEvent(event, ['COMPONENT.LOADED', 'COMPONENT.LOAD_FAILED', 'COMPONENT.UNLOADED']);
+      return context.components[event.id]?.ref === event.ref;
+    },
+  },
   actions: {
+    resolveReply: (_, params: EffectParams<'resolveReply'>) => reply.resolve(params),
+    rejectReply: (_, params: EffectParams<'rejectReply'>) => reply.reject(params),
+    resolveAll: (_, params: EffectParams<'resolveAll'>) => reply.resolveAll(params),
+    rejectAll: (_, params: EffectParams<'rejectAll'>) => reply.rejectAll(params),
     loadComponent: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== 'LOAD') return;
+      assertEvent(event, 'LOAD');
       const existing = context.components[event.id];
       const reloaded = existing !== undefined;
+      // The component actor answers its load through this bridge: a message to the host, handled by
+      // `recordLoaded` / `removeFailedComponent`. It is sent from a microtask: the component settles
+      // replies in an action, and the host must not run its own transition inside the component's.
       const bridge = (ref: () => ComponentActorRef | undefined): Deferred<LoadReply> => ({
-        resolve: (loaded) => {
-          const r = ref();
-          if (r)
-            self.send({
-              type: 'COMPONENT.LOADED',
-              id: event.id,
-              ref: r,
-              loaded,
-              reloaded,
-              reply: event.reply,
-            });
-        },
-        reject: (error) => {
-          const r = ref();
-          if (r)
-            self.send({ type: 'COMPONENT.LOAD_FAILED', id: event.id, ref: r, error, reply: event.reply });
-        },
+        resolve: (loaded) =>
+          queueMicrotask(() => {
+            const r = ref();
+            if (r) {
+              self.send({
+                type: 'COMPONENT.LOADED',
+                id: event.id,
+                ref: r,
+                loaded,
+                reloaded,
+                reply: event.reply,
+              });
+            }
+          }),
+        reject: (error) =>
+          queueMicrotask(() => {
+            const r = ref();
+            if (r)
+              self.send({ type: 'COMPONENT.LOAD_FAILED', id: event.id, ref: r, error, reply: event.reply });
+          }),
       });
       if (existing) {
         enqueue.sendTo(existing.ref, { type: 'LOAD', spec: event.spec, reply: bridge(() => existing.ref) });
@@ -184,35 +221,28 @@ export const hostMachine = setup({
         };
       });
     }),
-    recordLoaded: assign(({ context, event }) => {
-      if (event.type !== 'COMPONENT.LOADED') return {};
+    recordLoaded: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'COMPONENT.LOADED');
       const component = context.components[event.id];
-      if (!component || component.ref !== event.ref) {
-        event.reply.reject(new MachineError('unloaded', `component ${event.id} was unloaded`));
-        return {};
-      }
+      if (!component) return;
       const named = nameTools(context, event.id, event.loaded.tools, component.names);
-      event.reply.resolve({
+      const result: LoadResult = {
         id: event.id,
         tools: named.tools,
         generation: event.loaded.generation,
         reloaded: event.reloaded,
-      });
-      return {
+      };
+      enqueue(effect({ type: 'resolveReply', params: { reply: event.reply, value: result } }));
+      enqueue.assign({
         components: {
           ...context.components,
           [event.id]: { ...component, names: named.names, tools: named.tools },
         },
         routes: named.routes,
-      };
+      });
     }),
     removeFailedComponent: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'COMPONENT.LOAD_FAILED') return;
-      event.reply.reject(
-        event.error instanceof MachineError
-          ? event.error
-          : new MachineError('load-failed', `component ${event.id} failed to load`, { cause: event.error }),
-      );
+      assertEvent(event, 'COMPONENT.LOAD_FAILED');
       const component = context.components[event.id];
       // An unload that cut the load short is answered by the actor itself once it has unloaded
       // (COMPONENT.UNLOADED); stopping it here would leave that unload without an answer.
@@ -221,10 +251,10 @@ export const hostMachine = setup({
       enqueue.assign(withoutComponent(context, event.id));
     }),
     unloadComponent: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== 'UNLOAD') return;
+      assertEvent(event, 'UNLOAD');
       const component = context.components[event.id];
       if (!component) {
-        event.reply.resolve(false);
+        enqueue(effect({ type: 'resolveReply', params: { reply: event.reply, value: false } }));
         return;
       }
       const { ref } = component;
@@ -234,14 +264,16 @@ export const hostMachine = setup({
       enqueue.sendTo(ref, {
         type: 'UNLOAD',
         reply: {
-          resolve: () => self.send({ type: 'COMPONENT.UNLOADED', id: event.id, ref, reply: event.reply }),
+          resolve: () =>
+            queueMicrotask(() =>
+              self.send({ type: 'COMPONENT.UNLOADED', id: event.id, ref, reply: event.reply }),
+            ),
           reject: (error) => event.reply.reject(error),
         },
       });
     }),
     removeUnloadedComponent: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'COMPONENT.UNLOADED') return;
-      event.reply.resolve(true);
+      assertEvent(event, 'COMPONENT.UNLOADED');
       const component = context.components[event.id];
       // A LOAD that came after the UNLOAD turned it into a reload: the component stays.
       if (!component || component.ref !== event.ref || !component.unloading) return;
@@ -249,13 +281,15 @@ export const hostMachine = setup({
       enqueue.assign(withoutComponent(context, event.id));
     }),
     routeCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CALL') return;
+      assertEvent(event, 'CALL');
       const route = context.routes[event.tool];
       const component = route && context.components[route.componentId];
       if (!route || !component) {
-        event.reply.reject(
-          new MachineError('unknown-tool', `no loaded component has a tool named "${event.tool}"`),
+        const error = new MachineError(
+          'unknown-tool',
+          `no loaded component has a tool named "${event.tool}"`,
         );
+        enqueue(effect({ type: 'rejectReply', params: { reply: event.reply, error } }));
         return;
       }
       enqueue.sendTo(component.ref, {
@@ -267,13 +301,17 @@ export const hostMachine = setup({
       });
     }),
     forwardCancel: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CANCEL') return;
+      assertEvent(event, 'CANCEL');
       for (const component of Object.values(context.components)) {
         enqueue.sendTo(component.ref, { type: 'CANCEL', callId: event.callId });
       }
     }),
+    forwardKill: enqueueActions(({ context, enqueue }) => {
+      for (const component of Object.values(context.components))
+        enqueue.sendTo(component.ref, { type: 'KILL' });
+    }),
     forwardSandbox: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'UPDATE_SANDBOX') return;
+      assertEvent(event, 'UPDATE_SANDBOX');
       const component = context.components[event.id];
       if (component) enqueue.sendTo(component.ref, { type: 'UPDATE_SANDBOX', sandbox: event.sandbox });
     }),
@@ -295,9 +333,31 @@ export const hostMachine = setup({
         CANCEL: { actions: 'forwardCancel' },
         UNLOAD: { actions: 'unloadComponent' },
         UPDATE_SANDBOX: { actions: 'forwardSandbox' },
-        'COMPONENT.LOADED': { actions: 'recordLoaded' },
-        'COMPONENT.LOAD_FAILED': { actions: 'removeFailedComponent' },
-        'COMPONENT.UNLOADED': { actions: 'removeUnloadedComponent' },
+        KILL: { actions: 'forwardKill' },
+        'COMPONENT.LOADED': [
+          { guard: 'isCurrentComponent', actions: 'recordLoaded' },
+          {
+            actions: {
+              type: 'rejectReply',
+              params: ({ event }) => ({ reply: event.reply, error: unloadedError(event.id) }),
+            },
+          },
+        ],
+        'COMPONENT.LOAD_FAILED': {
+          actions: [
+            {
+              type: 'rejectReply',
+              params: ({ event }) => ({ reply: event.reply, error: loadError(event.id, event.error) }),
+            },
+            'removeFailedComponent',
+          ],
+        },
+        'COMPONENT.UNLOADED': {
+          actions: [
+            { type: 'resolveReply', params: ({ event }) => ({ reply: event.reply, value: true }) },
+            'removeUnloadedComponent',
+          ],
+        },
       },
     },
   },

@@ -3,14 +3,17 @@ export {
   ComponentHost,
   type ComponentHostOptions,
   type ComponentSummary,
+  defaultStopGraceMs,
   type LoadRequest,
 } from './ComponentHost.ts';
 export {
+  type CallSettled,
   type ComponentContext,
   type ComponentEvent,
   type ComponentInput,
   type ComponentState,
   componentMachine,
+  defaultCancelGraceMs,
   type LoadReply,
   type LoadSpec,
 } from './componentMachine.ts';

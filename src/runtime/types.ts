@@ -157,8 +157,9 @@ export interface PreparedComponent {
   readonly sha256: string;
   readonly types: ComponentTypes;
   readonly tools: ToolDefinition[];
-  /** Creates a sandboxed instance; an initialisation failure rejects with a `RuntimeError`. */
-  instantiate(sandbox: SandboxSpec): Promise<ComponentInstance>;
+  /** Creates a sandboxed instance (bounded by `options.timeoutMs`, ended by `options.signal`); an
+   * initialisation failure rejects with a `RuntimeError`. */
+  instantiate(sandbox: SandboxSpec, options?: CallOptions): Promise<ComponentInstance>;
   /** One call on a fresh instance that is disposed afterwards (the stateless mode). */
   callOnce(tool: string, args: JsonObject, sandbox: SandboxSpec, options?: CallOptions): Promise<CallOutcome>;
   /** Ends every worker this component still holds. */

@@ -299,6 +299,8 @@ describe('ComponentHost', () => {
       'busy',
       'idle',
       'unloading',
+      // the component actor reaches `unloaded` before the host removes it and answers the unload
+      'unloaded',
       'loading',
       'idle',
       'busy',

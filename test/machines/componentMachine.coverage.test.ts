@@ -4,8 +4,8 @@
  */
 import { getStateNodes, toDirectedGraph } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { type AnyTransitionDefinition, createActor, type InspectionEvent } from 'xstate';
-import { componentMachine, type LoadSpec } from '../../src/machines/componentMachine.ts';
+import { type AnyTransitionDefinition, createActor, fromPromise, type InspectionEvent } from 'xstate';
+import { type CallSettled, componentMachine, type LoadSpec } from '../../src/machines/componentMachine.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
 import type { CallOutcome } from '../../src/runtime/types.ts';
 import { FakeRuntime, fakeSource } from './fakeRuntime.ts';
@@ -46,6 +46,7 @@ const spec = (stateful: boolean): LoadSpec => ({
   sandbox: {},
   timeoutMs: 1_000,
   concurrency: 1,
+  cancelGraceMs: 20,
 });
 
 function held() {
@@ -59,8 +60,8 @@ function held() {
   };
 }
 
-function start(runtime: FakeRuntime) {
-  const actor = createActor(componentMachine, { input: { id: 'c', runtime }, inspect: record }).start();
+function start(runtime: FakeRuntime, machine = componentMachine) {
+  const actor = createActor(machine, { input: { id: 'c', runtime }, inspect: record }).start();
   const call = (tool: string, callId = `${Math.random()}`) => {
     const { promise, deferred } = createDeferred<CallOutcome>();
     actor.send({ type: 'CALL', callId, tool, args: {}, reply: deferred });
@@ -188,9 +189,43 @@ describe('componentMachine transition coverage', () => {
       await Promise.all([running, unloaded, again]);
       m.actor.stop();
     }
+    // root: KILL stops the call in flight; a cancelled stateful call past its grace is killed
+    {
+      const g = held();
+      const m = start(new FakeRuntime({ gate: g.gate }));
+      await m.load();
+      const killed = m.call('increment', 'k');
+      await tick();
+      m.actor.send({ type: 'KILL' });
+      expect(await killed).toBe('stopped');
+      const cancelled = m.call('increment', 'g');
+      await tick();
+      m.actor.send({ type: 'CANCEL', callId: 'g' });
+      expect(await cancelled).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 60)); // past the 20 ms grace
+      expect(m.actor.getSnapshot().context.inFlight).toEqual([]);
+      m.actor.stop();
+    }
+    // root: a call actor that rejects (runCall never does) still settles its call
+    {
+      const broken = componentMachine.provide({
+        actors: {
+          runCall: fromPromise(async (): Promise<CallSettled> => {
+            throw new Error('broken');
+          }),
+        },
+      });
+      const m = start(new FakeRuntime(), broken);
+      await m.load();
+      expect(await m.call('increment')).toBe('state-lost');
+      expect(m.state()).toBe('idle');
+      m.actor.stop();
+    }
     const all = allTransitions();
-    // root 3, unloaded 6, loading 6, idle 5, busy 6, unloading 5 + draining 1 + disposing 2
-    expect(all.size).toBe(34);
+    // root 10 (the loaded states' CALL/LOAD/RELOAD/UNLOAD written once, CANCEL, UPDATE_SANDBOX, KILL,
+    // grace expiry, call done, call error), unloaded 6, loading 2, idle 1, busy 2, unloading 5 +
+    // draining 1 + disposing 2
+    expect(all.size).toBe(29);
     const missing = [...all].filter((k) => !taken.has(k));
     expect(missing).toEqual([]);
     for (const state of ['unloaded', 'loading', 'idle', 'busy'])

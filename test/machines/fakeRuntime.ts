@@ -32,6 +32,8 @@ export interface FakeOptions {
   prepareGate?: () => Promise<void>;
   /** Makes `instantiate` fail. */
   failInstantiate?: () => boolean;
+  /** Makes `instantiate` hang until its `timeoutMs` (then `timeout`, as the worker runtime does). */
+  hangInstantiate?: () => boolean;
   /** Tool names (default the counter's). */
   toolNames?: string[];
 }
@@ -61,7 +63,9 @@ export class FakeInstance implements ComponentInstance {
   async call(tool: string, args: JsonObject, options?: CallOptions): Promise<CallOutcome> {
     if (!this.alive) throw new RuntimeError('instance-gone', 'instance is gone');
     this.active += 1;
+    this.runtime.active += 1;
     this.runtime.maxOverlap = Math.max(this.runtime.maxOverlap, this.active);
+    this.runtime.maxActive = Math.max(this.runtime.maxActive, this.runtime.active);
     this.runtime.started.push({ instanceId: this.id, tool, args });
     const before = this.count;
     try {
@@ -101,6 +105,7 @@ export class FakeInstance implements ComponentInstance {
       throw error;
     } finally {
       this.active -= 1;
+      this.runtime.active -= 1;
     }
   }
 
@@ -136,9 +141,23 @@ export class FakePrepared implements PreparedComponent {
     ).map(fakeTool);
   }
 
-  async instantiate(sandbox: SandboxSpec): Promise<FakeInstance> {
+  async instantiate(sandbox: SandboxSpec, options: CallOptions = {}): Promise<FakeInstance> {
+    this.runtime.instantiated.push({ sandbox, options });
     await macrotask();
     if (this.runtime.options.failInstantiate?.()) throw new RuntimeError('trap', 'init trapped');
+    if (this.runtime.options.hangInstantiate?.()) {
+      await withSignal(
+        new Promise<void>((_, reject) => {
+          if (options.timeoutMs === undefined) return; // hangs for ever
+          setTimeout(
+            () =>
+              reject(new RuntimeError('timeout', `instantiation timed out after ${options.timeoutMs} ms`)),
+            options.timeoutMs,
+          );
+        }),
+        options,
+      );
+    }
     const instance = new FakeInstance(++this.runtime.nextInstanceId, this.runtime, sandbox);
     this.runtime.instances.push(instance);
     return instance;
@@ -169,8 +188,13 @@ export class FakeRuntime implements ComponentRuntime {
   prepared: FakePrepared[] = [];
   disposed = new Set<number>();
   started: CallInfo[] = [];
+  /** Every `instantiate` (stateless `callOnce` included), with the sandbox and options it got. */
+  instantiated: { sandbox: SandboxSpec; options: CallOptions }[] = [];
   /** Most calls ever in flight on one instance at once. */
   maxOverlap = 0;
+  /** Calls in flight on any instance, and the most ever at once. */
+  active = 0;
+  maxActive = 0;
   constructor(readonly options: FakeOptions = {}) {}
 
   async prepare(_source: ComponentSource, options?: PrepareOptions): Promise<PreparedComponent> {

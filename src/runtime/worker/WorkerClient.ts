@@ -12,6 +12,23 @@ type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: RuntimeE
 // Requests without an id: the id is assigned here.
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+/**
+ * Process-wide counts, for resource tests: live instance worker threads, and the most requests ever
+ * waiting on one worker at once (a worker runs its messages in order, so two calls sent to one
+ * stateful instance would not overlap inside it: this is where such an overlap is visible).
+ */
+const stats = { live: 0, maxPending: 0 };
+
+/** Live instance workers and the pending high-water mark (see `resetWorkerStats`). */
+export function workerStats(): { live: number; maxPending: number } {
+  return { ...stats };
+}
+
+/** Starts a new pending high-water mark. */
+export function resetWorkerStats(): void {
+  stats.maxPending = 0;
+}
+
 export class WorkerClient {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
@@ -21,6 +38,7 @@ export class WorkerClient {
   /** `entry`: the worker script (see workerEntry.ts). */
   constructor(entry: URL) {
     this.#worker = new Worker(entry, { stdout: true, stderr: false });
+    stats.live += 1;
     // Guest code never reaches the protocol stream: whatever the worker writes to stdout is dropped here
     // (the sandbox captures guest output itself; this catches anything else).
     this.#worker.stdout.resume();
@@ -36,7 +54,8 @@ export class WorkerClient {
         new RuntimeError('host-error', `the instance worker crashed: ${error.message}`, { cause: error }),
       );
     });
-    this.#worker.on('exit', (code) => {
+    this.#worker.once('exit', (code) => {
+      stats.live -= 1;
       this.#end(new RuntimeError('host-error', `the instance worker exited with code ${code}`));
     });
   }
@@ -92,6 +111,7 @@ export class WorkerClient {
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       }
+      stats.maxPending = Math.max(stats.maxPending, this.#pending.size);
       if (this.#pending.has(id)) this.#worker.postMessage({ ...message, id } as WorkerRequest);
     });
   }
