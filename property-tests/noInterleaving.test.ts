@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { componentMachine, type LoadSpec } from '../src/machines/componentMachine.ts';
+import { componentMachine } from '../src/machines/componentMachine.ts';
+import type { LoadSpec } from '../src/machines/componentTypes.ts';
 import { createDeferred } from '../src/machines/deferred.ts';
 import type { CallOutcome } from '../src/runtime/types.ts';
 import { FakeRuntime, fakeSource } from '../test/machines/fakeRuntime.ts';

@@ -21,7 +21,7 @@ import {
   type SandboxSpec,
   type ToolDefinition,
 } from '../runtime/index.ts';
-import { type ComponentState, defaultCancelGraceMs } from './componentMachine.ts';
+import { type ComponentState, defaultCancelGraceMs } from './componentTypes.ts';
 import { createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
 import { MachineError } from './MachineError.ts';

@@ -58,19 +58,6 @@ import {
 import { type EffectParams, effect, reply } from './effects.ts';
 import { MachineError } from './MachineError.ts';
 
-export {
-  type CallResult,
-  type CallSettled,
-  type ComponentContext,
-  type ComponentEvent,
-  type ComponentInput,
-  type ComponentState,
-  defaultCancelGraceMs,
-  type LoadReply,
-  type LoadSpec,
-  type PendingCall,
-} from './componentTypes.ts';
-
 export const componentMachine = setup({
   types: {
     context: {} as ComponentContext,

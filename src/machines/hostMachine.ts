@@ -19,7 +19,8 @@ import type {
   SandboxSpec,
   ToolDefinition,
 } from '../runtime/index.ts';
-import { componentMachine, type LoadReply, type LoadSpec } from './componentMachine.ts';
+import { componentMachine } from './componentMachine.ts';
+import type { LoadReply, LoadSpec } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
 import { MachineError } from './MachineError.ts';

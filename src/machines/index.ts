@@ -6,17 +6,17 @@ export {
   defaultStopGraceMs,
   type LoadRequest,
 } from './ComponentHost.ts';
+export { componentMachine } from './componentMachine.ts';
 export {
   type CallSettled,
   type ComponentContext,
   type ComponentEvent,
   type ComponentInput,
   type ComponentState,
-  componentMachine,
   defaultCancelGraceMs,
   type LoadReply,
   type LoadSpec,
-} from './componentMachine.ts';
+} from './componentTypes.ts';
 export { createDeferred, type Deferred } from './deferred.ts';
 export { type HostEvent, hostMachine, type LoadResult } from './hostMachine.ts';
 export { MachineError, type MachineErrorCode } from './MachineError.ts';

@@ -5,7 +5,8 @@
 import { getStateNodes, toDirectedGraph } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { type AnyTransitionDefinition, createActor, fromPromise, type InspectionEvent } from 'xstate';
-import { type CallSettled, componentMachine, type LoadSpec } from '../../src/machines/componentMachine.ts';
+import { componentMachine } from '../../src/machines/componentMachine.ts';
+import type { CallSettled, LoadSpec } from '../../src/machines/componentTypes.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
 import type { CallOutcome } from '../../src/runtime/types.ts';
 import { FakeRuntime, fakeSource } from './fakeRuntime.ts';

@@ -9,11 +9,8 @@
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
-import {
-  type ComponentContext,
-  componentMachine,
-  type LoadSpec,
-} from '../../src/machines/componentMachine.ts';
+import { componentMachine } from '../../src/machines/componentMachine.ts';
+import type { ComponentContext, LoadSpec } from '../../src/machines/componentTypes.ts';
 import type { Deferred } from '../../src/machines/deferred.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
 import type {

@@ -6,12 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AnyMachineSnapshot, getNextSnapshot, initialTransition, transition } from 'xstate';
-import {
-  type CallSettled,
-  type ComponentContext,
-  componentMachine,
-  type LoadSpec,
-} from '../../src/machines/componentMachine.ts';
+import { componentMachine } from '../../src/machines/componentMachine.ts';
+import type { CallSettled, ComponentContext, LoadSpec } from '../../src/machines/componentTypes.ts';
 import type { Deferred } from '../../src/machines/deferred.ts';
 import { MachineError } from '../../src/machines/MachineError.ts';
 import type {
