@@ -401,8 +401,22 @@ describe('no escape from a preopen', () => {
     const sandbox2 = createSandbox({ preopens: [{ hostPath: dir, guestPath: '/w', readOnly: false }] }, []);
     const w = preopen(sandbox2, '/w');
     expect(thrown(() => w.symlinkAt('/etc/passwd', 'abs'))).toBe('not-permitted');
-    w.symlinkAt('../outside/secret.txt', 'up');
-    expect(thrown(() => w.openAt(follow, 'up', {}, READ))).toBe('not-permitted');
+    // A relative target that climbs out is refused when the link is made, wherever the link is made.
+    expect(thrown(() => w.symlinkAt('../outside/secret.txt', 'up'))).toBe('not-permitted');
+    w.createDirectoryAt('d');
+    expect(thrown(() => w.symlinkAt('../../outside', 'd/up'))).toBe('not-permitted');
+    expect(thrown(() => w.symlinkAt('x/../../..', 'd/up'))).toBe('not-permitted');
+    expect(readdirSync(dir).sort()).toEqual(['d']);
+    expect(readdirSync(join(dir, 'd'))).toEqual([]);
+    // One that stays inside is made, and followed.
+    writeAll(w, 'target.txt', 'inside');
+    w.symlinkAt('../target.txt', 'd/back');
+    expect(readAll(w, 'd/back')).toBe('inside');
+    // A link the host planted (or one moved up by a rename) is still refused when followed.
+    symlinkSync('../outside/secret.txt', join(dir, 'planted'));
+    expect(thrown(() => w.openAt(follow, 'planted', {}, READ))).toBe('not-permitted');
+    w.renameAt('d/back', w, 'moved');
+    expect(thrown(() => w.openAt(follow, 'moved', {}, READ))).toBe('not-permitted');
   });
 
   it('does not follow a final symlink when asked not to (O_NOFOLLOW)', () => {
