@@ -35,10 +35,10 @@ import {
 } from '../runtime/policy/index.ts';
 import { registerBuiltinTools, registerEchoTool } from './builtinTools.ts';
 import type { ComponentStore } from './ComponentStore.ts';
-import { failureOutput, failureToResult, outcomeToResult } from './callResult.ts';
+import { failureToResult, outcomeToResult } from './callResult.ts';
 import { type FileKind, resolveComponentPath, resolveFileArgument } from './componentPath.ts';
 import { appendToMessage } from './messageText.ts';
-import { withPermissionHints } from './permissionHints.ts';
+import { failureDenials, withPermissionHints } from './permissionHints.ts';
 
 /** Options of `WasmactorServer`. */
 export interface WasmactorServerOptions {
@@ -202,12 +202,12 @@ export class WasmactorServer {
   async callTool(name: string, componentId: string, args: JsonObject, signal?: AbortSignal) {
     try {
       const outcome = await this.host.call(name, args ?? {}, { signal });
-      return withPermissionHints(outcomeToResult(outcome), componentId, outcome.output, false);
+      return withPermissionHints(outcomeToResult(outcome), componentId, outcome.denials, false);
     } catch (error) {
       const result = withPermissionHints(
         failureToResult(name, error),
         componentId,
-        failureOutput(error),
+        failureDenials(error),
         true,
       );
       return this.withMemoryNote(result, componentId, error);

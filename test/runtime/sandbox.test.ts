@@ -297,18 +297,20 @@ describe('a read-only preopen', () => {
     expect(thrown(() => rw().linkAt({}, 'data.txt', ro(), 'planted.txt'))).toBe('read-only');
   });
 
-  it("says once per call in the guest's stderr which grant refused a change (for the tool error's hint)", () => {
+  it("records once per call which grant refused a change (for the tool error's advice), outside guest output", () => {
     const own = createSandbox({ preopens: [RO, RW] }, []);
     const roOwn = () => preopen(own, '/ro');
-    own.takeOutput();
+    own.takeDenials();
     expect(thrown(() => roOwn().unlinkFileAt('data.txt'))).toBe('read-only');
     expect(thrown(() => roOwn().openAt({}, 'new.txt', { create: true }, WRITE))).toBe('read-only');
-    const note = `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`;
-    expect(own.takeOutput().stderr).toBe(note);
+    const denial = { kind: 'read-only', uri: `fs://${roDir}` };
+    expect(own.takeDenials()).toEqual([denial]);
+    // Nothing of it in the guest's own output.
+    expect(own.takeOutput()).toEqual({ stdout: '', stderr: '', truncated: false });
     preopen(own, '/rw').openAt({}, 'ok.txt', { create: true }, WRITE);
-    expect(own.takeOutput().stderr).toBe('');
+    expect(own.takeDenials()).toEqual([]);
     expect(thrown(() => roOwn().createDirectoryAt('x'))).toBe('read-only');
-    expect(own.takeOutput().stderr).toBe(note);
+    expect(own.takeDenials()).toEqual([denial]);
     own.dispose();
   });
 
@@ -592,7 +594,14 @@ describe('network', () => {
         tag: 'HTTP-request-denied',
       });
       expect(thrown(() => handler.handle(request('localhost')))).toEqual({ tag: 'HTTP-request-denied' });
+      expect(thrown(() => handler.handle(request('localhost')))).toEqual({ tag: 'HTTP-request-denied' });
       expect(requests).toEqual([]);
+      // Each refused authority recorded once, by the host; none of it in the guest's output.
+      expect(sandbox.takeDenials()).toEqual([
+        { kind: 'network', scheme: 'http', authority: `127.0.0.1:${port + 1}` },
+        { kind: 'network', scheme: 'http', authority: 'localhost' },
+      ]);
+      expect(sandbox.takeOutput().stderr).toBe('');
       const future = handler.handle(request(`127.0.0.1:${port}`));
       expect(future).toBeInstanceOf(types.FutureIncomingResponse);
       for (let i = 0; i < 100 && requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -673,26 +682,32 @@ describe('inside a worker thread', () => {
     const { Worker } = await import('node:worker_threads');
     const rounds = 200;
     const run = () =>
-      new Promise<{ text: string; refused: unknown; firstMs: number; perReadMs: number; output: unknown }>(
-        (resolve, reject) => {
-          const worker = new Worker(new URL('./sandbox.worker.boot.mjs', import.meta.url), {
-            workerData: { hostPath: roDir, rounds },
-          });
-          worker.once('message', (message) => {
-            resolve(message);
-            void worker.terminate();
-          });
-          worker.once('error', reject);
-        },
-      );
+      new Promise<{
+        text: string;
+        refused: unknown;
+        firstMs: number;
+        perReadMs: number;
+        output: unknown;
+        denials: unknown;
+      }>((resolve, reject) => {
+        const worker = new Worker(new URL('./sandbox.worker.boot.mjs', import.meta.url), {
+          workerData: { hostPath: roDir, rounds },
+        });
+        worker.once('message', (message) => {
+          resolve(message);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
     const report = await run();
     expect(report.text).toBe('read-only data');
     expect(report.refused).toBe('read-only');
     expect(report.output).toEqual({
       stdout: 'from the worker',
-      stderr: `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`,
+      stderr: '',
       truncated: false,
     });
+    expect(report.denials).toEqual([{ kind: 'read-only', uri: `fs://${roDir}` }]);
     // The same open + read + close on this thread, for the report's comparison.
     const sandbox = createSandbox({ preopens: [RO] }, []);
     const ro = preopen(sandbox, '/ro');
