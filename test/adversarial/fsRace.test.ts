@@ -8,19 +8,26 @@
  *
  * - the guest's race: the flipper is a second sandbox over the same grant (a guest with a write grant:
  *   it makes the link one level down, where `../outside` stays inside, and renames it up);
- * - the host's race: the flipper is plain `fs` calls inside the granted directory.
+ * - the host's race: the flipper is plain `fs` calls inside the granted directory;
+ * - the host's race against a real guest: two live `wasi-probe` instances (componentize-js, in their
+ *   own instance workers, called concurrently) read and write through `esc` with their own code.
  *
  * Bounded: each race stops after ROUNDS tries that found `esc` (a directory or a link; a try while it
  * is missing mid-flip does not count) or after BUDGET_MS, whichever comes first.
  */
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type PreparedComponent, prepareComponent } from '../../src/runtime/index.ts';
+import { fixturePath } from '../helpers/fixtures.ts';
 import type { RaceJob, RaceReport } from './fsRace.worker.ts';
 
 const ROUNDS = 600;
+/** Calls of each real guest instance (each a read and a write). */
+const GUEST_ROUNDS = 150;
 const BUDGET_MS = 6_000;
 const roots: string[] = [];
 
@@ -88,4 +95,66 @@ describe('a symlink flipped while a sandbox opens through it', () => {
     expect(reader.escapedReads).toBe(0);
     expect(escapedWrites).toBe(0);
   }, 30_000);
+
+  it('never lets a real guest read or write outside while the host flips the link', async () => {
+    const { granted, outside } = layout();
+    const cacheDir = await mkdtemp(join(tmpdir(), 'wasmactor-race-cache-'));
+    roots.push(cacheDir);
+    const probe: PreparedComponent = await prepareComponent(
+      { path: fixturePath('wasi-probe') },
+      { cacheDir },
+    );
+    const stop = new SharedArrayBuffer(4);
+    try {
+      const spec = { preopens: [{ hostPath: granted, guestPath: '/g', readOnly: false }] };
+      const instances = await Promise.all([probe.instantiate(spec), probe.instantiate(spec)]);
+      const flipping = start({
+        role: 'flip-host',
+        granted,
+        outside: '../outside',
+        rounds: 0,
+        budgetMs: BUDGET_MS * 3,
+        stop,
+      });
+      const tally = { inside: 0, escapedReads: 0, errors: {} as Record<string, number> };
+      const deadline = performance.now() + BUDGET_MS * 2;
+      await Promise.all(
+        instances.map(async (instance, which) => {
+          for (let i = 0; i < GUEST_ROUNDS && performance.now() < deadline; i++) {
+            // `result<string, string>`: `{ok: text}` or `{err: code}`.
+            const read = await instance.call('read-file', { path: '/g/esc/secret.txt' });
+            const text = read.ok ? (read.value as { ok?: unknown }).ok : undefined;
+            if (text === 'SECRET') tally.escapedReads++;
+            else if (text === 'inside') tally.inside++;
+            else {
+              const code = String((read.ok ? read.value : (read.error as { err?: unknown }).err) ?? '');
+              tally.errors[code] = (tally.errors[code] ?? 0) + 1;
+            }
+            await instance.call('write-file', {
+              path: `/g/esc/planted-${which}-${i}.txt`,
+              contents: 'planted',
+            });
+          }
+          await instance.dispose();
+        }),
+      );
+      Atomics.store(new Int32Array(stop), 0, 1);
+      const flips = await flipping;
+      const escapedWrites = readdirSync(outside).filter((name) => name.startsWith('planted-')).length;
+      process.stderr.write(
+        `[fsRace] real guest, host flips: ${tally.inside} inside, ${tally.escapedReads} escaped reads, ` +
+          `${escapedWrites} escaped writes, ${flips.flips} flips, guest errors ${JSON.stringify(tally.errors)}\n`,
+      );
+      expect(flips.flips).toBeGreaterThan(0);
+      expect(tally.inside).toBeGreaterThan(0);
+      expect(tally.errors['{"err":"not-permitted"}'] ?? tally.errors['not-permitted'] ?? 0).toBeGreaterThan(
+        0,
+      );
+      expect(tally.escapedReads).toBe(0);
+      expect(escapedWrites).toBe(0);
+    } finally {
+      Atomics.store(new Int32Array(stop), 0, 1);
+      await probe.dispose();
+    }
+  }, 120_000);
 });
