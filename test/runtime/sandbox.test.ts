@@ -58,6 +58,7 @@ interface Descriptor {
   renameAt(oldPath: string, to: Descriptor, newPath: string): void;
   linkAt(oldFlags: PathFlags, oldPath: string, to: Descriptor, newPath: string): void;
   symlinkAt(target: string, path: string): void;
+  readlinkAt(path: string): string;
   unlinkFileAt(path: string): void;
   statAt(pathFlags: PathFlags, path: string): { type: string; size: bigint };
   stat(): { type: string };
@@ -428,6 +429,109 @@ describe('no escape from a preopen', () => {
 
   it('follows symlinks that stay inside', () => {
     expect(readAll(rw(), 'inside-link')).toBe('writable data');
+  });
+});
+
+describe('path resolution (one component at a time, by descriptor)', () => {
+  const dir = mkdtempSync(join(root, 'walk-'));
+  const sandbox = createSandbox({ preopens: [{ hostPath: dir, guestPath: '/w', readOnly: false }] }, []);
+  const w = () => preopen(sandbox, '/w');
+  const follow = { symlinkFollow: true };
+
+  beforeAll(() => {
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(join(dir, 'a', 'b', 'f.txt'), 'deep');
+    symlinkSync('loop-2', join(dir, 'loop-1'));
+    symlinkSync('loop-1', join(dir, 'loop-2'));
+    // A chain of 5 links, each one level of indirection: well inside the 40-hop limit.
+    symlinkSync('a/b/f.txt', join(dir, 'chain-0'));
+    for (let i = 1; i < 5; i++) symlinkSync(`chain-${i - 1}`, join(dir, `chain-${i}`));
+    symlinkSync('a/b', join(dir, 'dir-link'));
+  });
+
+  it('follows a chain of links and links to directories in the middle of a path', () => {
+    expect(readAll(w(), 'chain-4')).toBe('deep');
+    expect(readAll(w(), 'dir-link/f.txt')).toBe('deep');
+    expect(readAll(w(), 'dir-link/../b/./f.txt')).toBe('deep');
+  });
+
+  it('ends a symlink loop with `loop`', () => {
+    expect(thrown(() => w().openAt(follow, 'loop-1', {}, READ))).toBe('loop');
+    expect(thrown(() => w().openAt(follow, 'loop-1/x', {}, READ))).toBe('loop');
+    expect(thrown(() => w().statAt(follow, 'loop-2'))).toBe('loop');
+    // Without following, the link itself is there.
+    expect(w().statAt({}, 'loop-1').type).toBe('symbolic-link');
+    expect(w().readlinkAt('loop-1')).toBe('loop-2');
+  });
+
+  it('says not-directory for a file used as a directory, and for a file named with a trailing slash', () => {
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt/x', {}, READ))).toBe('not-directory');
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt/', {}, READ))).toBe('not-directory');
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt', { directory: true }, READ))).toBe('not-directory');
+  });
+
+  it('treats a descriptor of a subdirectory as its own root: no .. above it, no link made leading above it', () => {
+    const b = w().openAt(follow, 'a/b', { directory: true }, READ);
+    expect(b.getType()).toBe('directory');
+    expect(readAll(b, 'f.txt')).toBe('deep');
+    expect(thrown(() => b.openAt(follow, '../b/f.txt', {}, READ))).toBe('not-permitted');
+    expect(thrown(() => b.symlinkAt('../b/f.txt', 'up'))).toBe('not-permitted');
+    expect(
+      thrown(() => w().openAt(follow, 'dir-link', { directory: true }, READ).openAt(follow, '..', {}, READ)),
+    ).toBe('not-permitted');
+    const names: string[] = [];
+    const entries = b.readDirectory();
+    for (let entry = entries.readDirectoryEntry(); entry; entry = entries.readDirectoryEntry())
+      names.push(entry.name);
+    entries[Symbol.dispose]();
+    expect(names).toEqual(['f.txt']);
+    b[Symbol.dispose]();
+  });
+
+  it('opens `.` as the directory itself, and refuses to create it exclusively', () => {
+    expect(w().openAt({}, '.', { directory: true }, READ).getType()).toBe('directory');
+    expect(w().openAt({}, 'a/..', {}, READ).stat().type).toBe('directory');
+    expect(thrown(() => w().openAt({}, '.', { create: true, exclusive: true }, WRITE))).toBe('exist');
+  });
+
+  it('writes, appends, truncates and stats through descriptors it opened', () => {
+    writeAll(w(), 'a/log.txt', 'one');
+    const file = w().openAt({}, 'a/log.txt', {}, WRITE);
+    const append = file.appendViaStream();
+    append.blockingWriteAndFlush(encoder.encode(',two'));
+    append[Symbol.dispose]();
+    expect(file.write(encoder.encode('ONE'), 0n)).toBe(3n);
+    file[Symbol.dispose]();
+    expect(readFileSync(join(dir, 'a', 'log.txt'), 'utf8')).toBe('ONE,two');
+    expect(w().statAt({}, 'a/log.txt')).toMatchObject({ type: 'regular-file', size: 7n });
+    const stamp = { tag: 'timestamp', val: { seconds: 1_000_000n, nanoseconds: 0 } };
+    w().setTimesAt({}, 'a/log.txt', stamp, stamp);
+    expect(
+      (w().statAt({}, 'a/log.txt') as unknown as { dataModificationTimestamp: { seconds: bigint } })
+        .dataModificationTimestamp.seconds,
+    ).toBe(1_000_000n);
+  });
+
+  it('keeps a stream readable after its descriptor is dropped, and closes the file with the stream', () => {
+    const before = openFdCount();
+    const file = w().openAt(follow, 'chain-4', {}, READ);
+    const stream = file.readViaStream(0n);
+    file[Symbol.dispose]();
+    expect(decoder.decode(stream.blockingRead(100n))).toBe('deep');
+    stream[Symbol.dispose]();
+    expect(openFdCount()).toBeLessThanOrEqual(before);
+  });
+
+  it('closes every directory it held on the way, whether the path resolved or was refused', () => {
+    const before = openFdCount();
+    for (let i = 0; i < 50; i++) {
+      thrown(() => w().openAt(follow, 'a/b/../../../outside', {}, READ));
+      thrown(() => w().openAt(follow, 'dir-link/loop', {}, READ));
+      thrown(() => w().openAt(follow, 'a/b/loop-1', {}, READ));
+      thrown(() => w().openAt(follow, 'loop-1', {}, READ));
+      w().statAt(follow, 'dir-link/f.txt');
+    }
+    expect(openFdCount()).toBeLessThanOrEqual(before);
   });
 });
 

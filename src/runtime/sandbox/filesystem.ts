@@ -22,6 +22,7 @@ import {
   type OpenFlags,
   type PathFlags,
 } from './hostDescriptor.ts';
+import { assertProcFd } from './pathWalk.ts';
 import type { ResourceTracker } from './resources.ts';
 import { symbolDispose } from './resources.ts';
 
@@ -207,6 +208,7 @@ export function createSandboxFilesystem(
   tracker: ResourceTracker,
   onReadOnly?: ReadOnlyListener,
 ): SandboxFilesystem {
+  if (preopens.length > 0) assertProcFd();
   const directories: [SandboxDescriptor, string][] = preopens.map((preopen) => {
     const refused = () => onReadOnly?.(preopen.hostPath);
     const root = HostDescriptor.preopen(preopen.hostPath);
