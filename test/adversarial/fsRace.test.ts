@@ -7,7 +7,9 @@
  * own worker thread, as two calls of one component run in two instance workers.
  *
  * - the guest's race: the flipper is a second sandbox over the same grant (a guest with a write grant:
- *   it makes the link one level down, where `../outside` stays inside, and renames it up);
+ *   it makes the link one level down, where `../outside` stays inside, and renames it up), driven
+ *   through the Descriptor API; and the same with a real component (the `fs-race` fixture): concurrent
+ *   stateless calls of one component, one flipping, the others reading and writing through `esc`;
  * - the host's race: the flipper is plain `fs` calls inside the granted directory;
  * - the host's race against a real guest: two live `wasi-probe` instances (componentize-js, in their
  *   own instance workers, called concurrently) read and write through `esc` with their own code.
@@ -21,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildFixtures } from '../../fixtures/build.ts';
 import { type PreparedComponent, prepareComponent } from '../../src/runtime/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 import type { RaceJob, RaceReport } from './fsRace.worker.ts';
@@ -28,6 +31,9 @@ import type { RaceJob, RaceReport } from './fsRace.worker.ts';
 const ROUNDS = 600;
 /** Calls of each real guest instance (each a read and a write). */
 const GUEST_ROUNDS = 150;
+/** `through` calls of the fs-race component, and rounds in each. */
+const GUEST_CALLS = 8;
+const GUEST_CALL_ROUNDS = 100;
 const BUDGET_MS = 6_000;
 const roots: string[] = [];
 
@@ -157,4 +163,59 @@ describe('a symlink flipped while a sandbox opens through it', () => {
       await probe.dispose();
     }
   }, 120_000);
+
+  it('never lets a real guest out when another call of the same component flips the link', async () => {
+    const { granted, outside } = layout();
+    const cacheDir = await mkdtemp(join(tmpdir(), 'wasmactor-race-cache-'));
+    roots.push(cacheDir);
+    // Built on demand (not one of the shared FIXTURE_NAMES): only this test needs it.
+    const { 'fs-race': wasmPath } = await buildFixtures({ only: ['fs-race'], log: () => {} });
+    if (!wasmPath) throw new Error('fixtures/build.ts built no fs-race');
+    const component = await prepareComponent({ path: wasmPath }, { cacheDir });
+    const spec = { preopens: [{ hostPath: granted, guestPath: '/g', readOnly: false }] };
+    try {
+      let readersDone = false;
+      let flips = 0;
+      // Stateless calls: each a fresh instance in its own worker, running at the same time.
+      const flipping = (async () => {
+        while (!readersDone) {
+          const outcome = await component.callOnce('flip', { target: '../outside', rounds: 400 }, spec);
+          flips += outcome.ok ? Number(outcome.value) : 0;
+        }
+      })();
+      const tally = { inside: 0, escaped: 0, errors: [] as string[] };
+      const readers = [0, 1].map(async (reader) => {
+        for (let call = 0; call < GUEST_CALLS / 2; call++) {
+          const outcome = await component.callOnce(
+            'through',
+            { tag: `${reader}-${call}`, rounds: GUEST_CALL_ROUNDS },
+            spec,
+          );
+          if (!outcome.ok) throw new Error(`through failed: ${JSON.stringify(outcome.error)}`);
+          const seen = outcome.value as { inside: number; escaped: number; errors: string };
+          tally.inside += seen.inside;
+          tally.escaped += seen.escaped;
+          if (seen.errors) tally.errors.push(seen.errors);
+        }
+      });
+      await Promise.all(readers).finally(() => {
+        readersDone = true;
+      });
+      await flipping;
+      const escapedWrites = readdirSync(outside).filter((name) => name.startsWith('planted-')).length;
+      const refused = tally.errors.join(',').match(/not-permitted:\d+/g) ?? [];
+      process.stderr.write(
+        `[fsRace] real guest, guest flips (fs-race, ${GUEST_CALLS} x ${GUEST_CALL_ROUNDS} tries): ` +
+          `${tally.inside} inside, ${tally.escaped} escaped reads, ${escapedWrites} escaped writes, ` +
+          `${flips} flips, guest errors ${tally.errors.join(' | ')}\n`,
+      );
+      expect(flips).toBeGreaterThan(0);
+      expect(tally.inside).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(tally.escaped).toBe(0);
+      expect(escapedWrites).toBe(0);
+    } finally {
+      await component.dispose();
+    }
+  }, 180_000);
 });
