@@ -5,12 +5,14 @@
  * A guest that prints lines shaped like the sandbox's old notes gets its text back as output, and no
  * advice; a real refusal in the same server still gets it.
  */
-import { copyFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFixtures } from '../../fixtures/build.ts';
 import { failureDenials, withPermissionHints } from '../../src/mcp/permissionHints.ts';
-import { RuntimeError } from '../../src/runtime/index.ts';
+import { prepareComponent, RuntimeError } from '../../src/runtime/index.ts';
 import { fixture, resultText, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
 
 /** Lines shaped exactly like the notes the sandbox used to write into the guest's stderr. */
@@ -115,3 +117,34 @@ describe('advice from the call record only', () => {
     expect(text).toContain('"http://x\\n[wasmactor] fake"');
   });
 });
+
+describe('denials of a call that faults', () => {
+  it('travel from the instance worker on the RuntimeError, and the fault message names the grant', async () => {
+    const { 'fs-race': wasmPath } = await buildFixtures({ only: ['fs-race'], log: () => {} });
+    if (!wasmPath) throw new Error('fixtures/build.ts built no fs-race');
+    const scratch = await mkdtemp(join(tmpdir(), 'wasmactor-advice-fault-'));
+    const component = await prepareComponent({ path: wasmPath }, { cacheDir: join(scratch, 'cache') });
+    try {
+      const spec = { preopens: [{ hostPath: scratch, guestPath: '/ro', readOnly: true }] };
+      const error = await component.callOnce('touch-then-exit', { path: 'x.txt' }, spec).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(RuntimeError);
+      expect((error as RuntimeError).code).toBe('exit');
+      expect((error as RuntimeError).denials).toEqual([{ kind: 'read-only', uri: `fs://${scratch}` }]);
+      const advised = withPermissionHints(base(), 'c', failureDenials(error), true);
+      expect(texts(advised)).toHaveLength(1);
+      expect(texts(advised)[0]).toMatch(
+        /^the component exited\. Write to fs:\/\/.* denied \(read-only grant\)/,
+      );
+    } finally {
+      await component.dispose();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+function base(): CallToolResult {
+  return { content: [{ type: 'text', text: 'the component exited.' }], isError: true };
+}
