@@ -480,9 +480,13 @@ describe('path resolution (one component at a time, by descriptor)', () => {
       thrown(() => w().openAt(follow, 'dir-link', { directory: true }, READ).openAt(follow, '..', {}, READ)),
     ).toBe('not-permitted');
     const names: string[] = [];
+    const before = openFdCount();
     const entries = b.readDirectory();
     for (let entry = entries.readDirectoryEntry(); entry; entry = entries.readDirectoryEntry())
       names.push(entry.name);
+    // A listing read to its end has let go of its directory, dropped or not (JS guests never drop it).
+    expect(openFdCount()).toBeLessThanOrEqual(before);
+    expect(entries.readDirectoryEntry()).toBeUndefined();
     entries[Symbol.dispose]();
     expect(names).toEqual(['f.txt']);
     b[Symbol.dispose]();

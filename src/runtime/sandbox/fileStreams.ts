@@ -184,9 +184,13 @@ export function typeName(entry: {
   return 'unknown';
 }
 
-/** `read-directory`: the entries of one directory, `.` and `..` left out. */
+/**
+ * `read-directory`: the entries of one directory, `.` and `..` left out. The directory is closed as soon
+ * as the listing reaches its end, since JS guests never drop the stream.
+ */
 export class DirectoryEntries extends ShimDirectoryEntryStreamClass {
   #dir: Dir | undefined;
+  #ended = false;
 
   constructor(dir: Dir) {
     super();
@@ -194,6 +198,7 @@ export class DirectoryEntries extends ShimDirectoryEntryStreamClass {
   }
 
   readDirectoryEntry(): { name: string; type: string } | undefined {
+    if (this.#ended) return undefined;
     if (!this.#dir) throw 'bad-descriptor';
     let entry: ReturnType<Dir['readSync']>;
     try {
@@ -201,10 +206,18 @@ export class DirectoryEntries extends ShimDirectoryEntryStreamClass {
     } catch (error) {
       throw fsErrorCode(error);
     }
-    return entry === null ? undefined : { name: entry.name, type: typeName(entry) };
+    if (entry === null) {
+      this.#ended = true;
+      this.#close();
+      return undefined;
+    }
+    return { name: entry.name, type: typeName(entry) };
   }
-  [symbolDispose](): void {
+  #close(): void {
     this.#dir?.closeSync();
     this.#dir = undefined;
+  }
+  [symbolDispose](): void {
+    this.#close();
   }
 }
