@@ -63,14 +63,23 @@ function start(job: RaceJob): Promise<RaceReport> {
   });
 }
 
+/** Resolves once a flipper has flipped once (a worker can take seconds to start on a loaded machine). */
+async function firstFlip(shared: SharedArrayBuffer): Promise<void> {
+  const flips = new Int32Array(shared);
+  const deadline = performance.now() + BUDGET_MS;
+  while (Atomics.load(flips, 1) === 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Runs one flipper against one reader; the flipper stops when the reader is done. */
 async function race(flipper: 'flip-guest' | 'flip-host') {
   const { granted, outside } = layout();
-  const stop = new SharedArrayBuffer(4);
-  const base = { granted, outside: '../outside', rounds: ROUNDS, budgetMs: BUDGET_MS, stop };
+  const shared = new SharedArrayBuffer(8);
+  const base = { granted, outside: '../outside', rounds: ROUNDS, budgetMs: BUDGET_MS, shared };
   const flipping = start({ ...base, role: flipper, budgetMs: BUDGET_MS + 5_000 });
   const reader = await start({ ...base, role: 'read' });
-  Atomics.store(new Int32Array(stop), 0, 1);
+  Atomics.store(new Int32Array(shared), 0, 1);
   const flips = await flipping;
   const escapedWrites = readdirSync(outside).filter((name) => name.startsWith('planted-')).length;
   process.stderr.write(
@@ -110,7 +119,7 @@ describe('a symlink flipped while a sandbox opens through it', () => {
       { path: fixturePath('wasi-probe') },
       { cacheDir },
     );
-    const stop = new SharedArrayBuffer(4);
+    const shared = new SharedArrayBuffer(8);
     try {
       const spec = { preopens: [{ hostPath: granted, guestPath: '/g', readOnly: false }] };
       const instances = await Promise.all([probe.instantiate(spec), probe.instantiate(spec)]);
@@ -120,8 +129,9 @@ describe('a symlink flipped while a sandbox opens through it', () => {
         outside: '../outside',
         rounds: 0,
         budgetMs: BUDGET_MS * 3,
-        stop,
+        shared,
       });
+      await firstFlip(shared);
       const tally = { inside: 0, escapedReads: 0, errors: {} as Record<string, number> };
       const deadline = performance.now() + BUDGET_MS * 2;
       await Promise.all(
@@ -144,7 +154,7 @@ describe('a symlink flipped while a sandbox opens through it', () => {
           await instance.dispose();
         }),
       );
-      Atomics.store(new Int32Array(stop), 0, 1);
+      Atomics.store(new Int32Array(shared), 0, 1);
       const flips = await flipping;
       const escapedWrites = readdirSync(outside).filter((name) => name.startsWith('planted-')).length;
       process.stderr.write(
@@ -159,7 +169,7 @@ describe('a symlink flipped while a sandbox opens through it', () => {
       expect(tally.escapedReads).toBe(0);
       expect(escapedWrites).toBe(0);
     } finally {
-      Atomics.store(new Int32Array(stop), 0, 1);
+      Atomics.store(new Int32Array(shared), 0, 1);
       await probe.dispose();
     }
   }, 120_000);

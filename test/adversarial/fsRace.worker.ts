@@ -3,7 +3,9 @@
  * instance workers): `read` opens, reads and writes through `esc` in a sandbox; `flip-guest` flips `esc`
  * between a directory and a symlink leading out, through another sandbox's Descriptor API (what a guest
  * with a write grant can do); `flip-host` does the same with plain `fs` calls (the host, or any other
- * program). Runs until `stop[0]` is set or its own time budget is spent, then reports counts.
+ * program). Runs until `shared[0]` is set or its own time budget is spent, then reports counts. Flippers
+ * count their flips in `shared[1]`; `read` starts once the first flip is done, so that a slow worker
+ * start cannot leave the reads without a race.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,8 @@ export interface RaceJob {
   /** Reads (for `read`) that found `esc` (as a directory or as a link) before it stops on its own. */
   rounds: number;
   budgetMs: number;
-  stop: SharedArrayBuffer;
+  /** Two int32: [stop, flips so far]. */
+  shared: SharedArrayBuffer;
 }
 
 export interface RaceReport {
@@ -48,9 +51,13 @@ type Dir = {
 };
 
 const job = workerData as RaceJob;
-const stop = new Int32Array(job.stop);
+const shared = new Int32Array(job.shared);
 const deadline = performance.now() + job.budgetMs;
-const running = () => Atomics.load(stop, 0) === 0 && performance.now() < deadline;
+const running = () => Atomics.load(shared, 0) === 0 && performance.now() < deadline;
+const flipped = () => {
+  report.flips++;
+  Atomics.add(shared, 1, 1);
+};
 const report: RaceReport = {
   role: job.role,
   inside: 0,
@@ -65,7 +72,7 @@ const miss = (error: unknown) => {
   report.errors[code] = (report.errors[code] ?? 0) + 1;
 };
 
-/** Keeps the link in place a little while, so that opens checked just before meet it. */
+/** Keeps the link (or the directory) in place a little while, so that opens checked just before meet it. */
 function hold(): void {
   const until = performance.now() + 0.1;
   while (performance.now() < until);
@@ -83,6 +90,7 @@ function grantedDir(): { dir: Dir; dispose(): void } {
 }
 
 function read(): void {
+  while (Atomics.load(shared, 1) === 0 && running()) Atomics.wait(shared, 1, 0, 5);
   const { dir, dispose } = grantedDir();
   const follow = { symlinkFollow: true };
   const decoder = new TextDecoder();
@@ -132,7 +140,8 @@ function flipAsGuest(): void {
       hold();
       dir.unlinkFileAt('esc');
       dir.renameAt('stash', dir, 'esc');
-      report.flips++;
+      flipped();
+      hold();
     } catch (error) {
       miss(error);
       // Put things back for the next round, whatever step failed.
@@ -163,7 +172,8 @@ function flipAsHost(): void {
       hold();
       unlinkSync(esc);
       renameSync(stash, esc);
-      report.flips++;
+      flipped();
+      hold();
     } catch (error) {
       miss(error);
       if (!existsSync(esc)) {
