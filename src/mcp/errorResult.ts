@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { MachineError } from '../machines/index.ts';
-import { type CapturedOutput, log, RuntimeError } from '../runtime/index.ts';
+import { type CapturedOutput, type Denial, log, RuntimeError } from '../runtime/index.ts';
 import { withOutput } from './callResult.ts';
 import { McpError } from './McpError.ts';
 import { joinSentences } from './messageText.ts';
@@ -69,11 +69,21 @@ export function errorMessage(error: unknown, tool: string): string {
   return message;
 }
 
+/** The runtime's error behind a failed call (the machine wraps it), if the runtime raised one. */
+function runtimeCause(error: unknown): RuntimeError | undefined {
+  if (error instanceof RuntimeError) return error;
+  if (error instanceof MachineError && error.cause instanceof RuntimeError) return error.cause;
+  return undefined;
+}
+
 /** What the guest wrote before the call failed, when the runtime kept it. */
 export function errorOutput(error: unknown): CapturedOutput | undefined {
-  if (error instanceof RuntimeError) return error.output;
-  if (error instanceof MachineError && error.cause instanceof RuntimeError) return error.cause.output;
-  return undefined;
+  return runtimeCause(error)?.output;
+}
+
+/** What the sandbox refused before the call failed (recorded by the host, never read from guest output). */
+export function errorDenials(error: unknown): Denial[] | undefined {
+  return runtimeCause(error)?.denials;
 }
 
 /**

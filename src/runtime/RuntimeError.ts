@@ -1,4 +1,4 @@
-import type { CapturedOutput } from './types.ts';
+import type { CapturedOutput, Denial } from './types.ts';
 
 /** Every way the runtime can fail, as a stable string code that callers switch on. */
 export type RuntimeErrorCode =
@@ -47,14 +47,17 @@ export class RuntimeError extends Error {
   output?: CapturedOutput;
   /** The exit code, for `exit`. */
   exitCode?: number;
+  /** Accesses the sandbox refused during the call, recorded by the host (see `Denial`). */
+  denials?: Denial[];
 
   constructor(
     readonly code: RuntimeErrorCode,
     message: string,
-    options?: { cause?: unknown; output?: CapturedOutput; exitCode?: number },
+    options?: { cause?: unknown; output?: CapturedOutput; exitCode?: number; denials?: Denial[] },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     if (options?.output) this.output = options.output;
+    if (options?.denials?.length) this.denials = options.denials;
     if (options?.exitCode !== undefined) this.exitCode = options.exitCode;
   }
 

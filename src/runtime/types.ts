@@ -102,12 +102,22 @@ export interface CapturedOutput {
 }
 
 /**
+ * An access the sandbox refused during a call, recorded by the host itself (never read from guest output,
+ * which the guest controls): an HTTP request to a host no grant allows, or a change under a read-only
+ * grant (`uri` is the grant's `fs://` URI).
+ */
+export type Denial =
+  | { kind: 'network'; scheme: string; authority: string }
+  | { kind: 'read-only'; uri: string };
+
+/**
  * The outcome of one call. A WIT `result::err` is a normal answer (`ok: false`), not a fault;
- * faults (trap, exit, time-out, host error) are thrown as `RuntimeError`.
+ * faults (trap, exit, time-out, host error) are thrown as `RuntimeError` (which carries `denials` too).
+ * `denials` is present when the sandbox refused something during the call, each access once.
  */
 export type CallOutcome =
-  | { ok: true; value: Json; output: CapturedOutput; durationMs: number }
-  | { ok: false; error: Json; output: CapturedOutput; durationMs: number };
+  | { ok: true; value: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] }
+  | { ok: false; error: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] };
 
 /** Where a component's bytes come from. */
 export type ComponentSource = { path: string } | { bytes: Uint8Array; name?: string };

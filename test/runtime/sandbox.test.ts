@@ -58,6 +58,7 @@ interface Descriptor {
   renameAt(oldPath: string, to: Descriptor, newPath: string): void;
   linkAt(oldFlags: PathFlags, oldPath: string, to: Descriptor, newPath: string): void;
   symlinkAt(target: string, path: string): void;
+  readlinkAt(path: string): string;
   unlinkFileAt(path: string): void;
   statAt(pathFlags: PathFlags, path: string): { type: string; size: bigint };
   stat(): { type: string };
@@ -297,18 +298,20 @@ describe('a read-only preopen', () => {
     expect(thrown(() => rw().linkAt({}, 'data.txt', ro(), 'planted.txt'))).toBe('read-only');
   });
 
-  it("says once per call in the guest's stderr which grant refused a change (for the tool error's hint)", () => {
+  it("records once per call which grant refused a change (for the tool error's advice), outside guest output", () => {
     const own = createSandbox({ preopens: [RO, RW] }, []);
     const roOwn = () => preopen(own, '/ro');
-    own.takeOutput();
+    own.takeDenials();
     expect(thrown(() => roOwn().unlinkFileAt('data.txt'))).toBe('read-only');
     expect(thrown(() => roOwn().openAt({}, 'new.txt', { create: true }, WRITE))).toBe('read-only');
-    const note = `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`;
-    expect(own.takeOutput().stderr).toBe(note);
+    const denial = { kind: 'read-only', uri: `fs://${roDir}` };
+    expect(own.takeDenials()).toEqual([denial]);
+    // Nothing of it in the guest's own output.
+    expect(own.takeOutput()).toEqual({ stdout: '', stderr: '', truncated: false });
     preopen(own, '/rw').openAt({}, 'ok.txt', { create: true }, WRITE);
-    expect(own.takeOutput().stderr).toBe('');
+    expect(own.takeDenials()).toEqual([]);
     expect(thrown(() => roOwn().createDirectoryAt('x'))).toBe('read-only');
-    expect(own.takeOutput().stderr).toBe(note);
+    expect(own.takeDenials()).toEqual([denial]);
     own.dispose();
   });
 
@@ -401,8 +404,22 @@ describe('no escape from a preopen', () => {
     const sandbox2 = createSandbox({ preopens: [{ hostPath: dir, guestPath: '/w', readOnly: false }] }, []);
     const w = preopen(sandbox2, '/w');
     expect(thrown(() => w.symlinkAt('/etc/passwd', 'abs'))).toBe('not-permitted');
-    w.symlinkAt('../outside/secret.txt', 'up');
-    expect(thrown(() => w.openAt(follow, 'up', {}, READ))).toBe('not-permitted');
+    // A relative target that climbs out is refused when the link is made, wherever the link is made.
+    expect(thrown(() => w.symlinkAt('../outside/secret.txt', 'up'))).toBe('not-permitted');
+    w.createDirectoryAt('d');
+    expect(thrown(() => w.symlinkAt('../../outside', 'd/up'))).toBe('not-permitted');
+    expect(thrown(() => w.symlinkAt('x/../../..', 'd/up'))).toBe('not-permitted');
+    expect(readdirSync(dir).sort()).toEqual(['d']);
+    expect(readdirSync(join(dir, 'd'))).toEqual([]);
+    // One that stays inside is made, and followed.
+    writeAll(w, 'target.txt', 'inside');
+    w.symlinkAt('../target.txt', 'd/back');
+    expect(readAll(w, 'd/back')).toBe('inside');
+    // A link the host planted (or one moved up by a rename) is still refused when followed.
+    symlinkSync('../outside/secret.txt', join(dir, 'planted'));
+    expect(thrown(() => w.openAt(follow, 'planted', {}, READ))).toBe('not-permitted');
+    w.renameAt('d/back', w, 'moved');
+    expect(thrown(() => w.openAt(follow, 'moved', {}, READ))).toBe('not-permitted');
   });
 
   it('does not follow a final symlink when asked not to (O_NOFOLLOW)', () => {
@@ -412,6 +429,113 @@ describe('no escape from a preopen', () => {
 
   it('follows symlinks that stay inside', () => {
     expect(readAll(rw(), 'inside-link')).toBe('writable data');
+  });
+});
+
+describe('path resolution (one component at a time, by descriptor)', () => {
+  const dir = mkdtempSync(join(root, 'walk-'));
+  const sandbox = createSandbox({ preopens: [{ hostPath: dir, guestPath: '/w', readOnly: false }] }, []);
+  const w = () => preopen(sandbox, '/w');
+  const follow = { symlinkFollow: true };
+
+  beforeAll(() => {
+    mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+    writeFileSync(join(dir, 'a', 'b', 'f.txt'), 'deep');
+    symlinkSync('loop-2', join(dir, 'loop-1'));
+    symlinkSync('loop-1', join(dir, 'loop-2'));
+    // A chain of 5 links, each one level of indirection: well inside the 40-hop limit.
+    symlinkSync('a/b/f.txt', join(dir, 'chain-0'));
+    for (let i = 1; i < 5; i++) symlinkSync(`chain-${i - 1}`, join(dir, `chain-${i}`));
+    symlinkSync('a/b', join(dir, 'dir-link'));
+  });
+
+  it('follows a chain of links and links to directories in the middle of a path', () => {
+    expect(readAll(w(), 'chain-4')).toBe('deep');
+    expect(readAll(w(), 'dir-link/f.txt')).toBe('deep');
+    expect(readAll(w(), 'dir-link/../b/./f.txt')).toBe('deep');
+  });
+
+  it('ends a symlink loop with `loop`', () => {
+    expect(thrown(() => w().openAt(follow, 'loop-1', {}, READ))).toBe('loop');
+    expect(thrown(() => w().openAt(follow, 'loop-1/x', {}, READ))).toBe('loop');
+    expect(thrown(() => w().statAt(follow, 'loop-2'))).toBe('loop');
+    // Without following, the link itself is there.
+    expect(w().statAt({}, 'loop-1').type).toBe('symbolic-link');
+    expect(w().readlinkAt('loop-1')).toBe('loop-2');
+  });
+
+  it('says not-directory for a file used as a directory, and for a file named with a trailing slash', () => {
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt/x', {}, READ))).toBe('not-directory');
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt/', {}, READ))).toBe('not-directory');
+    expect(thrown(() => w().openAt(follow, 'a/b/f.txt', { directory: true }, READ))).toBe('not-directory');
+  });
+
+  it('treats a descriptor of a subdirectory as its own root: no .. above it, no link made leading above it', () => {
+    const b = w().openAt(follow, 'a/b', { directory: true }, READ);
+    expect(b.getType()).toBe('directory');
+    expect(readAll(b, 'f.txt')).toBe('deep');
+    expect(thrown(() => b.openAt(follow, '../b/f.txt', {}, READ))).toBe('not-permitted');
+    expect(thrown(() => b.symlinkAt('../b/f.txt', 'up'))).toBe('not-permitted');
+    expect(
+      thrown(() => w().openAt(follow, 'dir-link', { directory: true }, READ).openAt(follow, '..', {}, READ)),
+    ).toBe('not-permitted');
+    const names: string[] = [];
+    const before = openFdCount();
+    const entries = b.readDirectory();
+    for (let entry = entries.readDirectoryEntry(); entry; entry = entries.readDirectoryEntry())
+      names.push(entry.name);
+    // A listing read to its end has let go of its directory, dropped or not (JS guests never drop it).
+    expect(openFdCount()).toBeLessThanOrEqual(before);
+    expect(entries.readDirectoryEntry()).toBeUndefined();
+    entries[Symbol.dispose]();
+    expect(names).toEqual(['f.txt']);
+    b[Symbol.dispose]();
+  });
+
+  it('opens `.` as the directory itself, and refuses to create it exclusively', () => {
+    expect(w().openAt({}, '.', { directory: true }, READ).getType()).toBe('directory');
+    expect(w().openAt({}, 'a/..', {}, READ).stat().type).toBe('directory');
+    expect(thrown(() => w().openAt({}, '.', { create: true, exclusive: true }, WRITE))).toBe('exist');
+  });
+
+  it('writes, appends, truncates and stats through descriptors it opened', () => {
+    writeAll(w(), 'a/log.txt', 'one');
+    const file = w().openAt({}, 'a/log.txt', {}, WRITE);
+    const append = file.appendViaStream();
+    append.blockingWriteAndFlush(encoder.encode(',two'));
+    append[Symbol.dispose]();
+    expect(file.write(encoder.encode('ONE'), 0n)).toBe(3n);
+    file[Symbol.dispose]();
+    expect(readFileSync(join(dir, 'a', 'log.txt'), 'utf8')).toBe('ONE,two');
+    expect(w().statAt({}, 'a/log.txt')).toMatchObject({ type: 'regular-file', size: 7n });
+    const stamp = { tag: 'timestamp', val: { seconds: 1_000_000n, nanoseconds: 0 } };
+    w().setTimesAt({}, 'a/log.txt', stamp, stamp);
+    expect(
+      (w().statAt({}, 'a/log.txt') as unknown as { dataModificationTimestamp: { seconds: bigint } })
+        .dataModificationTimestamp.seconds,
+    ).toBe(1_000_000n);
+  });
+
+  it('keeps a stream readable after its descriptor is dropped, and closes the file with the stream', () => {
+    const before = openFdCount();
+    const file = w().openAt(follow, 'chain-4', {}, READ);
+    const stream = file.readViaStream(0n);
+    file[Symbol.dispose]();
+    expect(decoder.decode(stream.blockingRead(100n))).toBe('deep');
+    stream[Symbol.dispose]();
+    expect(openFdCount()).toBeLessThanOrEqual(before);
+  });
+
+  it('closes every directory it held on the way, whether the path resolved or was refused', () => {
+    const before = openFdCount();
+    for (let i = 0; i < 50; i++) {
+      thrown(() => w().openAt(follow, 'a/b/../../../outside', {}, READ));
+      thrown(() => w().openAt(follow, 'dir-link/loop', {}, READ));
+      thrown(() => w().openAt(follow, 'a/b/loop-1', {}, READ));
+      thrown(() => w().openAt(follow, 'loop-1', {}, READ));
+      w().statAt(follow, 'dir-link/f.txt');
+    }
+    expect(openFdCount()).toBeLessThanOrEqual(before);
   });
 });
 
@@ -578,7 +702,14 @@ describe('network', () => {
         tag: 'HTTP-request-denied',
       });
       expect(thrown(() => handler.handle(request('localhost')))).toEqual({ tag: 'HTTP-request-denied' });
+      expect(thrown(() => handler.handle(request('localhost')))).toEqual({ tag: 'HTTP-request-denied' });
       expect(requests).toEqual([]);
+      // Each refused authority recorded once, by the host; none of it in the guest's output.
+      expect(sandbox.takeDenials()).toEqual([
+        { kind: 'network', scheme: 'http', authority: `127.0.0.1:${port + 1}` },
+        { kind: 'network', scheme: 'http', authority: 'localhost' },
+      ]);
+      expect(sandbox.takeOutput().stderr).toBe('');
       const future = handler.handle(request(`127.0.0.1:${port}`));
       expect(future).toBeInstanceOf(types.FutureIncomingResponse);
       for (let i = 0; i < 100 && requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -659,26 +790,32 @@ describe('inside a worker thread', () => {
     const { Worker } = await import('node:worker_threads');
     const rounds = 200;
     const run = () =>
-      new Promise<{ text: string; refused: unknown; firstMs: number; perReadMs: number; output: unknown }>(
-        (resolve, reject) => {
-          const worker = new Worker(new URL('./sandbox.worker.boot.mjs', import.meta.url), {
-            workerData: { hostPath: roDir, rounds },
-          });
-          worker.once('message', (message) => {
-            resolve(message);
-            void worker.terminate();
-          });
-          worker.once('error', reject);
-        },
-      );
+      new Promise<{
+        text: string;
+        refused: unknown;
+        firstMs: number;
+        perReadMs: number;
+        output: unknown;
+        denials: unknown;
+      }>((resolve, reject) => {
+        const worker = new Worker(new URL('./sandbox.worker.boot.mjs', import.meta.url), {
+          workerData: { hostPath: roDir, rounds },
+        });
+        worker.once('message', (message) => {
+          resolve(message);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
     const report = await run();
     expect(report.text).toBe('read-only data');
     expect(report.refused).toBe('read-only');
     expect(report.output).toEqual({
       stdout: 'from the worker',
-      stderr: `[wasmactor] storage-read-only: fs://${roDir} is granted read-only\n`,
+      stderr: '',
       truncated: false,
     });
+    expect(report.denials).toEqual([{ kind: 'read-only', uri: `fs://${roDir}` }]);
     // The same open + read + close on this thread, for the report's comparison.
     const sandbox = createSandbox({ preopens: [RO] }, []);
     const ro = preopen(sandbox, '/ro');

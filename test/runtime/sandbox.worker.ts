@@ -39,5 +39,12 @@ try {
 (sandbox.imports['wasi:cli/stdout'] as { getStdout(): { write(b: Uint8Array): void } })
   .getStdout()
   .write(new TextEncoder().encode('from the worker'));
-parentPort?.postMessage({ text, refused, firstMs, perReadMs, output: sandbox.takeOutput() });
+parentPort?.postMessage({
+  text,
+  refused,
+  firstMs,
+  perReadMs,
+  output: sandbox.takeOutput(),
+  denials: sandbox.takeDenials(),
+});
 sandbox.dispose();

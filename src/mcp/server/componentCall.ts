@@ -4,7 +4,7 @@ import { type ComponentHost, MachineError } from '../../machines/index.ts';
 import type { JsonObject } from '../../runtime/index.ts';
 import type { Policy } from '../../runtime/policy/index.ts';
 import { outcomeToResult } from '../callResult.ts';
-import { errorOutput, errorToResult } from '../errorResult.ts';
+import { errorDenials, errorToResult } from '../errorResult.ts';
 import { appendToMessage } from '../messageText.ts';
 import { withPermissionHints } from '../permissionHints.ts';
 
@@ -24,9 +24,9 @@ export async function callComponentTool(
 ): Promise<CallToolResult> {
   try {
     const outcome = await context.host.call(name, args ?? {}, { signal });
-    return withPermissionHints(outcomeToResult(outcome), componentId, outcome.output, false);
+    return withPermissionHints(outcomeToResult(outcome), componentId, outcome.denials, false);
   } catch (error) {
-    const result = withPermissionHints(errorToResult(error, name), componentId, errorOutput(error), true);
+    const result = withPermissionHints(errorToResult(error, name), componentId, errorDenials(error), true);
     return withMemoryNote(context, result, componentId, error);
   }
 }

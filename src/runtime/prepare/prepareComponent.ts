@@ -13,6 +13,7 @@ import type {
   ComponentInstance,
   ComponentSource,
   ComponentTypes,
+  Denial,
   JsonObject,
   PreparedComponent,
   PrepareOptions,
@@ -131,12 +132,29 @@ export async function prepareComponent(
   return new WorkerComponent(hash, types, tools, payload, await workerEntry());
 }
 
+/** The sandbox's refusals of a call, when it made some (host-written, see `Denial`). */
+function denials(reply: { denials?: Denial[] }): { denials?: Denial[] } {
+  return reply.denials ? { denials: reply.denials } : {};
+}
+
 function toOutcome(reply: WorkerReply): CallOutcome {
   switch (reply.type) {
     case 'value':
-      return { ok: true, value: reply.value, output: reply.output, durationMs: reply.durationMs };
+      return {
+        ok: true,
+        value: reply.value,
+        output: reply.output,
+        durationMs: reply.durationMs,
+        ...denials(reply),
+      };
     case 'err':
-      return { ok: false, error: reply.error, output: reply.output, durationMs: reply.durationMs };
+      return {
+        ok: false,
+        error: reply.error,
+        output: reply.output,
+        durationMs: reply.durationMs,
+        ...denials(reply),
+      };
     case 'fault': {
       const { code, message, ...rest } = reply.error;
       throw new RuntimeError(code, message, rest);

@@ -5,7 +5,7 @@
  * preopens but the given ones, no sockets, HTTP only to allowed hosts, stdio captured in memory.
  */
 import { cli, clocks, http, io, random, sockets } from '@bytecodealliance/preview2-shim';
-import type { CapturedOutput, SandboxSpec } from '../types.ts';
+import type { CapturedOutput, Denial, SandboxSpec } from '../types.ts';
 import { GuestExit } from './errors.ts';
 import { createSandboxFilesystem } from './filesystem.ts';
 import { createImportStub } from './importStubs.ts';
@@ -33,9 +33,17 @@ export interface Sandbox {
   readonly imports: Record<string, unknown>;
   /** Returns what the guest wrote to stdout/stderr since the last take, and starts afresh. */
   takeOutput(): CapturedOutput;
+  /**
+   * Returns the accesses refused since the last take (each once), and starts afresh. Recorded by the
+   * host when it refuses; the guest cannot add to it (its output is never read for this).
+   */
+  takeDenials(): Denial[];
   /** Closes every descriptor/stream the guest opened, so nothing leaks after the instance is dropped. */
   dispose(): void;
 }
+
+/** Distinct refusals kept per call: enough for advice, bounded against a guest that loops over hosts. */
+const MAX_DENIALS = 16;
 
 /** The node build's `createSockets` (the package's types describe the browser build). */
 type NodeSockets = {
@@ -71,15 +79,14 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
   const stdin = new StdinSource(spec.stdin);
   const envEntries = Object.entries(spec.env ?? {});
   const allowedHosts = spec.allowedHosts ?? [];
-  // Notes for the host in the call's stderr (once per call each): why an access was refused.
-  const noted = new Set<string>();
-  const note = (text: string): void => {
-    if (noted.has(text)) return;
-    noted.add(text);
-    stderrBuffer.write(new TextEncoder().encode(text));
+  // Why accesses were refused, for the tool result's advice: once per access per call, host-written.
+  let denials = new Map<string, Denial>();
+  const deny = (denial: Denial): void => {
+    const key = JSON.stringify(denial);
+    if (denials.size < MAX_DENIALS && !denials.has(key)) denials.set(key, denial);
   };
   const fs = createSandboxFilesystem(spec.preopens ?? [], tracker, (hostPath) =>
-    note(`[wasmactor] storage-read-only: fs://${hostPath} is granted read-only\n`),
+    deny({ kind: 'read-only', uri: `fs://${hostPath}` }),
   );
   // An instance-local network that refuses DNS, TCP and UDP.
   const net = (sockets as unknown as NodeSockets).createSockets({ enableNetwork: false });
@@ -111,10 +118,8 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     ): unknown {
       const scheme = schemeName(request.scheme());
       if (!isHostAllowed(request.authority(), allowedHosts, scheme)) {
-        // JS guests (fetch) see only a generic host error; this note in the call's stderr says why.
-        note(
-          `[wasmactor] HTTP-request-denied: ${scheme}://${request.authority() ?? ''} is not an allowed host\n`,
-        );
+        // JS guests (fetch) see only a generic host error; the denial tells the caller why.
+        deny({ kind: 'network', scheme, authority: request.authority() ?? '' });
         throw { tag: 'HTTP-request-denied' };
       }
       return http.outgoingHandler.handle(request as never, options as never);
@@ -167,8 +172,12 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     takeOutput(): CapturedOutput {
       const out = stdoutBuffer.take();
       const err = stderrBuffer.take();
-      noted.clear();
       return { stdout: out.text, stderr: err.text, truncated: out.truncated || err.truncated };
+    },
+    takeDenials(): Denial[] {
+      const taken = [...denials.values()];
+      denials = new Map();
+      return taken;
     },
     dispose(): void {
       tracker.closeAll();

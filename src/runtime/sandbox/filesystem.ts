@@ -1,74 +1,39 @@
 /**
- * `wasi:filesystem` for one sandbox: the shim's isolated preopens, wrapped so that a read-only preopen
- * (and everything opened under it) refuses every mutation with the WASI error `read-only`, and so that
- * everything the guest opens is tracked and closed when the sandbox is disposed.
+ * `wasi:filesystem` for one sandbox: descriptors over the granted directories, wrapped so that a
+ * read-only preopen (and everything opened under it) refuses every mutation with the WASI error
+ * `read-only`, and so that everything the guest opens is tracked and closed when the sandbox is disposed.
  *
  * The glue checks `instanceof Descriptor` against the class it gets from `wasi:filesystem/types`, which
- * is ours (`SandboxDescriptor`), so every descriptor handed to the guest is a wrapper. Path resolution
- * (no `..` above the preopen, no absolute paths, no symlink leading outside) is the shim's: it walks each
- * path segment with lstat/readlink from the preopen's realpath; test/runtime/sandbox.test.ts pins it.
+ * is ours (`SandboxDescriptor`), so every descriptor handed to the guest is a wrapper. Underneath is our
+ * own `HostDescriptor` (hostDescriptor.ts), not preview2-shim's `Descriptor`: the shim checks a path
+ * (lstat/readlink from the preopen's realpath) and then opens the path string, and a symlink flipped in
+ * between, by a second call of the guest or by the host, led outside every grant. `HostDescriptor`
+ * resolves paths one component at a time holding directory descriptors, through Linux's
+ * `/proc/self/fd/N/name` with `O_NOFOLLOW` (pathWalk.ts): no `..` above the descriptor, no absolute path,
+ * no symlink whose resolution leaves it, at most 40 links per path, and no symlink created whose target
+ * would leave it. test/runtime/sandbox.test.ts pins the rules, test/adversarial/fsRace.test.ts the races.
  */
 import { filesystem } from '@bytecodealliance/preview2-shim';
 import type { Preopen } from '../types.ts';
+import {
+  type DescriptorFlags,
+  HostDescriptor,
+  type NewTimestamp,
+  type OpenFlags,
+  type PathFlags,
+} from './hostDescriptor.ts';
+import { assertProcFd } from './pathWalk.ts';
 import type { ResourceTracker } from './resources.ts';
 import { symbolDispose } from './resources.ts';
-
-type PathFlags = { symlinkFollow?: boolean };
-type OpenFlags = { create?: boolean; directory?: boolean; exclusive?: boolean; truncate?: boolean };
-type DescriptorFlags = {
-  read?: boolean;
-  write?: boolean;
-  fileIntegritySync?: boolean;
-  dataIntegritySync?: boolean;
-  requestedWriteSync?: boolean;
-  mutateDirectory?: boolean;
-};
-type NewTimestamp = { tag: string; val?: unknown };
-
-/** The shim's node `Descriptor`, as far as we call it. */
-interface ShimDescriptor {
-  readViaStream(offset: bigint): object;
-  writeViaStream(offset: bigint): object;
-  appendViaStream(): object;
-  advise(offset: bigint, length: bigint, advice: string): void;
-  syncData(): void;
-  getFlags(): DescriptorFlags | undefined;
-  getType(): string;
-  setSize(size: bigint): void;
-  setTimes(atime: NewTimestamp, mtime: NewTimestamp): void;
-  read(length: bigint, offset: bigint): [Uint8Array, boolean];
-  write(buffer: Uint8Array, offset: bigint): bigint;
-  readDirectory(): object;
-  sync(): void;
-  createDirectoryAt(path: string): void;
-  stat(): unknown;
-  statAt(pathFlags: PathFlags, path: string): unknown;
-  setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void;
-  linkAt(oldPathFlags: PathFlags, oldPath: string, newDescriptor: ShimDescriptor, newPath: string): void;
-  openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): ShimDescriptor;
-  readlinkAt(path: string): string;
-  removeDirectoryAt(path: string): void;
-  renameAt(oldPath: string, newDescriptor: ShimDescriptor, newPath: string): void;
-  symlinkAt(oldPath: string, newPath: string): void;
-  unlinkFileAt(path: string): void;
-  metadataHash(): unknown;
-  metadataHashAt(pathFlags: PathFlags, path: string): unknown;
-  [Symbol.dispose](): void;
-}
 
 const READ_ONLY = 'read-only';
 
 /** Called when the guest tries to change something under a read-only preopen (`hostPath` of the preopen). */
 export type ReadOnlyListener = (hostPath: string) => void;
 
-/** The node build's `createFilesystem` (the package's types describe the browser build). */
-const createShimFilesystem = filesystem.createFilesystem as unknown as (config: {
-  preopens: Record<string, string>;
-}) => { preopens: { getDirectories(): [ShimDescriptor, string][] } };
-
 /** A guest's view of one directory or file; the class the glue sees as `Descriptor`. */
 export class SandboxDescriptor {
-  readonly #inner: ShimDescriptor;
+  readonly #inner: HostDescriptor;
   readonly #readOnly: boolean;
   readonly #tracker: ResourceTracker;
   /** Preopens belong to the sandbox: dropping one of the guest's handles to them closes nothing. */
@@ -78,7 +43,7 @@ export class SandboxDescriptor {
 
   /** @internal Created by `createSandboxFilesystem` and `openAt` only. */
   constructor(
-    inner: ShimDescriptor,
+    inner: HostDescriptor,
     readOnly: boolean,
     tracker: ResourceTracker,
     isPreopen: boolean,
@@ -96,7 +61,7 @@ export class SandboxDescriptor {
     return this.#readOnly;
   }
 
-  #mutable(): ShimDescriptor {
+  #mutable(): HostDescriptor {
     if (this.#tracker.closed) throw 'bad-descriptor';
     if (this.#readOnly) {
       this.#onReadOnly();
@@ -105,7 +70,7 @@ export class SandboxDescriptor {
     return this.#inner;
   }
 
-  #live(): ShimDescriptor {
+  #live(): HostDescriptor {
     if (this.#tracker.closed) throw 'bad-descriptor';
     return this.#inner;
   }
@@ -132,7 +97,7 @@ export class SandboxDescriptor {
   }
   getFlags(): DescriptorFlags {
     const flags = this.#live().getFlags();
-    // The shim has no flags for a preopen.
+    // A preopen has no flags of its own.
     if (flags === undefined) return { read: true, mutateDirectory: !this.#readOnly };
     return this.#readOnly ? { ...flags, write: false, mutateDirectory: false } : flags;
   }
@@ -151,23 +116,8 @@ export class SandboxDescriptor {
   write(buffer: Uint8Array, offset: bigint): bigint {
     return this.#mutable().write(buffer, offset);
   }
-  /**
-   * The shim cannot list or stat a preopen itself (it keeps no path for it and answers
-   * `bad-descriptor`/`invalid`), so for a preopen these go through a short-lived descriptor of `.`.
-   */
-  #viaDot<T>(use: (dot: ShimDescriptor) => T): T {
-    const inner = this.#live();
-    if (!this.#isPreopen) return use(inner);
-    const dot = inner.openAt({}, '.', { directory: true }, { read: true });
-    try {
-      return use(dot);
-    } finally {
-      dot[symbolDispose]();
-    }
-  }
-
   readDirectory(): object {
-    return this.#tracker.track(this.#viaDot((dir) => dir.readDirectory()));
+    return this.#tracker.track(this.#live().readDirectory());
   }
   sync(): void {
     this.#live().sync();
@@ -176,7 +126,7 @@ export class SandboxDescriptor {
     this.#mutable().createDirectoryAt(path);
   }
   stat(): unknown {
-    return this.#viaDot((dir) => dir.stat());
+    return this.#live().stat();
   }
   statAt(pathFlags: PathFlags, path: string): unknown {
     return this.#live().statAt(pathFlags, path);
@@ -207,7 +157,7 @@ export class SandboxDescriptor {
       this.#onReadOnly();
       throw READ_ONLY;
     }
-    // The shim refuses `mutate-directory` outright; the permission is the preopen's, so drop the flag.
+    // `mutate-directory` is the preopen's permission, checked above; the host descriptor needs no flag.
     const shimFlags = flags.mutateDirectory ? { ...flags, mutateDirectory: false } : flags;
     const opened = inner.openAt(pathFlags, path, openFlags, shimFlags);
     const descriptor = new SandboxDescriptor(opened, this.#readOnly, this.#tracker, false, this.#onReadOnly);
@@ -258,13 +208,11 @@ export function createSandboxFilesystem(
   tracker: ResourceTracker,
   onReadOnly?: ReadOnlyListener,
 ): SandboxFilesystem {
+  if (preopens.length > 0) assertProcFd();
   const directories: [SandboxDescriptor, string][] = preopens.map((preopen) => {
-    // One isolated shim filesystem per preopen, so two preopens may share a guest path without clashing.
-    const shim = createShimFilesystem({ preopens: { [preopen.guestPath]: preopen.hostPath } });
-    const [entry] = shim.preopens.getDirectories();
-    if (!entry) throw new Error(`preview2-shim made no preopen for ${preopen.hostPath}`);
     const refused = () => onReadOnly?.(preopen.hostPath);
-    return [new SandboxDescriptor(entry[0], preopen.readOnly, tracker, true, refused), preopen.guestPath];
+    const root = HostDescriptor.preopen(preopen.hostPath);
+    return [new SandboxDescriptor(root, preopen.readOnly, tracker, true, refused), preopen.guestPath];
   });
   return {
     types: { ...filesystem.types, Descriptor: SandboxDescriptor },

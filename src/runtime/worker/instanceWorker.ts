@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { poisonsInstance, RuntimeError } from '../RuntimeError.ts';
 import { createSandbox, GuestExit, MissingImportError, type Sandbox } from '../sandbox/index.ts';
-import type { ExportedFunction, SandboxSpec } from '../types.ts';
+import type { CapturedOutput, Denial, ExportedFunction, SandboxSpec } from '../types.ts';
 import { argsToGuest, errorPayloadToJson, type HandleTable, jsName, resultToJson } from '../wit/index.ts';
 import type { ComponentPayload, WireError, WorkerReply, WorkerRequest } from './protocol.ts';
 
@@ -187,6 +187,16 @@ function describeThrown(error: unknown): string {
   }
 }
 
+/**
+ * What the call left in its sandbox, taken so the next call starts afresh: the guest's output, and the
+ * accesses the sandbox refused (host-written; present only when there were some).
+ */
+function taken(sandbox: Sandbox): { output: CapturedOutput; denials?: Denial[] } {
+  const output = sandbox.takeOutput();
+  const denials = sandbox.takeDenials();
+  return denials.length === 0 ? { output } : { output, denials };
+}
+
 function runCall(
   instance: LiveInstance,
   fnIndex: number,
@@ -201,21 +211,21 @@ function runCall(
   } catch (error) {
     return { id, type: 'fault', error: toWireError(error, fn) };
   }
-  instance.sandbox.takeOutput();
+  taken(instance.sandbox);
   const started = performance.now();
   try {
     const returned = invoke(instance, fn, guestArgs);
     const durationMs = performance.now() - started;
     const value = resultToJson(fn, returned, instance.handles);
-    return { id, type: 'value', value, output: instance.sandbox.takeOutput(), durationMs };
+    return { id, type: 'value', value, ...taken(instance.sandbox), durationMs };
   } catch (error) {
     const durationMs = performance.now() - started;
-    const output = instance.sandbox.takeOutput();
+    const left = taken(instance.sandbox);
     if (fn.result?.kind === 'result' && isComponentError(error)) {
       const payload = errorPayloadToJson(fn, error.payload, instance.handles);
-      return { id, type: 'err', error: payload, output, durationMs };
+      return { id, type: 'err', error: payload, ...left, durationMs };
     }
-    return { id, type: 'fault', error: { ...toWireError(error, fn), output } };
+    return { id, type: 'fault', error: { ...toWireError(error, fn), ...left } };
   }
 }
 

@@ -1,6 +1,6 @@
 /** Messages between the main thread and an instance worker (see instanceWorker.ts). */
 import type { RuntimeErrorCode } from '../RuntimeError.ts';
-import type { CapturedOutput, ExportedFunction, Json, JsonObject, SandboxSpec } from '../types.ts';
+import type { CapturedOutput, Denial, ExportedFunction, Json, JsonObject, SandboxSpec } from '../types.ts';
 
 /** What a worker needs to instantiate a component; modules are compiled once, in the main thread. */
 export interface ComponentPayload {
@@ -29,10 +29,12 @@ export interface WireError {
   message: string;
   exitCode?: number;
   output?: CapturedOutput;
+  /** Written by the sandbox (host side), never parsed from guest output. */
+  denials?: Denial[];
 }
 
 export type WorkerReply =
   | { id: number; type: 'done' }
-  | { id: number; type: 'value'; value: Json; output: CapturedOutput; durationMs: number }
-  | { id: number; type: 'err'; error: Json; output: CapturedOutput; durationMs: number }
+  | { id: number; type: 'value'; value: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] }
+  | { id: number; type: 'err'; error: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] }
   | { id: number; type: 'fault'; error: WireError };
