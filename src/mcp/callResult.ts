@@ -15,7 +15,8 @@
  * stream is also appended as a text content item that starts with `[stdout]` or `[stderr]`, so a model
  * that only reads `content` sees it too. Nothing a guest writes ever reaches the server's stdout. The
  * sandbox keeps at most 64 KiB per stream per call (`DEFAULT_OUTPUT_LIMIT`), so output does not count
- * against the result cap: it adds at most 256 KiB (both streams, in text and in `_meta`).
+ * against the result cap: both streams, in text and in `_meta`, add at most 256 KiB of text (1.5 MiB of
+ * JSON in the worst case, where every byte is a control character that JSON escapes in six).
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { CallOutcome, CapturedOutput } from '../runtime/index.ts';
