@@ -10,6 +10,7 @@ import { ComponentHost } from '../../machines/index.ts';
 import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
 import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
+import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
 import { WasmactorServer } from '../server/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
@@ -25,6 +26,8 @@ Options:
   --component-dir DIR        where components, metadata and policies are kept
                              (default $XDG_DATA_HOME/wasmactor/components, or ~/.local/share/wasmactor/components)
   --call-timeout MS          time limit of one call (default 30000)
+  --max-result-size BYTES    largest value a call may return, as JSON (default 4Mi; 64Ki at least;
+                             also 16Mi, 1Gi...): a larger one gets an error result naming the limit
   --env K=V                  a value components may be granted later (repeatable); never given by default
   --env-file FILE            KEY=VALUE lines, same as --env
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
@@ -48,6 +51,7 @@ const NAME = 'serve';
 const OPTIONS = {
   'component-dir': { type: 'string' },
   'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
+  'max-result-size': { type: 'string', default: String(DEFAULT_MAX_RESULT_BYTES) },
   env: { type: 'string', multiple: true, default: [] as string[] },
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
@@ -60,6 +64,7 @@ const OPTIONS = {
 interface ServeOptions {
   componentDir: string;
   callTimeout: number;
+  maxResultSize: number;
   availableEnv: Record<string, string>;
   builtinTools: boolean;
   examples: boolean;
@@ -86,6 +91,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
     return fail(io, NAME, '--call-timeout must be a positive integer (ms)');
   }
+  const maxResultSize = parseMaxResultSize(values['max-result-size']);
+  if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const availableEnv: Record<string, string> = {};
   for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
   for (const pair of values.env) {
@@ -95,6 +102,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   return {
     componentDir: resolve(values['component-dir'] ?? defaultComponentDir()),
     callTimeout,
+    maxResultSize,
     availableEnv,
     builtinTools: !values['disable-builtin-tools'],
     examples: values.examples,
@@ -126,6 +134,7 @@ async function createServer(
     builtinTools: options.builtinTools,
     availableEnv: options.availableEnv,
     echoTool: options.echoTool,
+    maxResultSize: options.maxResultSize,
     version: await packageVersion(),
   });
   const { restored, skipped } = await server.restore();

@@ -9,6 +9,7 @@ import type { ComponentHost, ComponentSummary } from '../../machines/index.ts';
 import type { JsonObject, SandboxSpec } from '../../runtime/index.ts';
 import type { Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
+import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
@@ -31,6 +32,16 @@ export interface WasmactorServerOptions {
   secretsDir?: string;
   /** Also register `echo {value}` -> value: the floor that benchmarks compare component calls against. */
   echoTool?: boolean;
+  /**
+   * Largest value a component call may send back, in bytes of its JSON (`--max-result-size`; default
+   * 4 MiB). A larger one is refused with `isError` naming the size and the limit.
+   */
+  maxResultSize?: number;
+  /**
+   * Largest value also repeated as JSON text in `content[0]` (default 1 MiB, never above
+   * `maxResultSize`); a larger one is sent once, in `structuredContent.result`.
+   */
+  inlineResultSize?: number;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -73,7 +84,9 @@ export class WasmactorServer implements ComponentManager {
       policies: this.policies,
       syncTools: () => this.syncTools(),
     };
-    this.calls = { host: this.host, policyOf: (id) => this.policyOf(id) };
+    const maxBytes = options.maxResultSize ?? DEFAULT_MAX_RESULT_BYTES;
+    const inlineBytes = Math.min(options.inlineResultSize ?? DEFAULT_INLINE_RESULT_BYTES, maxBytes);
+    this.calls = { host: this.host, policyOf: (id) => this.policyOf(id), limits: { maxBytes, inlineBytes } };
   }
 
   /** A new `McpServer` with the built-in tools and the current component tools registered. */

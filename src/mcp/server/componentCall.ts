@@ -3,15 +3,19 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { type ComponentHost, MachineError } from '../../machines/index.ts';
 import type { JsonObject } from '../../runtime/index.ts';
 import type { Policy } from '../../runtime/policy/index.ts';
-import { outcomeToResult } from '../callResult.ts';
+import { outcomeToResult, type ResultLimits } from '../callResult.ts';
 import { errorDenials, errorToResult } from '../errorResult.ts';
 import { appendToMessage } from '../messageText.ts';
 import { withPermissionHints } from '../permissionHints.ts';
 
-/** What a component call needs: the host that runs it, and the policy for the advice after a fault. */
+/**
+ * What a component call needs: the host that runs it, the policy for the advice after a fault, and the
+ * limits on the value sent back (default `DEFAULT_RESULT_LIMITS`).
+ */
 export interface ComponentCallContext {
   host: ComponentHost;
   policyOf(id: string): Promise<Policy>;
+  limits?: ResultLimits;
 }
 
 /** Runs tool `name` of component `componentId` and converts the outcome into an MCP result. */
@@ -24,7 +28,8 @@ export async function callComponentTool(
 ): Promise<CallToolResult> {
   try {
     const outcome = await context.host.call(name, args ?? {}, { signal });
-    return withPermissionHints(outcomeToResult(outcome), componentId, outcome.denials, false);
+    const result = outcomeToResult(outcome, name, context.limits);
+    return withPermissionHints(result, componentId, outcome.denials, false);
   } catch (error) {
     const result = withPermissionHints(errorToResult(error, name), componentId, errorDenials(error), true);
     return withMemoryNote(context, result, componentId, error);
