@@ -4,12 +4,13 @@
  * their own env, files and output. Everything the spec does not grant is absent: no host env, no
  * preopens but the given ones, no sockets, HTTP only to allowed hosts, stdio captured in memory.
  */
-import { cli, clocks, http, io, random, sockets } from '@bytecodealliance/preview2-shim';
+import { cli, clocks, io, random } from '@bytecodealliance/preview2-shim';
 import type { CapturedOutput, Denial, SandboxSpec } from '../types.ts';
+import { DenialLog } from './denials.ts';
 import { GuestExit } from './errors.ts';
 import { createSandboxFilesystem } from './filesystem.ts';
 import { createImportStub } from './importStubs.ts';
-import { isHostAllowed } from './network.ts';
+import { networkImports } from './networkImports.ts';
 import {
   CapturedOutputStream,
   DEFAULT_OUTPUT_LIMIT,
@@ -42,32 +43,40 @@ export interface Sandbox {
   dispose(): void;
 }
 
-/** Distinct refusals kept per call: enough for advice, bounded against a guest that loops over hosts. */
-const MAX_DENIALS = 16;
-
-/** The node build's `createSockets` (the package's types describe the browser build). */
-type NodeSockets = {
-  createSockets(config: { enableNetwork: boolean }): {
-    instanceNetwork: unknown;
-    network: unknown;
-    ipNameLookup: unknown;
-    tcp: unknown;
-    tcpCreateSocket: unknown;
-    udp: unknown;
-    udpCreateSocket: unknown;
-  };
-};
-
 /** `wasi:http/outgoing-handler@0.2.3` -> `wasi:http/outgoing-handler`. */
 function unversioned(name: string): string {
   const at = name.indexOf('@');
   return at === -1 ? name : name.slice(0, at);
 }
 
-/** `{tag: 'HTTPS'}` (wasi:http scheme) -> `https`; the shim sends https when no scheme is set. */
-function schemeName(scheme: { tag: string; val?: string } | undefined): string {
-  if (scheme === undefined) return 'https';
-  return scheme.tag === 'other' ? String(scheme.val).toLowerCase() : scheme.tag.toLowerCase();
+/** The `wasi:cli/*` imports: the spec's env only, captured stdout/stderr, exit as an exception. */
+function cliImports(spec: SandboxSpec, stdout: OutputBuffer, stderr: OutputBuffer): Record<string, unknown> {
+  const envEntries = Object.entries(spec.env ?? {});
+  const stdin = new StdinSource(spec.stdin);
+  return {
+    'wasi:cli/environment': {
+      getEnvironment: (): [string, string][] => envEntries.map(([key, value]) => [key, value]),
+      getArguments: (): string[] => [],
+      initialCwd: (): string | undefined => undefined,
+    },
+    'wasi:cli/exit': {
+      exit(status: { tag: 'ok' | 'err' }): never {
+        throw new GuestExit(status.tag === 'err' ? 1 : 0);
+      },
+      exitWithCode(code: number): never {
+        throw new GuestExit(code);
+      },
+    },
+    'wasi:cli/stdin': { getStdin: () => new MemoryInputStream(stdin) },
+    'wasi:cli/stdout': { getStdout: () => new CapturedOutputStream(stdout) },
+    'wasi:cli/stderr': { getStderr: () => new CapturedOutputStream(stderr) },
+    // Not a terminal: the guest must not think it can query one.
+    'wasi:cli/terminal-input': cli.terminalInput,
+    'wasi:cli/terminal-output': cli.terminalOutput,
+    'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
+  };
 }
 
 /** Builds the sandboxed import object of one instance. */
@@ -76,68 +85,12 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
   const limit = spec.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
   const stdoutBuffer = new OutputBuffer(limit);
   const stderrBuffer = new OutputBuffer(limit);
-  const stdin = new StdinSource(spec.stdin);
-  const envEntries = Object.entries(spec.env ?? {});
-  const allowedHosts = spec.allowedHosts ?? [];
-  // Why accesses were refused, for the tool result's advice: once per access per call, host-written.
-  let denials = new Map<string, Denial>();
-  const deny = (denial: Denial): void => {
-    const key = JSON.stringify(denial);
-    if (denials.size < MAX_DENIALS && !denials.has(key)) denials.set(key, denial);
-  };
+  const denials = new DenialLog();
   const fs = createSandboxFilesystem(spec.preopens ?? [], tracker, (hostPath) =>
-    deny({ kind: 'read-only', uri: `fs://${hostPath}` }),
+    denials.deny({ kind: 'read-only', uri: `fs://${hostPath}` }),
   );
-  // An instance-local network that refuses DNS, TCP and UDP.
-  const net = (sockets as unknown as NodeSockets).createSockets({ enableNetwork: false });
-
-  // The shim answers a denied lookup with `permanent-resolver-failure`; `access-denied` says why.
-  const ipNameLookup = {
-    ...(net.ipNameLookup as object),
-    resolveAddresses(): never {
-      throw 'access-denied';
-    },
-  };
-  const environment = {
-    getEnvironment: (): [string, string][] => envEntries.map(([key, value]) => [key, value]),
-    getArguments: (): string[] => [],
-    initialCwd: (): string | undefined => undefined,
-  };
-  const exit = {
-    exit(status: { tag: 'ok' | 'err' }): never {
-      throw new GuestExit(status.tag === 'err' ? 1 : 0);
-    },
-    exitWithCode(code: number): never {
-      throw new GuestExit(code);
-    },
-  };
-  const outgoingHandler = {
-    handle(
-      request: { authority(): string | undefined; scheme(): { tag: string; val?: string } | undefined },
-      options?: unknown,
-    ): unknown {
-      const scheme = schemeName(request.scheme());
-      if (!isHostAllowed(request.authority(), allowedHosts, scheme)) {
-        // JS guests (fetch) see only a generic host error; the denial tells the caller why.
-        deny({ kind: 'network', scheme, authority: request.authority() ?? '' });
-        throw { tag: 'HTTP-request-denied' };
-      }
-      return http.outgoingHandler.handle(request as never, options as never);
-    },
-  };
-
   const wasi: Record<string, unknown> = {
-    'wasi:cli/environment': environment,
-    'wasi:cli/exit': exit,
-    'wasi:cli/stdin': { getStdin: () => new MemoryInputStream(stdin) },
-    'wasi:cli/stdout': { getStdout: () => new CapturedOutputStream(stdoutBuffer) },
-    'wasi:cli/stderr': { getStderr: () => new CapturedOutputStream(stderrBuffer) },
-    // Not a terminal: the guest must not think it can query one.
-    'wasi:cli/terminal-input': cli.terminalInput,
-    'wasi:cli/terminal-output': cli.terminalOutput,
-    'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
-    'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
-    'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
+    ...cliImports(spec, stdoutBuffer, stderrBuffer),
     'wasi:filesystem/types': fs.types,
     'wasi:filesystem/preopens': fs.preopens,
     'wasi:io/error': io.error,
@@ -148,15 +101,7 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     'wasi:random/insecure-seed': random.insecureSeed,
     'wasi:clocks/monotonic-clock': clocks.monotonicClock,
     'wasi:clocks/wall-clock': clocks.wallClock,
-    'wasi:sockets/instance-network': net.instanceNetwork,
-    'wasi:sockets/network': net.network,
-    'wasi:sockets/ip-name-lookup': ipNameLookup,
-    'wasi:sockets/tcp': net.tcp,
-    'wasi:sockets/tcp-create-socket': net.tcpCreateSocket,
-    'wasi:sockets/udp': net.udp,
-    'wasi:sockets/udp-create-socket': net.udpCreateSocket,
-    'wasi:http/types': http.types,
-    'wasi:http/outgoing-handler': outgoingHandler,
+    ...networkImports(spec.allowedHosts ?? [], denials.deny),
   };
 
   const imports: Record<string, unknown> = { ...wasi };
@@ -174,11 +119,7 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
       const err = stderrBuffer.take();
       return { stdout: out.text, stderr: err.text, truncated: out.truncated || err.truncated };
     },
-    takeDenials(): Denial[] {
-      const taken = [...denials.values()];
-      denials = new Map();
-      return taken;
-    },
+    takeDenials: () => denials.take(),
     dispose(): void {
       tracker.closeAll();
     },
