@@ -1,6 +1,8 @@
 /**
- * `wasmactor serve`: the MCP server on stdio. Only JSON-RPC is written to stdout; logs go to stderr.
+ * `wasmactor serve`: the MCP server on stdio (the default; only JSON-RPC is written to stdout, logs go to
+ * stderr) or, with `--http`, over Streamable HTTP (src/mcp/http).
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +13,16 @@ import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
 import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
+import {
+  type HttpAddress,
+  type HttpHandle,
+  httpSecurityProblem,
+  parseDuration,
+  parseHttpAddress,
+  readAuthToken,
+  startHttpServer,
+} from '../http/index.ts';
+import { McpError } from '../McpError.ts';
 import { WasmactorServer } from '../server/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
@@ -19,7 +31,7 @@ import { loadExamples } from './examples.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
 
-Runs the MCP server on stdio. Components loaded through load-component are kept in the component
+Runs the MCP server on stdio, or over Streamable HTTP with --http. Components loaded through load-component are kept in the component
 directory and loaded again on the next start (stateful ones with a fresh instance).
 
 Options:
@@ -37,6 +49,21 @@ Options:
                              (default port 7357; 0 = any free port; the address is printed on stderr)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
+  --replica-id ID            this server's id, the prefix of the ids it mints (HTTP session ids) so a
+                             load balancer can route them back (default a short random id)
+
+Over HTTP (instead of stdio):
+  --http [HOST:]PORT         serve MCP at http://HOST:PORT/mcp, both protocol eras, plus GET /healthz and
+                             GET /readyz (host default 127.0.0.1; port 0 = any free port; the address is
+                             printed on stderr)
+  --auth-token-file FILE     every /mcp request must send \`Authorization: Bearer <the token in FILE>\`;
+                             required to bind anything but loopback
+  --allow-host NAME          a host name clients may reach the server by (Host/Origin check against DNS
+                             rebinding; repeatable; loopback names and the bound host are always allowed)
+  --max-sessions N           most 2025-era sessions at once (default 64)
+  --session-idle DURATION    a 2025-era session without a request for this long is closed (default 30m)
+  --max-streams N            most /mcp requests and streams open at once (default 256)
+  --max-body-size BYTES      largest request body (default 4Mi; also 16Mi...)
   -h, --help                 show this help
 `;
 
@@ -58,7 +85,26 @@ const OPTIONS = {
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
   'log-level': { type: 'string', default: 'info' },
+  'replica-id': { type: 'string' },
+  http: { type: 'string' },
+  'auth-token-file': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true, default: [] as string[] },
+  'max-sessions': { type: 'string', default: '64' },
+  'session-idle': { type: 'string', default: '30m' },
+  'max-streams': { type: 'string', default: '256' },
+  'max-body-size': { type: 'string', default: '4Mi' },
 } as const;
+
+/** What `serve --http` was asked to do. */
+interface HttpServeFlags {
+  address: HttpAddress;
+  tokenFile: string | undefined;
+  allowedHosts: string[];
+  maxSessions: number;
+  sessionIdleMs: number;
+  maxStreams: number;
+  maxBodyBytes: number;
+}
 
 /** What `serve` was asked to do. */
 interface ServeOptions {
@@ -70,6 +116,44 @@ interface ServeOptions {
   examples: boolean;
   echoTool: boolean;
   inspectPort: number | undefined;
+  replicaId: string;
+  http: HttpServeFlags | undefined;
+}
+
+const REPLICA_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+
+function positiveInteger(values: Values, flag: string): number | string {
+  const n = Number(values[flag]);
+  return Number.isSafeInteger(n) && n > 0 ? n : `--${flag} must be a positive integer, not "${values[flag]}"`;
+}
+
+/** The `--http` flags, or the problem; undefined without `--http`. */
+function parseHttpFlags(values: Values): HttpServeFlags | string | undefined {
+  if (values.http === undefined) return undefined;
+  const address = parseHttpAddress(values.http as string);
+  if (typeof address === 'string') return address;
+  const tokenFile = values['auth-token-file'] as string | undefined;
+  const refused = httpSecurityProblem(address, tokenFile !== undefined);
+  if (refused) return refused;
+  const maxSessions = positiveInteger(values, 'max-sessions');
+  if (typeof maxSessions === 'string') return maxSessions;
+  const maxStreams = positiveInteger(values, 'max-streams');
+  if (typeof maxStreams === 'string') return maxStreams;
+  const sessionIdleMs = parseDuration('--session-idle', values['session-idle'] as string);
+  if (typeof sessionIdleMs === 'string') return sessionIdleMs;
+  const size = parseMaxResultSize(values['max-body-size'] as string);
+  if (typeof size === 'string') return size.replace('--max-result-size', '--max-body-size');
+  return {
+    address,
+    tokenFile: tokenFile === undefined ? undefined : resolve(tokenFile),
+    allowedHosts: values['allow-host'] as string[],
+    maxSessions,
+    sessionIdleMs,
+    maxStreams,
+    maxBodyBytes: size,
+  };
 }
 
 /** The options of `serve`, or the exit code when the command line is already answered. */
@@ -99,6 +183,24 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     const [key, value] = parseEnvPair(pair, '--env');
     availableEnv[key] = value;
   }
+  const replicaId = values['replica-id'] ?? `r${randomBytes(4).toString('hex')}`;
+  if (!REPLICA_ID.test(replicaId)) {
+    return fail(io, NAME, `--replica-id takes 1 to 32 letters, digits, _ or -, not "${replicaId}"`);
+  }
+  const http = parseHttpFlags(values);
+  if (typeof http === 'string') return fail(io, NAME, http);
+  if (http === undefined) {
+    const httpOnly = [
+      'auth-token-file',
+      'allow-host',
+      'max-sessions',
+      'session-idle',
+      'max-streams',
+      'max-body-size',
+    ];
+    const given = httpOnly.find((flag) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)));
+    if (given) return fail(io, NAME, `--${given} only applies with --http [HOST:]PORT`);
+  }
   return {
     componentDir: resolve(values['component-dir'] ?? defaultComponentDir()),
     callTimeout,
@@ -108,6 +210,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     examples: values.examples,
     echoTool: values['echo-tool'],
     inspectPort,
+    replicaId,
+    http,
   };
 }
 
@@ -116,7 +220,7 @@ async function packageVersion(): Promise<string> {
   return (pkg as { version: string }).version;
 }
 
-/** The server of `options`, its components restored from the component directory. */
+/** The server of `options` (its components not restored yet: see `restore`). */
 async function createServer(
   options: ServeOptions,
   inspector: Inspector | undefined,
@@ -128,23 +232,57 @@ async function createServer(
     // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
     ...(inspector ? { inspect: inspector.inspect } : {}),
   });
-  const server = new WasmactorServer({
+  return new WasmactorServer({
     host,
     store,
     builtinTools: options.builtinTools,
     availableEnv: options.availableEnv,
     echoTool: options.echoTool,
     maxResultSize: options.maxResultSize,
+    replicaId: options.replicaId,
     version: await packageVersion(),
   });
-  const { restored, skipped } = await server.restore();
-  log.info('wasmactor serving on stdio', {
+}
+
+/** Starts the components of the component directory; resolves when every one has been started. */
+async function restore(
+  server: WasmactorServer,
+  options: ServeOptions,
+  on: string,
+): Promise<{ ready: Promise<void> }> {
+  const { restored, skipped, ready } = await server.restore();
+  log.info(`wasmactor serving on ${on}`, {
     componentDir: options.componentDir,
     restored,
     skipped: skipped.map((s) => s.id),
     availableEnv: Object.keys(options.availableEnv),
+    replicaId: options.replicaId,
   });
-  return server;
+  return { ready };
+}
+
+/** Serves over HTTP: listening first (`/readyz` says 503), then the restore, then `/readyz` says 200. */
+async function serveHttp(
+  server: WasmactorServer,
+  options: ServeOptions,
+  flags: HttpServeFlags,
+  io: CommandIo,
+) {
+  const handle: HttpHandle = await startHttpServer({
+    server,
+    address: flags.address,
+    ...(flags.tokenFile === undefined ? {} : { token: await readAuthToken(flags.tokenFile) }),
+    allowedHosts: flags.allowedHosts,
+    replicaId: options.replicaId,
+    maxSessions: flags.maxSessions,
+    maxStreams: flags.maxStreams,
+    sessionIdleMs: flags.sessionIdleMs,
+    maxBodyBytes: flags.maxBodyBytes,
+  });
+  io.stderr.write(`wasmactor listening on ${handle.url}\n`);
+  const { ready } = await restore(server, options, handle.url);
+  void ready.then(() => handle.setReady());
+  return handle;
 }
 
 /** The inspector's web page; MCP keeps working without it (a taken port is reported, not fatal). */
@@ -159,39 +297,55 @@ async function startPage(server: WasmactorServer, inspector: Inspector, port: nu
   }
 }
 
-/** Resolves when stdin ends or the process is asked to stop. */
-function untilEnd(io: CommandIo): Promise<void> {
+/** Resolves when the process is asked to stop, or (`stdin` given) when stdin ends. */
+function untilEnd(stdin: CommandIo['stdin'] | undefined): Promise<void> {
   return new Promise<void>((done) => {
-    io.stdin.once('end', done);
-    io.stdin.once('close', done);
+    stdin?.once('end', done);
+    stdin?.once('close', done);
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
 }
 
-/** Runs `wasmactor serve`; resolves to the exit code when stdin closes or a signal arrives. */
-export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
-  const options = await parseServeArgs(argv, io);
-  if (typeof options === 'number') return options;
-  const inspector = options.inspectPort === undefined ? undefined : createInspector();
-  const server = await createServer(options, inspector);
-  const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
-  const handle = serveStdio(() => server.createMcpServer(), {
+/** Serves on stdio (the default), after the restore has started. */
+async function serveOnStdio(server: WasmactorServer, options: ServeOptions, io: CommandIo) {
+  await restore(server, options, 'stdio');
+  return serveStdio(() => server.createMcpServer(), {
     transport: new StdioTransport(io.stdin as Readable, io.stdout as Writable, {
       maxBufferSize: MAX_MESSAGE_BYTES,
     }),
     onerror: (error) => log.warn('MCP transport error', { error: error.message }),
   });
+}
+
+/** Runs `wasmactor serve`; resolves to the exit code when stdin closes (stdio) or a signal arrives. */
+export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
+  const options = await parseServeArgs(argv, io);
+  if (typeof options === 'number') return options;
+  const inspector = options.inspectPort === undefined ? undefined : createInspector();
+  const server = await createServer(options, inspector);
+  let handle: { close(): Promise<void> };
+  try {
+    handle = options.http
+      ? await serveHttp(server, options, options.http, io)
+      : await serveOnStdio(server, options, io);
+  } catch (error) {
+    await server.close();
+    if (error instanceof McpError) return fail(io, NAME, error.message);
+    throw error;
+  }
+  const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
   if (options.examples) {
     // Loaded while the connection is already open: each one appears with a tools/list_changed.
     void loadExamples(server).catch((error: unknown) =>
       log.error('cannot build or load the examples', { error: (error as Error).message }),
     );
   }
-  await untilEnd(io);
+  await untilEnd(options.http ? undefined : io.stdin);
   log.info('wasmactor shutting down');
   try {
     await web?.close();
+    // Over HTTP: stops accepting and lets the requests in flight end (bounded) before the host stops.
     await handle.close();
   } finally {
     await server.close();

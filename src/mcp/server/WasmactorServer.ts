@@ -42,6 +42,11 @@ export interface WasmactorServerOptions {
    * `maxResultSize`); a larger one is sent once, in `structuredContent.result`.
    */
   inlineResultSize?: number;
+  /**
+   * This server's replica id (`serve --replica-id`): the prefix of the ids it mints (2025-era HTTP
+   * session ids, instance handles), so a load balancer can route them back to it.
+   */
+  replicaId?: string;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -62,6 +67,7 @@ export class WasmactorServer implements ComponentManager {
   private readonly loader: LoaderContext;
   private readonly calls: ComponentCallContext;
   private closed = false;
+  private readonly toolsChangedListeners = new Set<() => void>();
 
   constructor(options: WasmactorServerOptions) {
     this.options = options;
@@ -117,6 +123,17 @@ export class WasmactorServer implements ComponentManager {
   /** Brings the registered component tools of every McpServer in line with `listedTools()`. */
   syncTools(): void {
     this.tools.sync();
+    for (const listener of this.toolsChangedListeners) listener();
+  }
+
+  /**
+   * Calls `listener` whenever the listed tools may have changed (after `tools/list_changed` went to the
+   * connected servers): how listeners without a connection (`subscriptions/listen` streams) hear of it.
+   * Returns the function that stops it.
+   */
+  onToolsChanged(listener: () => void): () => void {
+    this.toolsChangedListeners.add(listener);
+    return () => this.toolsChangedListeners.delete(listener);
   }
 
   /** Runs one component tool and converts the outcome into an MCP result. */
