@@ -3,14 +3,17 @@
  * token, the body limit, the caps on sessions and on open streams, idle expiry of 2025-era sessions,
  * `/healthz` and `/readyz`, and the refusal to bind off loopback without a token.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpSecurityProblem, startHttpServer } from '../../src/mcp/http/index.ts';
+import { setLogLevel } from '../../src/runtime/index.ts';
 import { initializeSession, MCP_HEADERS, raw, startInProcess } from './helpers.ts';
 
 const TOKEN = 'k3Jq8vQz1xYb7LmN0pRs4TuW';
 const LIST = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
 
 const open: { close(): Promise<void> }[] = [];
+beforeAll(() => setLogLevel('error'));
+afterAll(() => setLogLevel('info'));
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((s) => s.close()));
 });
