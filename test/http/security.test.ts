@@ -215,6 +215,23 @@ describe('2025-era sessions', () => {
   });
 });
 
+describe('start', () => {
+  it('names a taken port and the fix', async () => {
+    const { server, http } = await serve();
+    await expect(
+      startHttpServer({
+        server,
+        address: { host: '127.0.0.1', port: http.port },
+        replicaId: 'r',
+        maxSessions: 1,
+        maxStreams: 1,
+        sessionIdleMs: 1000,
+        maxBodyBytes: 1024,
+      }),
+    ).rejects.toThrow(/the port is taken/);
+  });
+});
+
 describe('health', () => {
   it('/healthz is 200 at once; /readyz is 503 until the components are restored, then 200', async () => {
     const { base, http } = await serve();

@@ -116,6 +116,13 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpHa
       ...(options.allowedHosts ?? []).map(hostHeaderName),
     ]),
   ];
+  if (['0.0.0.0', '::'].includes(options.address.host) && (options.allowedHosts ?? []).length === 0) {
+    log.warn(
+      'listening on every interface, but only loopback names pass the Host check: name the hosts ' +
+        'clients use with --allow-host NAME',
+      { host: options.address.host },
+    );
+  }
   const checkHost = hostHeaderValidation(allowed);
   const checkOrigin = originValidation(allowed);
   const gate: AuthGate | undefined = options.token === undefined ? undefined : bearerGate(options.token);
