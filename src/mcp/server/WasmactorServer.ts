@@ -149,14 +149,19 @@ export class WasmactorServer implements ComponentManager {
     return this.host.list();
   }
 
-  /** The component's policy (deny-all when nothing was ever granted); see `PolicyBook.policyOf`. */
+  /** The component's policy once the changes in flight are made; see `PolicyBook.policyOf`. */
   policyOf(id: string): Promise<Policy> {
     return this.policies.policyOf(id);
   }
 
-  /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
+  /** The sandbox a component gets from its policy, `--env` values and secrets (after changes in flight). */
   sandboxFor(id: string): Promise<SandboxSpec> {
-    return this.policies.sandboxFor(id);
+    return this.policies.serialize(id, () => this.policies.sandboxFor(id));
+  }
+
+  /** How many components have a change (load, unload, permission change) queued or running. */
+  get changesInFlight(): number {
+    return this.policies.changesInFlight;
   }
 
   /** Applies `change` to a component's policy; see `PolicyBook.change`. */

@@ -4,7 +4,7 @@ import type { ComponentHost, LoadResult } from '../../machines/index.ts';
 import { log, readComponentSource, sha256 } from '../../runtime/index.ts';
 import { serializePolicy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
-import { resolveComponentPath } from '../componentPath.ts';
+import { type ComponentLocation, resolveComponentPath } from '../componentPath.ts';
 import { McpError } from '../McpError.ts';
 import type { LoadReport, ProgressSink } from '../types.ts';
 import type { PolicyBook } from './PolicyBook.ts';
@@ -28,11 +28,24 @@ export interface LoadRequest {
 
 /**
  * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
- * stem. Tools are registered and `tools/list_changed` is queued before this resolves.
+ * stem. Tools are registered and `tools/list_changed` is queued before this resolves. The whole load —
+ * policy read, host load, write to the component directory — is one change of the component, after
+ * the changes to it that arrived before (see `PolicyBook.serialize`): a reload never starts from a
+ * policy that a concurrent grant or revoke is about to replace, and two loads never write the same
+ * entry at once.
  */
 export async function loadComponent(context: LoaderContext, request: LoadRequest): Promise<LoadReport> {
-  const { host, policies } = context;
   const location = resolveComponentPath(request.path);
+  return context.policies.serialize(location.id, () => loadNow(context, location, request));
+}
+
+/** `loadComponent` once it is this load's turn. */
+async function loadNow(
+  context: LoaderContext,
+  location: ComponentLocation,
+  request: LoadRequest,
+): Promise<LoadReport> {
+  const { host, policies } = context;
   const { bytes } = await readComponentSource({ path: location.path });
   // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
   const given = await policies.forLoad(location.path, request.policyPath);
@@ -92,8 +105,16 @@ async function save(
   }
 }
 
-/** Unloads a component and deletes it from the component directory; false when it was not loaded. */
-export async function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+/**
+ * Unloads a component and deletes it from the component directory; false when it was not loaded. One
+ * change of the component like a load (see `loadComponent`): a grant queued behind it finds it gone.
+ */
+export function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+  return context.policies.serialize(id, () => unloadNow(context, id));
+}
+
+/** `unloadComponent` once it is this unload's turn. */
+async function unloadNow(context: LoaderContext, id: string): Promise<boolean> {
   let unloaded: boolean;
   try {
     unloaded = await context.host.unload(id);

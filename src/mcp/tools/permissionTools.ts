@@ -1,7 +1,8 @@
 /**
  * The permission tools (wassette's names and shapes): `grant-*-permission`, `revoke-*-permission` for
  * storage, network and environment variables, and `reset-permission`. Each rewrites the component's
- * policy atomically and answers with the resulting permissions.
+ * policy atomically, after every change to that component that arrived before it, and answers once the
+ * new policy is on disk and applied, with the resulting permissions.
  */
 import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
@@ -17,7 +18,6 @@ import {
 } from '../../runtime/policy/index.ts';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager, PolicyChange } from '../types.ts';
-import { isLoaded, notLoaded } from './componentTools.ts';
 import { answer, componentIdSchema, componentOnly, object, permissionDetails } from './schemas.ts';
 
 type Details = { uri?: string; access?: string[]; host?: string; key?: string };
@@ -61,10 +61,13 @@ function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReload
   });
 }
 
-/** The handler of one permission tool. */
+/**
+ * The handler of one permission tool. Whether the component is loaded is decided by `changePolicy` in
+ * the change's turn, not here: a grant that arrives right after a `load-component` of the same id waits
+ * for that load, and one queued behind an `unload-component` is refused with `not-loaded`.
+ */
 function policyChanger(server: ComponentManager, tool: string, change: Change) {
   return async ({ component_id, details }: { component_id: string; details?: Details }) => {
-    if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), tool);
     try {
       return changeAnswer(
         component_id,
