@@ -108,9 +108,14 @@ async function save(
 /**
  * Unloads a component and deletes it from the component directory; false when it was not loaded. One
  * change of the component like a load (see `loadComponent`): a grant queued behind it finds it gone.
+ * The one exception to arrival order: a load that is already running in the host is cancelled at once
+ * (its caller is told that the unload cancelled it) instead of being waited for.
  */
 export function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
-  return context.policies.serialize(id, () => unloadNow(context, id));
+  const loading = context.host.list().some((c) => c.id === id && c.state === 'loading');
+  // Its failure is the unit's own `host.unload` failure too, which reports it.
+  const cancelled = loading ? context.host.unload(id).catch(() => false) : Promise.resolve(false);
+  return context.policies.serialize(id, async () => (await unloadNow(context, id)) || (await cancelled));
 }
 
 /** `unloadComponent` once it is this unload's turn. */
