@@ -249,3 +249,41 @@ describe('changes queued around a load or an unload of the same id', () => {
     expect(server.changesInFlight).toBe(0);
   });
 });
+
+describe('without a component directory', () => {
+  it('20 concurrent grants are all acknowledged and kept in memory, in the order sent', async () => {
+    const memoryServer = new WasmactorServer({ host: new ComponentHost({ runtime: createRuntime() }) });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await memoryServer.createMcpServer().connect(serverSide);
+    const memoryClient = new Client({ name: 'policy-concurrency-memory', version: '0.0.0' });
+    await memoryClient.connect(clientSide);
+    try {
+      const loaded = await memoryClient.callTool({ name: 'load-component', arguments: { path: probePath } });
+      expectOk(loaded);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          memoryClient.callTool({
+            name: 'grant-storage-permission',
+            arguments: { component_id: 'wasi-probe', details: { uri: uri(i), access: ['read'] } },
+          }),
+        ),
+      );
+      const all = Array.from({ length: 20 }, (_, i) => ({ uri: uri(i), access: ['read'] }));
+      answers.forEach((answer, i) => {
+        expect((resultJson(expectOk(answer)) as { permissions: unknown }).permissions).toEqual({
+          storage: { allow: all.slice(0, i + 1) },
+        });
+      });
+      const shown = expectOk(
+        await memoryClient.callTool({ name: 'get-policy', arguments: { component_id: 'wasi-probe' } }),
+      );
+      expect(permissionsOf((resultJson(shown) as { policy: string }).policy)).toEqual({
+        storage: { allow: all },
+      });
+      expect(memoryServer.changesInFlight).toBe(0);
+    } finally {
+      await memoryClient.close();
+      await memoryServer.close();
+    }
+  });
+});
