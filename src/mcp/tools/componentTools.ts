@@ -128,7 +128,6 @@ function registerGetPolicyTool(mcp: McpServer, server: ComponentManager): void {
       inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
     },
     async ({ component_id }) => {
-      if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), 'get-policy');
       try {
         return answer({ component_id, policy: serializePolicy(await server.policyOf(component_id)) });
       } catch (error) {
