@@ -13,11 +13,6 @@ export function notLoaded(id: string): McpError {
   return new McpError('not-loaded', `No component "${id}" is loaded (see list-components).`);
 }
 
-/** True when a component of this id is loaded. */
-export function isLoaded(server: ComponentManager, id: string): boolean {
-  return server.listComponents().some((c) => c.id === id);
-}
-
 const LOAD_DESCRIPTION =
   'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
   'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
