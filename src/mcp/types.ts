@@ -1,6 +1,6 @@
 /** Types shared by the parts of the MCP layer: what the built-in tools ask of the server. */
 import type { ComponentSummary, LoadResult } from '../machines/index.ts';
-import type { Policy } from '../runtime/policy/index.ts';
+import type { GrantGuard, Policy } from '../runtime/policy/index.ts';
 
 /** Progress of a long load, as reported to the client. */
 export type ProgressSink = (step: { message: string; progress: number; total: number }) => void;
@@ -34,4 +34,6 @@ export interface ComponentManager {
   listComponents(): ComponentSummary[];
   policyOf(id: string): Promise<Policy>;
   changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange>;
+  /** Which storage grants are too broad for this server (`--allow-broad-grants` lifts it). */
+  readonly grantGuard: GrantGuard;
 }

@@ -15,15 +15,16 @@
  * a unit must span both the write to disk and the sandbox handed to the actor. A per-id promise chain is
  * the smallest owner of that sequence; it holds nothing for ids with no change in flight.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ComponentHost } from '../../machines/index.ts';
-import type { SandboxSpec } from '../../runtime/index.ts';
+import { RuntimeError, type SandboxSpec } from '../../runtime/index.ts';
 import {
+  type GrantGuard,
   loadSecrets,
   type Policy,
   parsePolicy,
   policyToSandbox,
+  readPolicyFile,
   serializePolicy,
 } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
@@ -56,6 +57,8 @@ export interface PolicyBookOptions {
   availableEnv: Record<string, string>;
   /** Directory of the secrets files (default: the user's config directory). */
   secretsDir?: string;
+  /** Which storage grants are too broad (`/`, `/proc`, the server's own directories, home...). */
+  guard?: GrantGuard;
 }
 
 /** The policies of the components (see the module comment). */
@@ -66,6 +69,11 @@ export class PolicyBook {
   private readonly changes = new KeyedQueue();
 
   constructor(private readonly options: PolicyBookOptions) {}
+
+  /** Which storage grants are too broad for this server (see `GrantGuard`). */
+  get guard(): GrantGuard {
+    return this.options.guard ?? {};
+  }
 
   /**
    * Runs `work` as the only change to component `id` in flight: after every change to it that was
@@ -110,7 +118,7 @@ export class PolicyBook {
         cause,
       });
     }
-    return parsePolicy(text, `${id}/policy.yaml`);
+    return parsePolicy(text, `${id}/policy.yaml`, this.guard);
   }
 
   /**
@@ -124,16 +132,16 @@ export class PolicyBook {
   ): Promise<{ path: string; policy: Policy } | undefined> {
     const path =
       policyPath === undefined ? sidecarPolicyPath(wasmPath) : resolveFileArgument(policyPath, POLICY_FILE);
-    let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      // Bounded: only a regular file of at most 1 MiB (a FIFO or /dev/zero as policy_path never blocks).
+      return { path, policy: await readPolicyFile(path, this.guard) };
     } catch (cause) {
-      if (policyPath === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new McpError('policy-unreadable', `cannot read policy file ${path}: ${messageOf(cause)}`, {
-        cause,
-      });
+      if (cause instanceof RuntimeError && cause.code !== 'not-found') throw cause;
+      const errno =
+        cause instanceof RuntimeError ? (cause.cause as NodeJS.ErrnoException | undefined) : undefined;
+      if (policyPath === undefined && errno?.code === 'ENOENT') return undefined;
+      throw new McpError('policy-unreadable', messageOf(cause), { cause });
     }
-    return { path, policy: parsePolicy(text, path) };
   }
 
   /**
@@ -147,7 +155,12 @@ export class PolicyBook {
   /** The sandbox `policy` gives component `id` (with `--env` values and the component's secrets). */
   async sandboxOf(id: string, policy: Policy): Promise<SandboxSpec> {
     const secrets = await this.secretsOf(id);
-    return policyToSandbox(policy, { envValues: this.options.availableEnv, hostEnv: process.env, secrets });
+    return policyToSandbox(policy, {
+      envValues: this.options.availableEnv,
+      hostEnv: process.env,
+      secrets,
+      guard: this.guard,
+    });
   }
 
   /**

@@ -16,6 +16,8 @@ export interface LoaderContext {
   policies: PolicyBook;
   /** Brings every connected client's tool list in line with the host (and tells them). */
   syncTools(): void;
+  /** Largest component file read, in bytes (default: the runtime's, 256 MiB). */
+  maxComponentSize?: number;
 }
 
 /** A load request of `load-component`. */
@@ -46,7 +48,10 @@ async function loadNow(
   request: LoadRequest,
 ): Promise<LoadReport> {
   const { host, policies } = context;
-  const { bytes } = await readComponentSource({ path: location.path });
+  const { bytes } = await readComponentSource(
+    { path: location.path },
+    context.maxComponentSize === undefined ? {} : { maxComponentSize: context.maxComponentSize },
+  );
   // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
   const given = await policies.forLoad(location.path, request.policyPath);
   const sandbox = given

@@ -7,6 +7,7 @@
 import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
 import {
+  type GrantGuard,
   grantEnv,
   grantNetwork,
   grantStorage,
@@ -21,7 +22,7 @@ import type { ComponentManager, PolicyChange } from '../types.ts';
 import { answer, componentIdSchema, componentOnly, object, permissionDetails } from './schemas.ts';
 
 type Details = { uri?: string; access?: string[]; host?: string; key?: string };
-type Change = (policy: Policy, details: Details) => Policy;
+type Change = (policy: Policy, details: Details, guard: GrantGuard) => Policy;
 
 const KINDS = [
   ['storage', 'a directory (fs:// URI) with read and/or write access'],
@@ -30,7 +31,7 @@ const KINDS = [
 ] as const;
 
 const grants: Record<(typeof KINDS)[number][0], Change> = {
-  storage: (p, d) => grantStorage(p, d.uri ?? '', d.access ?? []),
+  storage: (p, d, guard) => grantStorage(p, d.uri ?? '', d.access ?? [], guard),
   network: (p, d) => grantNetwork(p, d.host ?? ''),
   environment: (p, d) => grantEnv(p, d.key ?? ''),
 };
@@ -71,7 +72,7 @@ function policyChanger(server: ComponentManager, tool: string, change: Change) {
     try {
       return changeAnswer(
         component_id,
-        await server.changePolicy(component_id, (p) => change(p, details ?? {})),
+        await server.changePolicy(component_id, (p) => change(p, details ?? {}, server.grantGuard)),
       );
     } catch (error) {
       return errorToResult(error, tool);
