@@ -28,6 +28,8 @@ export interface ComponentManager {
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
+    /** Aborted when the client cancels: the load is abandoned and nothing is stored. */
+    signal?: AbortSignal,
   ): Promise<LoadReport>;
   /** False when nothing of that id was loaded or stored. */
   unloadComponent(id: string): Promise<boolean>;

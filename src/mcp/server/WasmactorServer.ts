@@ -144,8 +144,9 @@ export class WasmactorServer implements ComponentManager {
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
+    signal?: AbortSignal,
   ): Promise<LoadReport> {
-    return loadComponent(this.loader, { path, stateful, onProgress, policyPath });
+    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal });
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */

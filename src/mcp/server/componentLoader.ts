@@ -26,6 +26,18 @@ export interface LoadRequest {
   stateful: boolean;
   onProgress?: ProgressSink | undefined;
   policyPath?: string | undefined;
+  /** The client cancelled: the load is abandoned, the component left unloaded, nothing stored. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Throws `load-cancelled` once the client has cancelled the load of `id`. */
+function checkCancelled(id: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new McpError(
+      'load-cancelled',
+      `The load of ${id} was cancelled by the client: ${id} is not loaded and nothing was stored.`,
+    );
+  }
 }
 
 /**
@@ -57,6 +69,10 @@ async function loadNow(
   const sandbox = given
     ? await policies.sandboxOf(location.id, given.policy)
     : await policies.sandboxFor(location.id);
+  checkCancelled(location.id, request.signal);
+  // A cancel while the host loads ends that load (as an unload does); after it, the load is undone.
+  const cancel = () => void host.unload(location.id).catch(() => false);
+  request.signal?.addEventListener('abort', cancel, { once: true });
   let result: LoadResult;
   try {
     result = await host.load({
@@ -66,8 +82,16 @@ async function loadNow(
       sandbox,
       onProgress: request.onProgress,
     });
+  } catch (error) {
+    checkCancelled(location.id, request.signal);
+    throw error;
   } finally {
+    request.signal?.removeEventListener('abort', cancel);
     context.syncTools();
+  }
+  if (request.signal?.aborted) {
+    await host.unload(location.id).finally(() => context.syncTools());
+    checkCancelled(location.id, request.signal);
   }
   await save(
     context,

@@ -57,7 +57,13 @@ function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
     async ({ path, stateful, policy_path }, ctx: ServerContext) => {
       try {
         return loadAnswer(
-          await server.loadComponent(path, stateful ?? false, progressSink(ctx), policy_path),
+          await server.loadComponent(
+            path,
+            stateful ?? false,
+            progressSink(ctx),
+            policy_path,
+            ctx.mcpReq.signal,
+          ),
         );
       } catch (error) {
         return errorToResult(error, 'load-component', `Cannot load ${path}`);
