@@ -44,6 +44,7 @@ describe('the command line of serve --http', () => {
       [['--http', 'not a port'], /--http takes \[HOST:\]PORT/],
       [['--http', '0', '--session-idle', 'soon'], /--session-idle takes a positive duration/],
       [['--http', '0', '--max-sessions', '0'], /--max-sessions must be a positive integer/],
+      [['--http', '0', '--max-body-size', 'lots'], /--max-body-size takes a number of bytes/],
       [['--session-idle', '5m'], /--session-idle only applies with --http/],
       [['--replica-id', 'a.b'], /--replica-id takes/],
     ];

@@ -59,6 +59,7 @@ const mcpCodes = {
   'policy-unreadable': true,
   'secrets-unreadable': true,
   'examples-failed': true,
+  'load-cancelled': true,
   'http-config': true,
 } satisfies Record<McpErrorCode, true>;
 
