@@ -215,6 +215,23 @@ describe('2025-era sessions', () => {
   });
 });
 
+describe('the end of a session', () => {
+  it('is told once, with the id, after a DELETE, an idle expiry and a shutdown', async () => {
+    const ended: string[] = [];
+    const served = await startInProcess({ sessionIdleMs: 300, onSessionClosed: (id) => ended.push(id) });
+    const { url } = served;
+    const deleted = (await initializeSession(url)).sessionId as string;
+    await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': deleted } });
+    await expect.poll(() => ended).toEqual([deleted]);
+    const idle = (await initializeSession(url)).sessionId as string;
+    await expect.poll(() => ended, { timeout: 5000 }).toEqual([deleted, idle]);
+    const open = (await initializeSession(url)).sessionId as string;
+    expect((await listIn(url, open)).status).toBe(200);
+    await served.close();
+    expect(ended).toEqual([deleted, idle, open]);
+  });
+});
+
 describe('start', () => {
   it('names a taken port and the fix', async () => {
     const { server, http } = await serve();

@@ -41,6 +41,11 @@ export interface HttpServeOptions {
   sessionIdleMs: number;
   /** Largest request body, in bytes (`--max-body-size`). */
   maxBodyBytes: number;
+  /**
+   * Told once when a 2025-era session ends (DELETE, idle expiry, shutdown), with its id (`ctx.sessionId`
+   * in the tool handlers of that session): what was opened for it can be closed.
+   */
+  onSessionClosed?: (sessionId: string) => void;
   /** How long shutdown waits for requests in flight before it closes them (default 10 s). */
   shutdownGraceMs?: number;
 }
@@ -143,6 +148,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpHa
     maxSessions: options.maxSessions,
     idleMs: options.sessionIdleMs,
     maxBodyBytes: options.maxBodyBytes,
+    ...(options.onSessionClosed ? { onSessionClosed: options.onSessionClosed } : {}),
   });
 
   async function route(request: Request): Promise<Response> {

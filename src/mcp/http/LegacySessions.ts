@@ -27,6 +27,8 @@ export interface LegacySessionOptions {
   idleMs: number;
   /** Largest POST body, in bytes. */
   maxBodyBytes: number;
+  /** Told once when a session ends, however it ends (DELETE, idle expiry, shutdown). */
+  onSessionClosed?: (sessionId: string) => void;
 }
 
 interface Session {
@@ -147,8 +149,13 @@ export class LegacySessions {
       session = { id: '', transport, mcp, lastActive: Date.now(), inFlight: 1 };
       const opened = session;
       const onclose = mcp.server.onclose;
+      let ended = false;
       mcp.server.onclose = () => {
-        if (opened.id !== '' && this.sessions.get(opened.id) === opened) this.sessions.delete(opened.id);
+        if (opened.id !== '' && !ended) {
+          ended = true;
+          if (this.sessions.get(opened.id) === opened) this.sessions.delete(opened.id);
+          this.options.onSessionClosed?.(opened.id);
+        }
         onclose?.();
       };
       await mcp.connect(transport);
