@@ -15,7 +15,9 @@ export type McpErrorCode =
   /** The component's secrets file cannot be read or is not a mapping of KEY: value. */
   | 'secrets-unreadable'
   /** Building the example components failed (`serve --examples`). */
-  | 'examples-failed';
+  | 'examples-failed'
+  /** An `_instance` / `instance` argument that is no handle, or a handle of another server replica. */
+  | 'bad-instance';
 
 /** The one error class of the MCP layer; `cause` holds the error of a lower layer when there is one. */
 export class McpError extends Error {

@@ -11,7 +11,7 @@ import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
 import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
-import { WasmactorServer } from '../server/index.ts';
+import { replicaIdProblem, WasmactorServer } from '../server/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
@@ -35,6 +35,10 @@ Options:
                              (what \`npm start\` does; needs the repository's dev dependencies)
   --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
                              (default port 7357; 0 = any free port; the address is printed on stderr)
+  --replica-id ID            prefix of the instance handles this server mints (open-instance), so a load
+                             balancer can route Mcp-Param-Instance: ID.* here (default a short random id)
+  --instance-idle DURATION   a per-agent instance without calls for this long is closed
+                             (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
   -h, --help                 show this help
@@ -57,6 +61,8 @@ const OPTIONS = {
   'disable-builtin-tools': { type: 'boolean', default: false },
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
+  'replica-id': { type: 'string' },
+  'instance-idle': { type: 'string', default: '30m' },
   'log-level': { type: 'string', default: 'info' },
 } as const;
 
@@ -70,6 +76,17 @@ interface ServeOptions {
   examples: boolean;
   echoTool: boolean;
   inspectPort: number | undefined;
+  replicaId: string | undefined;
+  instanceIdleMs: number;
+}
+
+/** `--instance-idle`: ms, or a number with s, m or h; undefined when it is none of these. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
+  const ms = Math.round(Number(match[1]) * unit);
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /** The options of `serve`, or the exit code when the command line is already answered. */
@@ -91,6 +108,17 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
     return fail(io, NAME, '--call-timeout must be a positive integer (ms)');
   }
+  const replicaId = values['replica-id'];
+  const badReplica = replicaId === undefined ? undefined : replicaIdProblem(replicaId);
+  if (badReplica) return fail(io, NAME, badReplica);
+  const instanceIdleMs = parseDuration(values['instance-idle']);
+  if (instanceIdleMs === undefined) {
+    return fail(
+      io,
+      NAME,
+      '--instance-idle must be a positive duration: ms, or a number with s, m or h (30m)',
+    );
+  }
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const availableEnv: Record<string, string> = {};
@@ -108,6 +136,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     examples: values.examples,
     echoTool: values['echo-tool'],
     inspectPort,
+    replicaId,
+    instanceIdleMs,
   };
 }
 
@@ -125,6 +155,7 @@ async function createServer(
   const host = new ComponentHost({
     runtime: createRuntime(),
     defaultTimeoutMs: options.callTimeout,
+    instanceIdleMs: options.instanceIdleMs,
     // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
     ...(inspector ? { inspect: inspector.inspect } : {}),
   });
@@ -135,6 +166,7 @@ async function createServer(
     availableEnv: options.availableEnv,
     echoTool: options.echoTool,
     maxResultSize: options.maxResultSize,
+    ...(options.replicaId === undefined ? {} : { replicaId: options.replicaId }),
     version: await packageVersion(),
   });
   const { restored, skipped } = await server.restore();

@@ -10,10 +10,12 @@ import type { JsonObject, SandboxSpec } from '../../runtime/index.ts';
 import type { Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
+import { errorToResult } from '../errorResult.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
+import { checkHandle, mintHandle, randomReplicaId } from './instanceHandles.ts';
 import { PolicyBook } from './PolicyBook.ts';
 import { type RestoreReport, restoreComponents } from './restore.ts';
 import { type ListedTool, ToolRegistry } from './ToolRegistry.ts';
@@ -42,6 +44,11 @@ export interface WasmactorServerOptions {
    * `maxResultSize`); a larger one is sent once, in `structuredContent.result`.
    */
   inlineResultSize?: number;
+  /**
+   * This server's replica id (`--replica-id`): the prefix of every instance handle it mints, so a load
+   * balancer can route `Mcp-Param-Instance: <id>.*` to it. Default: a short random id.
+   */
+  replicaId?: string;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -49,13 +56,16 @@ export interface WasmactorServerOptions {
 
 const INSTRUCTIONS =
   'wasmactor runs WebAssembly components as tools. Use load-component to add one (stateful: true keeps ' +
-  'one live instance whose state persists between calls), list-components to see what is loaded.';
+  'one live instance whose state persists between calls), list-components to see what is loaded. ' +
+  'open-instance gives an agent its own instance of a stateful component: pass its handle as _instance.';
 
 /** The wasmactor MCP server. Serve it with `serveStdio(() => server.createMcpServer())`. */
 export class WasmactorServer implements ComponentManager {
   readonly host: ComponentHost;
   readonly store: ComponentStore | undefined;
   readonly availableEnv: Record<string, string>;
+  /** The prefix of this server's instance handles. */
+  readonly replicaId: string;
   private readonly options: WasmactorServerOptions;
   private readonly policies: PolicyBook;
   private readonly tools: ToolRegistry;
@@ -68,6 +78,7 @@ export class WasmactorServer implements ComponentManager {
     this.host = options.host;
     this.store = options.store;
     this.availableEnv = options.availableEnv ?? {};
+    this.replicaId = options.replicaId ?? randomReplicaId();
     this.policies = new PolicyBook({
       host: this.host,
       store: this.store,
@@ -76,7 +87,7 @@ export class WasmactorServer implements ComponentManager {
     });
     this.tools = new ToolRegistry(
       () => this.listedTools(),
-      (name, componentId, args, signal) => this.callTool(name, componentId, args, signal),
+      (name, componentId, args, signal, instance) => this.callTool(name, componentId, args, signal, instance),
     );
     this.loader = {
       host: this.host,
@@ -119,14 +130,35 @@ export class WasmactorServer implements ComponentManager {
     this.tools.sync();
   }
 
-  /** Runs one component tool and converts the outcome into an MCP result. */
-  callTool(
+  /**
+   * Runs one component tool and converts the outcome into an MCP result; with `instance`, on that
+   * per-agent instance (a handle of another replica is refused before it reaches any component).
+   */
+  async callTool(
     name: string,
     componentId: string,
     args: JsonObject,
     signal?: AbortSignal,
+    instance?: string,
   ): Promise<CallToolResult> {
-    return callComponentTool(this.calls, name, componentId, args, signal);
+    if (instance !== undefined) {
+      const refused = checkHandle(instance, this.replicaId);
+      if (refused) return errorToResult(refused, name);
+    }
+    return callComponentTool(this.calls, name, componentId, args, signal, instance);
+  }
+
+  /** Opens a per-agent instance of a stateful component; resolves to its new handle. */
+  async openInstance(componentId: string): Promise<string> {
+    const handle = mintHandle(this.replicaId);
+    await this.host.openInstance(componentId, handle);
+    return handle;
+  }
+
+  /** Closes a per-agent instance of this replica. */
+  closeInstance(handle: string): Promise<void> {
+    const refused = checkHandle(handle, this.replicaId);
+    return refused ? Promise.reject(refused) : this.host.closeInstance(handle);
   }
 
   /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */
