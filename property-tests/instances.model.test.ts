@@ -84,7 +84,7 @@ async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | 
   }
 }
 
-const valueOf = (outcome: CallOutcome) => (outcome.ok ? outcome.value : 'wit-err');
+const outcomeValue = (outcome: CallOutcome) => (outcome.ok ? outcome.value : 'wit-err');
 
 afterEach(() => {
   vi.useRealTimers();
@@ -168,7 +168,7 @@ describe('per-agent instances against a model', () => {
                 );
                 needed = targets.size;
                 const replies = await Promise.all(cmd.calls.map((c) => settle(call(c.target, c.tool, c.n))));
-                expect(replies.map((r) => (r.ok ? { value: valueOf(r.value) } : { code: r.code }))).toEqual(
+                expect(replies.map((r) => (r.ok ? { value: outcomeValue(r.value) } : { code: r.code }))).toEqual(
                   expected,
                 );
                 if (targets.size >= 2) {
