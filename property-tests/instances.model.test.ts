@@ -168,9 +168,9 @@ describe('per-agent instances against a model', () => {
                 );
                 needed = targets.size;
                 const replies = await Promise.all(cmd.calls.map((c) => settle(call(c.target, c.tool, c.n))));
-                expect(replies.map((r) => (r.ok ? { value: outcomeValue(r.value) } : { code: r.code }))).toEqual(
-                  expected,
-                );
+                expect(
+                  replies.map((r) => (r.ok ? { value: outcomeValue(r.value) } : { code: r.code })),
+                ).toEqual(expected);
                 if (targets.size >= 2) {
                   expect(runtime.maxActive).toBeGreaterThanOrEqual(2);
                   sawOverlap++;

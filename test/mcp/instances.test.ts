@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
+import { resetWorkerStats, workerStats } from '../../src/runtime/worker/index.ts';
 import { fixture, resultJson, resultText } from './helpers.ts';
 
 let server: WasmactorServer;
@@ -75,6 +76,7 @@ describe('per-agent instances over MCP', () => {
     const a = await open(alice);
     const b = await open(bob);
     await alice.callTool({ name: 'add', arguments: { n: 1000 } }); // the shared instance
+    resetWorkerStats();
     const calls: Promise<Result>[] = [];
     for (let i = 0; i < 6; i++) {
       calls.push(alice.callTool({ name: 'increment', arguments: { _instance: a } }));
@@ -83,6 +85,9 @@ describe('per-agent instances over MCP', () => {
     }
     const results = await Promise.all(calls);
     for (const r of results) expect(r.isError, resultText(r)).toBeFalsy();
+    // Inside the guest an overlap could not show (a worker runs in order): never two requests waiting
+    // on one instance's worker at once.
+    expect(workerStats().maxPending, 'requests waiting on one worker at once').toBe(1);
     // Each instance served its own calls one at a time, in the order they were sent.
     const aliceValues = results.filter((_, i) => i % 3 !== 1).map(value);
     expect(aliceValues).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
