@@ -88,6 +88,16 @@ function inFlightText(c) {
   ).join(', ');
 }
 
+// Per-agent instances: redacted handle, state, queue (and calls in flight) of each.
+function instancesText(c) {
+  if (!c.stateful) return '\u2014';
+  const list = c.instanceList || [];
+  if (list.length === 0) return '0';
+  return list.length + ': ' + list.map((i) =>
+    i.handle + ' ' + i.state + (i.queueLength > 0 ? ' q' + i.queueLength : '') + (i.restarts > 0 ? ' r' + i.restarts : '')
+  ).join(', ');
+}
+
 function renderTable() {
   const body = $('#components tbody');
   body.replaceChildren();
@@ -105,6 +115,7 @@ function renderTable() {
       el('td', { className: 'num served', textContent: String(c.served) }),
       el('td', { className: 'num failed', textContent: String(c.failed) }),
       el('td', { className: 'num restarts', textContent: String(c.restarts) }),
+      el('td', { className: 'instances', textContent: instancesText(c) }),
       el('td', { className: 'num last', textContent: c.lastCallMs !== undefined ? fmtMs(c.lastCallMs) : '\\u2014' }),
       el('td', { className: 'error', textContent: c.lastError ?? '' }),
     );
@@ -186,7 +197,7 @@ export function renderPage(chartSvg: string): string {
 <section>
 <h2>Component actors <span class="hint">(click a row to show it on the chart)</span></h2>
 <table id="components">
-<thead><tr><th>id</th><th>kind</th><th>state</th><th class="num">gen</th><th class="num">queue</th><th>call in flight</th><th class="num">served</th><th class="num">failed</th><th class="num">restarts</th><th class="num">last call</th><th>last error</th></tr></thead>
+<thead><tr><th>id</th><th>kind</th><th>state</th><th class="num">gen</th><th class="num">queue</th><th>call in flight</th><th class="num">served</th><th class="num">failed</th><th class="num">restarts</th><th>instances</th><th class="num">last call</th><th>last error</th></tr></thead>
 <tbody></tbody>
 </table>
 <div id="no-components" class="empty">No component is loaded.</div>

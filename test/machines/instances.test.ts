@@ -218,3 +218,25 @@ describe('per-agent instances (ComponentHost)', () => {
     await host.stop();
   });
 });
+
+describe('per-agent instances in the inspector', () => {
+  it('shows each instance with state and queue, and never logs a whole handle', async () => {
+    const { createInspector, takeSnapshot } = await import('../../src/inspector/index.ts');
+    const inspector = createInspector();
+    const { host } = await loaded({ host: { inspect: inspector.inspect } });
+    const a = handle();
+    await host.openInstance('c', a);
+    await host.call('increment', {}, { instance: a });
+    const view = takeSnapshot(host, inspector).components[0];
+    expect(view?.instances).toBe(1);
+    expect(view?.instanceList).toEqual([
+      expect.objectContaining({ state: 'idle', queueLength: 0, served: 1, restarts: 0 }),
+    ]);
+    await host.closeInstance(a);
+    expect(takeSnapshot(host, inspector).components[0]?.instances).toBe(0);
+    const log = JSON.stringify(inspector.log());
+    expect(log).toContain('instance.r1.');
+    expect(log).not.toContain(a);
+    await host.stop();
+  });
+});
