@@ -194,7 +194,7 @@ export const instanceMachine = setup({
   },
   output: ({ context }) => ({ handle: context.handle, reason: context.closing ?? 'closed' }),
   on: {
-    CALL: { actions: 'enqueueCall' },
+    CALL: [{ guard: 'isClosing', actions: 'rejectCall' }, { actions: 'enqueueCall' }],
     CANCEL: { actions: 'cancelCall' },
     CLOSE: { actions: 'beginClose' },
   },
