@@ -180,8 +180,11 @@ source.addEventListener('update', (m) => apply(JSON.parse(m.data), false));
 source.onerror = () => { $('#conn').className = 'down'; $('#conn').textContent = 'reconnecting\\u2026'; };
 `;
 
-/** The page, with `chartSvg` embedded. */
-export function renderPage(chartSvg: string): string {
+/**
+ * The page, with `chartSvg` embedded, and `instanceChartSvg` (the chart of a per-agent instance, a child
+ * actor of a stateful component) under it when given.
+ */
+export function renderPage(chartSvg: string, instanceChartSvg?: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -206,6 +209,14 @@ export function renderPage(chartSvg: string): string {
 <h2>State chart of the component machine <span class="hint" id="chart-of"></span></h2>
 <div id="chart-wrap">${chartSvg}</div>
 </section>
+${
+  instanceChartSvg === undefined
+    ? ''
+    : `<section>
+<h2>State chart of a per-agent instance <span class="hint">(open-instance: a child actor of its stateful component; the instances column shows each one's state)</span></h2>
+<div id="instance-chart-wrap">${instanceChartSvg}</div>
+</section>`
+}
 <section>
 <h2>Event log</h2>
 <div class="logbar">

@@ -239,4 +239,20 @@ describe('per-agent instances in the inspector', () => {
     expect(log).not.toContain(a);
     await host.stop();
   });
+
+  it('draws the instance machine on the page, beside the component machine', async () => {
+    const { createInspector, startInspector } = await import('../../src/inspector/index.ts');
+    const inspector = createInspector();
+    const { host } = await loaded({ host: { inspect: inspector.inspect } });
+    const web = await startInspector({ host, inspector, port: 0 });
+    try {
+      const page = await (await fetch(web.url)).text();
+      for (const state of ['starting', 'idle', 'busy', 'closing', 'closed'])
+        expect(page).toContain(`data-id="instance.${state}"`);
+      expect(page).toContain('data-id="component.busy"');
+    } finally {
+      await web.close();
+      await host.stop();
+    }
+  });
 });
