@@ -17,7 +17,9 @@ export type McpErrorCode =
   /** Building the example components failed (`serve --examples`). */
   | 'examples-failed'
   /** An `_instance` / `instance` argument that is no handle, or a handle of another server replica. */
-  | 'bad-instance';
+  | 'bad-instance'
+  /** The client cancelled a `load-component` before it finished: nothing was loaded or stored. */
+  | 'load-cancelled';
 
 /** The one error class of the MCP layer; `cause` holds the error of a lower layer when there is one. */
 export class McpError extends Error {

@@ -61,6 +61,7 @@ function mcpMessage(error: McpError): string {
     case 'secrets-unreadable':
     case 'examples-failed':
     case 'bad-instance':
+    case 'load-cancelled':
       return error.message;
   }
 }

@@ -1,6 +1,6 @@
 /** Types shared by the parts of the MCP layer: what the built-in tools ask of the server. */
 import type { ComponentSummary, LoadResult } from '../machines/index.ts';
-import type { Policy } from '../runtime/policy/index.ts';
+import type { GrantGuard, Policy } from '../runtime/policy/index.ts';
 
 /** Progress of a long load, as reported to the client. */
 export type ProgressSink = (step: { message: string; progress: number; total: number }) => void;
@@ -28,6 +28,8 @@ export interface ComponentManager {
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
+    /** Aborted when the client cancels: the load is abandoned and nothing is stored. */
+    signal?: AbortSignal,
   ): Promise<LoadReport>;
   /** False when nothing of that id was loaded or stored. */
   unloadComponent(id: string): Promise<boolean>;
@@ -38,4 +40,6 @@ export interface ComponentManager {
   openInstance(componentId: string): Promise<string>;
   /** Closes a per-agent instance; rejects saying why when the handle is foreign, ended or unknown. */
   closeInstance(handle: string): Promise<void>;
+  /** Which storage grants are too broad for this server (`--allow-broad-grants` lifts it). */
+  readonly grantGuard: GrantGuard;
 }

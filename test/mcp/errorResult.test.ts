@@ -65,6 +65,7 @@ const mcpCodes = {
   'secrets-unreadable': true,
   'examples-failed': true,
   'bad-instance': true,
+  'load-cancelled': true,
 } satisfies Record<McpErrorCode, true>;
 
 const output: CapturedOutput = { stdout: 'partial answer', stderr: 'oops', truncated: false };

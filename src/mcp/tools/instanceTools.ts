@@ -6,7 +6,7 @@
 import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager } from '../types.ts';
-import { isLoaded, notLoaded } from './componentTools.ts';
+import { notLoaded } from './componentTools.ts';
 import { answer, componentOnly, object } from './schemas.ts';
 
 const OPEN_DESCRIPTION =
@@ -27,7 +27,8 @@ function registerOpenTool(mcp: McpServer, server: ComponentManager): void {
     'open-instance',
     { description: OPEN_DESCRIPTION, inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()) },
     async ({ component_id }) => {
-      if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), 'open-instance');
+      if (!server.listComponents().some((c) => c.id === component_id))
+        return errorToResult(notLoaded(component_id), 'open-instance');
       try {
         const instance = await server.openInstance(component_id);
         return answer({ instance, component_id });
