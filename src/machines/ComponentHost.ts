@@ -29,7 +29,12 @@ import {
 } from './componentTypes.ts';
 import { createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
-import { instanceActorId, redactHandle, unknownInstanceError } from './instanceRules.ts';
+import {
+  type InstanceEndReason,
+  instanceActorId,
+  redactHandle,
+  unknownInstanceError,
+} from './instanceRules.ts';
 import type { InstanceContext, InstanceState } from './instanceTypes.ts';
 import { MachineError } from './MachineError.ts';
 
@@ -226,8 +231,11 @@ export class ComponentHost {
     }
   }
 
-  /** Closes a per-agent instance; resolves once it is disposed. Rejects saying why when it cannot. */
-  closeInstance(handle: string): Promise<void> {
+  /**
+   * Closes a per-agent instance; resolves once it is disposed. Rejects saying why when it cannot.
+   * `reason` (default `closed`) is what later calls of the handle are told.
+   */
+  closeInstance(handle: string, reason?: InstanceEndReason): Promise<void> {
     if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
     const componentId = this.#owners.get(handle);
     if (componentId === undefined) {
@@ -239,7 +247,13 @@ export class ComponentHost {
       );
     }
     const { promise, deferred } = createDeferred<void>();
-    this.system.send({ type: 'CLOSE_INSTANCE', id: componentId, handle, reply: deferred });
+    this.system.send({
+      type: 'CLOSE_INSTANCE',
+      id: componentId,
+      handle,
+      reply: deferred,
+      ...(reason ? { reason } : {}),
+    });
     return promise.catch((error: unknown) => {
       // The component is gone (unloaded): the handle ended with it.
       if (error instanceof MachineError && error.code === 'unloaded')

@@ -79,8 +79,9 @@ export function toInstance({ context, event, enqueue }: EnqueueArgs): void {
     enqueue.sendTo(instanceActorId(handle), { type: 'CALL', callId, tool, args, reply });
     return;
   }
-  enqueue.sendTo(instanceActorId(handle), { type: 'CLOSE', reason: 'closed', reply: event.reply });
-  enqueue.assign({ instances: { ...context.instances, [handle]: { closing: 'closed' } } });
+  const reason = event.reason ?? 'closed';
+  enqueue.sendTo(instanceActorId(handle), { type: 'CLOSE', reason, reply: event.reply });
+  enqueue.assign({ instances: { ...context.instances, [handle]: { closing: reason } } });
 }
 
 /** Reload or unload: every instance is asked to end; each ends once its call in flight is answered. */

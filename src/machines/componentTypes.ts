@@ -84,8 +84,8 @@ export type ComponentEvent =
   | { type: 'UNLOAD'; reply?: Deferred<void> }
   /** Starts a per-agent instance under `handle` (minted by the caller); replies when it is live. */
   | { type: 'OPEN_INSTANCE'; handle: string; reply: Deferred<void> }
-  /** Ends a per-agent instance; replies when it is disposed. */
-  | { type: 'CLOSE_INSTANCE'; handle: string; reply: Deferred<void> }
+  /** Ends a per-agent instance (`reason` default `closed`); replies when it is disposed. */
+  | { type: 'CLOSE_INSTANCE'; handle: string; reply: Deferred<void>; reason?: InstanceEndReason }
   | { type: 'UPDATE_SANDBOX'; sandbox: SandboxSpec }
   /** Stops every call in flight now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' };

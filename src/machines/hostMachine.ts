@@ -23,6 +23,7 @@ import { componentMachine } from './componentMachine.ts';
 import type { LoadReply, LoadSpec } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
+import type { InstanceEndReason } from './instanceRules.ts';
 import { MachineError } from './MachineError.ts';
 import { publicToolName } from './toolNames.ts';
 
@@ -80,7 +81,7 @@ export type HostEvent =
   /** Opens a per-agent instance of component `id` under `handle`. */
   | { type: 'OPEN_INSTANCE'; id: string; handle: string; reply: Deferred<void> }
   /** Closes the per-agent instance `handle` of component `id`. */
-  | { type: 'CLOSE_INSTANCE'; id: string; handle: string; reply: Deferred<void> }
+  | { type: 'CLOSE_INSTANCE'; id: string; handle: string; reply: Deferred<void>; reason?: InstanceEndReason }
   /** Stops every call in flight of every component now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' }
   | { type: 'UNLOAD'; id: string; reply: Deferred<boolean> }
@@ -323,7 +324,9 @@ export const hostMachine = setup({
         enqueue(effect({ type: 'rejectReply', params: { reply: event.reply, error } }));
         return;
       }
-      enqueue.sendTo(component.ref, { type: event.type, handle: event.handle, reply: event.reply });
+      const { type, handle, reply } = event;
+      const reason = event.type === 'CLOSE_INSTANCE' ? event.reason : undefined;
+      enqueue.sendTo(component.ref, { type, handle, reply, ...(reason ? { reason } : {}) });
     }),
     forwardCancel: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'CANCEL');

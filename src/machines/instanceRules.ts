@@ -17,7 +17,9 @@ export type InstanceEndReason =
   /** It could not start. */
   | 'failed'
   /** The server shut down. */
-  | 'stopped';
+  | 'stopped'
+  /** The 2025-era HTTP session that opened it ended. */
+  | 'session-ended';
 
 /** What an instance actor's `closed` state reports to its component (`xstate.done.actor.instance.<handle>`). */
 export interface InstanceOutput {
@@ -32,6 +34,7 @@ const because: Record<InstanceEndReason, string> = {
   unloaded: 'was closed when its component was unloaded',
   failed: 'could not start',
   stopped: 'was closed when the server shut down',
+  'session-ended': 'was closed when the session that opened it ended',
 };
 
 /** How a handle appears in messages, logs and the inspector: enough to tell two apart, never usable. */

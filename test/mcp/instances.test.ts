@@ -5,7 +5,9 @@
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
+import { parseDuration } from '../../src/mcp/commands/serveCommand.ts';
 import { WasmactorServer } from '../../src/mcp/index.ts';
+import { replicaIdProblem } from '../../src/mcp/server/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { resetWorkerStats, workerStats } from '../../src/runtime/worker/index.ts';
 import { fixture, resultJson, resultText } from './helpers.ts';
@@ -161,5 +163,39 @@ describe('per-agent instances over MCP', () => {
     const gone = await client.callTool({ name: 'get', arguments: { _instance: b } });
     expect(gone.isError).toBe(true);
     expect(resultText(gone)).toContain('was closed when its component was reloaded');
+  });
+
+  it('closes the instances a session opened when the session ends, and says so', async () => {
+    const client = await connect();
+    await client.callTool({ name: 'load-component', arguments: { path: counter, stateful: true } });
+    const mine = await server.openInstance('counter', 'session-1');
+    const other = await server.openInstance('counter', 'session-2');
+    const closedEarly = await server.openInstance('counter', 'session-1');
+    await server.closeInstance(closedEarly);
+    await server.closeSessionInstances('session-1');
+    const gone = await client.callTool({ name: 'get', arguments: { _instance: mine } });
+    expect(gone.isError).toBe(true);
+    expect(resultText(gone)).toContain('was closed when the session that opened it ended');
+    const early = await client.callTool({ name: 'get', arguments: { _instance: closedEarly } });
+    expect(resultText(early)).toContain('was closed with close-instance');
+    expect(value(await client.callTool({ name: 'increment', arguments: { _instance: other } }))).toBe(1);
+  });
+});
+
+describe('serve flags of per-agent instances', () => {
+  it('reads --instance-idle as ms or with a unit, and refuses anything else', () => {
+    expect(parseDuration('1500')).toBe(1_500);
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('30m')).toBe(1_800_000);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(parseDuration('250ms')).toBe(250);
+    for (const bad of ['', '0', '-5', 'soon', '10 min', '1e3']) expect(parseDuration(bad)).toBeUndefined();
+  });
+
+  it('accepts a url-safe --replica-id without a dot, and names the rule otherwise', () => {
+    expect(replicaIdProblem('r1')).toBeUndefined();
+    expect(replicaIdProblem('eu-west_2')).toBeUndefined();
+    for (const bad of ['', 'a.b', 'r 1', 'x'.repeat(33), 'é'])
+      expect(replicaIdProblem(bad)).toContain('--replica-id');
   });
 });

@@ -15,7 +15,7 @@ import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
-import { checkHandle, mintHandle, randomReplicaId } from './instanceHandles.ts';
+import { checkHandle, mintHandle, randomReplicaId, SessionInstances } from './instanceHandles.ts';
 import { PolicyBook } from './PolicyBook.ts';
 import { type RestoreReport, restoreComponents } from './restore.ts';
 import { type ListedTool, ToolRegistry } from './ToolRegistry.ts';
@@ -78,6 +78,7 @@ export class WasmactorServer implements ComponentManager {
   private readonly tools: ToolRegistry;
   private readonly loader: LoaderContext;
   private readonly calls: ComponentCallContext;
+  private readonly sessions = new SessionInstances();
   private closed = false;
 
   constructor(options: WasmactorServerOptions) {
@@ -157,17 +158,35 @@ export class WasmactorServer implements ComponentManager {
     return callComponentTool(this.calls, name, componentId, args, signal, instance);
   }
 
-  /** Opens a per-agent instance of a stateful component; resolves to its new handle. */
-  async openInstance(componentId: string): Promise<string> {
+  /**
+   * Opens a per-agent instance of a stateful component; resolves to its new handle. With `session`
+   * (a 2025-era HTTP session), the instance is closed when `closeSessionInstances(session)` is called.
+   */
+  async openInstance(componentId: string, session?: string): Promise<string> {
     const handle = mintHandle(this.replicaId);
     await this.host.openInstance(componentId, handle);
+    if (session !== undefined) this.sessions.add(session, handle);
     return handle;
   }
 
   /** Closes a per-agent instance of this replica. */
-  closeInstance(handle: string): Promise<void> {
+  async closeInstance(handle: string): Promise<void> {
     const refused = checkHandle(handle, this.replicaId);
-    return refused ? Promise.reject(refused) : this.host.closeInstance(handle);
+    if (refused) throw refused;
+    try {
+      await this.host.closeInstance(handle);
+    } finally {
+      this.sessions.remove(handle);
+    }
+  }
+
+  /**
+   * Closes every instance the 2025-era session `session` opened (the HTTP transport calls it when the
+   * session ends); later calls of those handles are told the session ended.
+   */
+  async closeSessionInstances(session: string): Promise<void> {
+    const handles = this.sessions.take(session);
+    await Promise.allSettled(handles.map((handle) => this.host.closeInstance(handle, 'session-ended')));
   }
 
   /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */

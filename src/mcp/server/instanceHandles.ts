@@ -53,3 +53,39 @@ export function checkHandle(handle: string, replicaId: string): McpError | undef
   }
   return undefined;
 }
+
+/**
+ * The handles each 2025-era HTTP session opened, so that they can be closed when the session ends
+ * (modern-era requests and stdio have no session: their handles end only by close, idle time, reload).
+ */
+export class SessionInstances {
+  readonly #bySession = new Map<string, Set<string>>();
+  readonly #sessionOf = new Map<string, string>();
+
+  /** Records that `session` opened `handle`. */
+  add(session: string, handle: string): void {
+    let handles = this.#bySession.get(session);
+    if (!handles) {
+      handles = new Set();
+      this.#bySession.set(session, handles);
+    }
+    handles.add(handle);
+    this.#sessionOf.set(handle, session);
+  }
+
+  /** Forgets `handle` (it was closed). */
+  remove(handle: string): void {
+    const session = this.#sessionOf.get(handle);
+    if (session === undefined) return;
+    this.#sessionOf.delete(handle);
+    this.#bySession.get(session)?.delete(handle);
+  }
+
+  /** Forgets `session` and returns the handles it opened. */
+  take(session: string): string[] {
+    const handles = [...(this.#bySession.get(session) ?? [])];
+    this.#bySession.delete(session);
+    for (const handle of handles) this.#sessionOf.delete(handle);
+    return handles;
+  }
+}

@@ -3,7 +3,7 @@
  * back as the `_instance` argument of the component's tools (declared with `x-mcp-header: Instance`, so
  * a 2026-07-28 client also sends it as the `Mcp-Param-Instance` header a load balancer can route on).
  */
-import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
+import { fromJsonSchema, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager } from '../types.ts';
 import { notLoaded } from './componentTools.ts';
@@ -26,11 +26,12 @@ function registerOpenTool(mcp: McpServer, server: ComponentManager): void {
   mcp.registerTool(
     'open-instance',
     { description: OPEN_DESCRIPTION, inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()) },
-    async ({ component_id }) => {
+    async ({ component_id }, ctx: ServerContext) => {
       if (!server.listComponents().some((c) => c.id === component_id))
         return errorToResult(notLoaded(component_id), 'open-instance');
       try {
-        const instance = await server.openInstance(component_id);
+        // A 2025-era HTTP session's instances end with it (see WasmactorServer.closeSessionInstances).
+        const instance = await server.openInstance(component_id, ctx.sessionId);
         return answer({ instance, component_id });
       } catch (error) {
         return errorToResult(error, 'open-instance', `Cannot open an instance of ${component_id}`);
