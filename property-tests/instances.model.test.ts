@@ -103,7 +103,20 @@ describe('per-agent instances against a model', () => {
         let waiting: (() => void)[] = [];
         const runtime: FakeRuntime = new FakeRuntime({
           gate: () => {
-            if (runtime.active < needed) return new Promise<void>((resolve) => waiting.push(resolve));
+            if (runtime.active < needed) {
+              // Never a deadlock: should the targets not all start (a broken machine), the barrier
+              // opens after 50 macrotasks and the overlap check fails with a counterexample.
+              let ticks = 0;
+              const fallback = () => {
+                if (waiting.length === 0) return;
+                if (++ticks < 50) return void setImmediate(fallback);
+                needed = 1;
+                for (const resolve of waiting) resolve();
+                waiting = [];
+              };
+              setImmediate(fallback);
+              return new Promise<void>((resolve) => waiting.push(resolve));
+            }
             needed = 1;
             for (const resolve of waiting) resolve();
             waiting = [];
