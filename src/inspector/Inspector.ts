@@ -5,7 +5,7 @@
  * later by `startInspector`. Only created when the inspector is on.
  */
 import type { InspectionEvent } from 'xstate';
-import { componentMachine } from '../machines/index.ts';
+import { componentMachine, redactHandle } from '../machines/index.ts';
 import { eventLabeler } from './chartModel.ts';
 
 /** One line of a component's event log. */
@@ -66,6 +66,14 @@ function stateText(value: unknown): string {
       .join(',');
   }
   return '';
+}
+
+const INSTANCE_END = /^(xstate\.(?:done|error)\.actor\.instance\.)(.+)$/;
+
+/** `xstate.done.actor.instance.<handle>` with the handle redacted (other event types unchanged). */
+function withoutHandle(eventType: string): string {
+  const match = INSTANCE_END.exec(eventType);
+  return match ? `${match[1]}${redactHandle(match[2] ?? '')}` : eventType;
 }
 
 /**
@@ -163,11 +171,13 @@ export class Inspector {
     const callId = typeof event.callId === 'string' ? event.callId : undefined;
     const tool = typeof event.tool === 'string' ? event.tool : undefined;
     const detail = [callId, tool].filter(Boolean).join(' ');
+    // An instance actor's end names its handle, a capability: the log shows it redacted.
+    const type = withoutHandle(event.type);
     this.#append({
       component,
       kind: 'event',
-      event: event.type,
-      text: detail ? `${this.#eventText(event.type)} ${detail}` : this.#eventText(event.type),
+      event: type,
+      text: detail ? `${this.#eventText(type)} ${detail}` : this.#eventText(type),
       ...(callId ? { callId } : {}),
       ...(tool ? { tool } : {}),
     });

@@ -88,6 +88,16 @@ function inFlightText(c) {
   ).join(', ');
 }
 
+// Per-agent instances: redacted handle, state, queue (and calls in flight) of each.
+function instancesText(c) {
+  if (!c.stateful) return '\u2014';
+  const list = c.instanceList || [];
+  if (list.length === 0) return '0';
+  return list.length + ': ' + list.map((i) =>
+    i.handle + ' ' + i.state + (i.queueLength > 0 ? ' q' + i.queueLength : '') + (i.restarts > 0 ? ' r' + i.restarts : '')
+  ).join(', ');
+}
+
 function renderTable() {
   const body = $('#components tbody');
   body.replaceChildren();
@@ -105,6 +115,7 @@ function renderTable() {
       el('td', { className: 'num served', textContent: String(c.served) }),
       el('td', { className: 'num failed', textContent: String(c.failed) }),
       el('td', { className: 'num restarts', textContent: String(c.restarts) }),
+      el('td', { className: 'instances', textContent: instancesText(c) }),
       el('td', { className: 'num last', textContent: c.lastCallMs !== undefined ? fmtMs(c.lastCallMs) : '\\u2014' }),
       el('td', { className: 'error', textContent: c.lastError ?? '' }),
     );
@@ -169,8 +180,11 @@ source.addEventListener('update', (m) => apply(JSON.parse(m.data), false));
 source.onerror = () => { $('#conn').className = 'down'; $('#conn').textContent = 'reconnecting\\u2026'; };
 `;
 
-/** The page, with `chartSvg` embedded. */
-export function renderPage(chartSvg: string): string {
+/**
+ * The page, with `chartSvg` embedded, and `instanceChartSvg` (the chart of a per-agent instance, a child
+ * actor of a stateful component) under it when given.
+ */
+export function renderPage(chartSvg: string, instanceChartSvg?: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -186,7 +200,7 @@ export function renderPage(chartSvg: string): string {
 <section>
 <h2>Component actors <span class="hint">(click a row to show it on the chart)</span></h2>
 <table id="components">
-<thead><tr><th>id</th><th>kind</th><th>state</th><th class="num">gen</th><th class="num">queue</th><th>call in flight</th><th class="num">served</th><th class="num">failed</th><th class="num">restarts</th><th class="num">last call</th><th>last error</th></tr></thead>
+<thead><tr><th>id</th><th>kind</th><th>state</th><th class="num">gen</th><th class="num">queue</th><th>call in flight</th><th class="num">served</th><th class="num">failed</th><th class="num">restarts</th><th>instances</th><th class="num">last call</th><th>last error</th></tr></thead>
 <tbody></tbody>
 </table>
 <div id="no-components" class="empty">No component is loaded.</div>
@@ -195,6 +209,14 @@ export function renderPage(chartSvg: string): string {
 <h2>State chart of the component machine <span class="hint" id="chart-of"></span></h2>
 <div id="chart-wrap">${chartSvg}</div>
 </section>
+${
+  instanceChartSvg === undefined
+    ? ''
+    : `<section>
+<h2>State chart of a per-agent instance <span class="hint">(open-instance: a child actor of its stateful component; the instances column shows each one's state)</span></h2>
+<div id="instance-chart-wrap">${instanceChartSvg}</div>
+</section>`
+}
 <section>
 <h2>Event log</h2>
 <div class="logbar">

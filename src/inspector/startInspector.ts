@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ComponentHost } from '../machines/index.ts';
-import { componentMachine } from '../machines/index.ts';
+import { componentMachine, instanceMachine } from '../machines/index.ts';
 import { describeChart } from './chartModel.ts';
 import { renderChartSvg } from './chartSvg.ts';
 import { EventStreams } from './EventStreams.ts';
@@ -76,7 +76,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
     stalledStreamMs: options.stalledStreamMs ?? 30_000,
   });
   let actualPort = port;
-  const page = renderPage(chartSvg);
+  const page = renderPage(chartSvg, renderChartSvg(describeChart(instanceMachine)));
   const server = createServer(
     createRequestHandler({ host, inspector, chart, chartSvg, page, streams, port: () => actualPort }),
   );

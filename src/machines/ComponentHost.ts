@@ -21,9 +21,21 @@ import {
   type SandboxSpec,
   type ToolDefinition,
 } from '../runtime/index.ts';
-import { type ComponentState, defaultCancelGraceMs } from './componentTypes.ts';
+import {
+  type ComponentState,
+  defaultCancelGraceMs,
+  defaultInstanceIdleMs,
+  defaultMaxInstances,
+} from './componentTypes.ts';
 import { createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
+import {
+  type InstanceEndReason,
+  instanceActorId,
+  redactHandle,
+  unknownInstanceError,
+} from './instanceRules.ts';
+import type { InstanceContext, InstanceState } from './instanceTypes.ts';
 import { MachineError } from './MachineError.ts';
 
 export type { LoadResult } from './hostMachine.ts';
@@ -46,6 +58,19 @@ export interface LoadRequest {
   onProgress?: PrepareOptions['onProgress'];
 }
 
+/** One per-agent instance, for the inspector (the handle is shown redacted: it is a capability). */
+export interface InstanceSummary {
+  /** The handle's replica id and first characters, never the whole handle. */
+  handle: string;
+  state: InstanceState;
+  queueLength: number;
+  inFlight: number;
+  served: number;
+  failed: number;
+  restarts: number;
+  lastError?: string;
+}
+
 /** One component, for `list-components` and the inspector. */
 export interface ComponentSummary {
   id: string;
@@ -65,6 +90,9 @@ export interface ComponentSummary {
   queueHighWater: number;
   lastCallMs?: number;
   lastError?: string;
+  /** Per-agent instances open now (closing ones included). */
+  instances: number;
+  instanceList: InstanceSummary[];
 }
 
 export interface ComponentHostOptions {
@@ -77,7 +105,14 @@ export interface ComponentHostOptions {
   /** `stop()` waits this long for calls in flight, then kills their workers; default 2,000 ms. */
   stopGraceMs?: number;
   prepareOptions?: PrepareOptions;
+  /** Per-agent instances a stateful component may have open at once (default 16). */
+  maxInstances?: number;
+  /** A per-agent instance without calls for this long ends (default 30 min; `--instance-idle`). */
+  instanceIdleMs?: number;
 }
+
+/** How many handles the host remembers the component of (older ones are answered as unknown). */
+const OWNER_MEMORY = 16_384;
 
 /** How long `stop()` lets calls in flight finish before it kills them. */
 export const defaultStopGraceMs = 2_000;
@@ -97,6 +132,10 @@ export class ComponentHost {
   readonly #defaultTimeoutMs: number;
   readonly #cancelGraceMs: number;
   readonly #stopGraceMs: number;
+  readonly #maxInstances: number;
+  readonly #instanceIdleMs: number;
+  /** Handle -> the component that opened it: `closeInstance` gets only the handle. */
+  readonly #owners = new Map<string, string>();
   readonly #listeners = new Set<(summaryList: ComponentSummary[]) => void>();
   /** While someone subscribes: the host's subscription and one per component actor. */
   #watching: { host: Subscription; components: Map<AnyActorRef, Subscription> } | undefined;
@@ -107,6 +146,8 @@ export class ComponentHost {
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? defaultTimeoutMs;
     this.#cancelGraceMs = options.cancelGraceMs ?? defaultCancelGraceMs;
     this.#stopGraceMs = options.stopGraceMs ?? defaultStopGraceMs;
+    this.#maxInstances = options.maxInstances ?? defaultMaxInstances;
+    this.#instanceIdleMs = options.instanceIdleMs ?? defaultInstanceIdleMs;
     // XState builds inspection events only when `inspect` is given: without an inspector, none (about a
     // quarter of the actor's cost per call in bench/actor.bench.ts).
     this.system = createActor(hostMachine, {
@@ -133,6 +174,8 @@ export class ComponentHost {
         timeoutMs: req.timeoutMs ?? this.#defaultTimeoutMs,
         concurrency: Math.max(1, req.concurrency ?? availableParallelism()),
         cancelGraceMs: req.cancelGraceMs ?? this.#cancelGraceMs,
+        maxInstances: this.#maxInstances,
+        instanceIdleMs: this.#instanceIdleMs,
         ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       },
       ...(req.knownTools ? { knownTools: req.knownTools } : {}),
@@ -141,8 +184,15 @@ export class ComponentHost {
     return promise;
   }
 
-  /** Calls a tool by its public name. Faults and refusals reject with a `MachineError`. */
-  call(tool: string, args: JsonObject, options?: { signal?: AbortSignal }): Promise<CallOutcome> {
+  /**
+   * Calls a tool by its public name. Faults and refusals reject with a `MachineError`. With `instance`
+   * (a handle from `openInstance`), that per-agent instance serves it, or the call is rejected.
+   */
+  call(
+    tool: string,
+    args: JsonObject,
+    options?: { signal?: AbortSignal; instance?: string },
+  ): Promise<CallOutcome> {
     if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
     const signal = options?.signal;
     const callId = `c${++this.#nextCallId}`;
@@ -150,9 +200,71 @@ export class ComponentHost {
     const { promise, deferred } = createDeferred<CallOutcome>();
     const onAbort = () => this.system.send({ type: 'CANCEL', callId });
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.system.send({ type: 'CALL', callId, tool, args, reply: deferred });
+    const instance = options?.instance;
+    this.system.send({
+      type: 'CALL',
+      callId,
+      tool,
+      args,
+      reply: deferred,
+      ...(instance === undefined ? {} : { instance }),
+    });
     if (!signal) return promise;
     return promise.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /**
+   * Opens a fresh per-agent instance of a stateful component under `handle` (minted by the caller:
+   * unguessable); resolves once it is live. Rejects with `not-stateful`, `instance-limit`, `loading`,
+   * `unloaded` or the instance's start failure.
+   */
+  async openInstance(componentId: string, handle: string): Promise<void> {
+    if (this.#stopped) throw new MachineError('stopped', 'the component host was stopped');
+    const { promise, deferred } = createDeferred<void>();
+    this.system.send({ type: 'OPEN_INSTANCE', id: componentId, handle, reply: deferred });
+    await promise;
+    this.#owners.delete(handle);
+    this.#owners.set(handle, componentId);
+    for (const old of this.#owners.keys()) {
+      if (this.#owners.size <= OWNER_MEMORY) break;
+      this.#owners.delete(old);
+    }
+  }
+
+  /**
+   * Closes a per-agent instance; resolves once it is disposed. Rejects saying why when it cannot.
+   * `reason` (default `closed`) is what later calls of the handle are told.
+   */
+  closeInstance(handle: string, reason?: InstanceEndReason): Promise<void> {
+    if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
+    const componentId = this.#owners.get(handle);
+    if (componentId === undefined) {
+      return Promise.reject(
+        new MachineError(
+          'instance-unknown',
+          `instance ${redactHandle(handle)} is unknown to this server (never opened here, or ended long ago). Open one with open-instance.`,
+        ),
+      );
+    }
+    const { promise, deferred } = createDeferred<void>();
+    this.system.send({
+      type: 'CLOSE_INSTANCE',
+      id: componentId,
+      handle,
+      reply: deferred,
+      ...(reason ? { reason } : {}),
+    });
+    return promise.catch((error: unknown) => {
+      // The component is gone (unloaded): the handle ended with it.
+      if (error instanceof MachineError && error.code === 'unloaded')
+        throw unknownInstanceError(componentId, handle);
+      throw error;
+    });
+  }
+
+  /** The component that opened `handle`, while the host remembers it. */
+  instanceOwner(handle: string): string | undefined {
+    return this.#owners.get(handle);
   }
 
   /** Unloads a component: true when it existed, false (and nothing done) for an unknown id. */
@@ -172,10 +284,10 @@ export class ComponentHost {
     return Object.entries(this.system.getSnapshot().context.components).map(([id, c]) => summarize(id, c));
   }
 
-  /** Every routable tool under its public name. */
-  tools(): { componentId: string; tool: ToolDefinition }[] {
+  /** Every routable tool under its public name, with whether its component is stateful. */
+  tools(): { componentId: string; tool: ToolDefinition; stateful: boolean }[] {
     return Object.entries(this.system.getSnapshot().context.components).flatMap(([componentId, c]) =>
-      c.tools.map((tool) => ({ componentId, tool })),
+      c.tools.map((tool) => ({ componentId, tool, stateful: c.stateful })),
     );
   }
 
@@ -284,6 +396,29 @@ function summarize(id: string, component: HostComponent): ComponentSummary {
     inFlight: context.inFlight.length,
     queueHighWater: context.queueHighWater,
     ...(context.lastCallMs !== undefined ? { lastCallMs: context.lastCallMs } : {}),
+    ...(context.lastError !== undefined ? { lastError: context.lastError } : {}),
+    instances: Object.keys(context.instances).length,
+    instanceList: Object.keys(context.instances).flatMap((handle) => {
+      const child = snapshot.children[instanceActorId(handle)];
+      const instance = child?.getSnapshot();
+      return instance && 'value' in instance ? [summarizeInstance(handle, instance)] : [];
+    }),
+  };
+}
+
+function summarizeInstance(
+  handle: string,
+  snapshot: { value: unknown; context: InstanceContext },
+): InstanceSummary {
+  const { context } = snapshot;
+  return {
+    handle: redactHandle(handle),
+    state: snapshot.value as InstanceState,
+    queueLength: context.queue.length,
+    inFlight: context.current ? 1 : 0,
+    served: context.served,
+    failed: context.failed,
+    restarts: context.restarts,
     ...(context.lastError !== undefined ? { lastError: context.lastError } : {}),
   };
 }

@@ -17,7 +17,17 @@ export type MachineErrorCode =
   /** The runtime refused the call without entering the guest (bad argument, unknown function...). */
   | 'call-failed'
   /** The host was stopped. */
-  | 'stopped';
+  | 'stopped'
+  /** The component is still loading (open-instance before its first load ended). */
+  | 'loading'
+  /** open-instance on a component loaded without `stateful: true`. */
+  | 'not-stateful'
+  /** The component has as many instances open as it may (`maxInstances`). */
+  | 'instance-limit'
+  /** The instance handle was closed, expired, or ended with a reload or unload; the message says which. */
+  | 'instance-ended'
+  /** The instance handle is not one this component opened (or it comes from another server). */
+  | 'instance-unknown';
 
 /** The one error class of the machines layer. `cause` holds the runtime's error when there is one. */
 export class MachineError extends Error {

@@ -31,9 +31,21 @@
  * - LOAD or RELOAD while loaded = reload: unload (calls in flight finish), then load a new generation
  *   with a brand-new instance. Calls queued at the time of a reload are kept and served by the new
  *   generation; no state is ever carried over.
+ * - Per-agent instances (stateful only): OPEN_INSTANCE spawns an instance actor (`instanceMachine.ts`,
+ *   child `instance.<handle>`, at most `maxInstances`); a CALL with `instance` goes to it, or is
+ *   rejected saying why (ended or unknown), never served by another instance. A reload or unload closes
+ *   every instance and waits for them to end before the generation is disposed.
  */
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
 import { disposeComponent, disposeInstance, loadComponent, runCall } from './componentActors.ts';
+import { cancelCall, type KillParams, killCalls } from './componentCancel.ts';
+import {
+  closeInstances,
+  forwardToInstances,
+  instanceEnded,
+  openInstance,
+  toInstance,
+} from './componentInstances.ts';
 import {
   callActorId,
   callError,
@@ -55,8 +67,20 @@ import {
   type LoadReply,
   type LoadSpec,
 } from './componentTypes.ts';
-import { type EffectParams, effect, reply } from './effects.ts';
+import { asEnqueueArgs, type EffectParams, effect, reply } from './effects.ts';
+import { instanceMachine } from './instanceMachine.ts';
+import type { InstanceEndReason } from './instanceRules.ts';
 import { MachineError } from './MachineError.ts';
+
+/** Every instance is asked to end, for this reason. */
+const reason = (why: InstanceEndReason) => ({ type: 'closeInstances' as const, params: { reason: why } });
+const rejectUnloaded = {
+  type: 'rejectReply' as const,
+  params: ({ context, event }: { context: ComponentContext; event: { reply?: unknown } }) => ({
+    reply: event.reply as never,
+    error: unloadedError(context.id),
+  }),
+};
 
 export const componentMachine = setup({
   types: {
@@ -64,12 +88,14 @@ export const componentMachine = setup({
     events: {} as ComponentEvent | ComponentInternalEvent,
     input: {} as ComponentInput,
   },
-  actors: { loadComponent, runCall, disposeInstance, disposeComponent },
+  actors: { loadComponent, runCall, disposeInstance, disposeComponent, instance: instanceMachine },
   guards: {
     hasPendingLoad: ({ context }) => context.pendingLoad !== undefined,
     hasSpec: ({ context }) => context.spec !== undefined || context.pendingLoad !== undefined,
     hasQueuedCalls: ({ context }) => context.queue.length > 0,
-    hasNoCallsInFlight: ({ context }) => context.inFlight.length === 0,
+    hasNoCallsInFlight: ({ context }) =>
+      context.inFlight.length === 0 && Object.keys(context.instances).length === 0,
+    isInstanceCall: ({ event }) => event.type === 'CALL' && event.instance !== undefined,
     isDrained: ({ context }) => context.queue.length === 0 && context.inFlight.length === 0,
     canStartCall: ({ context }) => canStartCall(context),
   },
@@ -154,6 +180,13 @@ export const componentMachine = setup({
       return { queue, queueHighWater: Math.max(context.queueHighWater, queue.length) };
     }),
     countRejected: assign(({ context }) => ({ failed: context.failed + 1 })),
+    openInstance: enqueueActions((args) => openInstance(asEnqueueArgs(args))),
+    toInstance: enqueueActions((args) => toInstance(asEnqueueArgs(args))),
+    closeInstances: enqueueActions((args, params: { reason: InstanceEndReason }) =>
+      closeInstances(asEnqueueArgs(args), params.reason),
+    ),
+    forwardToInstances: enqueueActions((args) => forwardToInstances(asEnqueueArgs(args))),
+    instanceEnded: enqueueActions((args) => instanceEnded(asEnqueueArgs(args))),
     /** Moves the head of the queue in flight and spawns its call actor (only when `canStartCall`). */
     startNextCall: enqueueActions(({ context, enqueue }) => {
       const next = nextCall(context);
@@ -216,62 +249,8 @@ export const componentMachine = setup({
         lastError: error.message,
       });
     }),
-    cancelCall: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'CANCEL');
-      const error = new MachineError(
-        'cancelled',
-        `call ${event.callId} to component ${context.id} was cancelled`,
-      );
-      const queued = context.queue.find((c) => c.callId === event.callId);
-      if (queued) {
-        enqueue(effect({ type: 'rejectReply', params: { reply: queued.reply, error } }));
-        enqueue.assign({ queue: context.queue.filter((c) => c !== queued), failed: context.failed + 1 });
-        return;
-      }
-      const running = context.inFlight.find((c) => c.callId === event.callId && !c.cancelled);
-      if (!running) return;
-      enqueue(effect({ type: 'rejectReply', params: { reply: running.reply, error } }));
-      if (context.spec?.stateful) {
-        enqueue.assign({
-          inFlight: context.inFlight.map((c) => (c === running ? { ...c, cancelled: true } : c)),
-          failed: context.failed + 1,
-        });
-        enqueue.raise(
-          { type: 'CANCEL.GRACE_EXPIRED', callId: running.callId },
-          { id: graceTimerId(running.callId), delay: context.spec.cancelGraceMs ?? defaultCancelGraceMs },
-        );
-      } else {
-        enqueue.stopChild(callActorId(running.callId));
-        enqueue.assign({
-          inFlight: context.inFlight.filter((c) => c !== running),
-          failed: context.failed + 1,
-        });
-      }
-    }),
-    /**
-     * Stops calls in flight (a cancelled stateful call past its grace, or every call on KILL). A stopped
-     * stateful call leaves its instance in an unknown state: the instance is dropped (the next call
-     * starts a fresh one) and the callers that still wait get `stopped`.
-     */
-    killCalls: enqueueActions(({ context, enqueue }, params: { callIds?: string[]; reason: string }) => {
-      const killed = context.inFlight.filter((c) => !params.callIds || params.callIds.includes(c.callId));
-      if (killed.length === 0) return;
-      for (const call of killed) {
-        enqueue.stopChild(callActorId(call.callId));
-        if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
-      }
-      const waiting = killed.filter((c) => !c.cancelled);
-      const error = new MachineError('stopped', `component ${context.id}: ${params.reason}`);
-      enqueue(effect({ type: 'rejectAll', params: { replies: waiting.map((c) => c.reply), error } }));
-      const stateful = context.spec?.stateful === true;
-      if (stateful && context.instance) enqueue.spawnChild('disposeInstance', { input: context.instance });
-      enqueue.assign({
-        inFlight: context.inFlight.filter((c) => !killed.includes(c)),
-        failed: context.failed + waiting.length,
-        lastError: error.message,
-        ...(stateful ? { instance: undefined, restarts: context.restarts + 1 } : {}),
-      });
-    }),
+    cancelCall: enqueueActions((args) => cancelCall(asEnqueueArgs(args))),
+    killCalls: enqueueActions((args, params: KillParams) => killCalls(asEnqueueArgs(args), params)),
     /** Stateless: the next call uses the new sandbox. Stateful: it applies from the next (re)load. */
     updateSandbox: assign(({ context, event }) => {
       assertEvent(event, 'UPDATE_SANDBOX');
@@ -301,20 +280,32 @@ export const componentMachine = setup({
     served: 0,
     failed: 0,
     queueHighWater: 0,
+    instances: {},
+    ended: {},
   }),
   // What `loading`, `idle` and `busy` do (written once); `unloaded` and `unloading` override.
   on: {
-    CALL: { actions: 'enqueueCall' },
-    LOAD: { target: '.unloading', actions: 'requestLoad' },
-    RELOAD: { target: '.unloading', actions: 'requestLoad' },
-    UNLOAD: { target: '.unloading', actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
-    CANCEL: { actions: 'cancelCall' },
+    CALL: [{ guard: 'isInstanceCall', actions: 'toInstance' }, { actions: 'enqueueCall' }],
+    LOAD: { target: '.unloading', actions: [reason('reloaded'), 'requestLoad'] },
+    RELOAD: { target: '.unloading', actions: [reason('reloaded'), 'requestLoad'] },
+    UNLOAD: {
+      target: '.unloading',
+      actions: [reason('unloaded'), 'addUnloadWaiter', 'abandonLoadsAndQueue'],
+    },
+    OPEN_INSTANCE: { actions: 'openInstance' },
+    CLOSE_INSTANCE: { actions: 'toInstance' },
+    'xstate.done.actor.instance.*': { actions: 'instanceEnded' },
+    'xstate.error.actor.instance.*': { actions: 'instanceEnded' },
+    CANCEL: { actions: ['cancelCall', 'forwardToInstances'] },
     UPDATE_SANDBOX: { actions: 'updateSandbox' },
     KILL: {
-      actions: {
-        type: 'killCalls',
-        params: { reason: 'the call was stopped before it finished (the server is shutting down)' },
-      },
+      actions: [
+        {
+          type: 'killCalls',
+          params: { reason: 'the call was stopped before it finished (the server is shutting down)' },
+        },
+        'forwardToInstances',
+      ],
     },
     'CANCEL.GRACE_EXPIRED': {
       actions: {
@@ -355,16 +346,9 @@ export const componentMachine = setup({
             },
           },
         ],
-        CALL: {
-          actions: [
-            'countRejected',
-            {
-              type: 'rejectReply',
-              params: ({ context, event }) => ({ reply: event.reply, error: unloadedError(context.id) }),
-            },
-          ],
-        },
+        CALL: { actions: ['countRejected', rejectUnloaded] },
         UNLOAD: { actions: { type: 'resolveReply', params: ({ event }) => ({ reply: event.reply }) } },
+        OPEN_INSTANCE: { actions: rejectUnloaded },
       },
     },
     loading: {
@@ -400,20 +384,14 @@ export const componentMachine = setup({
       initial: 'draining',
       on: {
         CALL: [
+          { guard: 'isInstanceCall', actions: 'toInstance' },
           { guard: 'hasPendingLoad', actions: 'enqueueCall' },
-          {
-            actions: [
-              'countRejected',
-              {
-                type: 'rejectReply',
-                params: ({ context, event }) => ({ reply: event.reply, error: unloadedError(context.id) }),
-              },
-            ],
-          },
+          { actions: ['countRejected', rejectUnloaded] },
         ],
         LOAD: { actions: 'requestLoad' },
         RELOAD: { actions: 'requestLoad' },
         UNLOAD: { actions: ['addUnloadWaiter', 'abandonLoadsAndQueue'] },
+        OPEN_INSTANCE: { actions: rejectUnloaded },
       },
       states: {
         draining: {

@@ -12,9 +12,14 @@ import type {
   ToolDefinition,
 } from '../runtime/index.ts';
 import type { Deferred } from './deferred.ts';
+import type { InstanceEndReason, InstanceOutput } from './instanceRules.ts';
 
 /** How long a cancelled stateful call may keep running before it is killed, unless the spec says. */
 export const defaultCancelGraceMs = 2_000;
+/** How many per-agent instances a stateful component may have open at once, unless the spec says. */
+export const defaultMaxInstances = 16;
+/** A per-agent instance without calls for this long ends (30 min), unless the spec says. */
+export const defaultInstanceIdleMs = 30 * 60_000;
 
 /** What to load and how to run it. */
 export interface LoadSpec {
@@ -28,6 +33,10 @@ export interface LoadSpec {
   /** A cancelled stateful call still running after this long is killed (default 2,000 ms). */
   cancelGraceMs?: number;
   onProgress?: PrepareOptions['onProgress'];
+  /** Per-agent instances open at once (default 16). */
+  maxInstances?: number;
+  /** A per-agent instance ends after this long without calls (default 30 min). */
+  instanceIdleMs?: number;
 }
 
 /** What a finished load reports. */
@@ -62,9 +71,21 @@ export interface CallSettled {
 export type ComponentEvent =
   | { type: 'LOAD'; spec: LoadSpec; reply?: Deferred<LoadReply> }
   | { type: 'RELOAD'; reply?: Deferred<LoadReply> }
-  | { type: 'CALL'; callId: string; tool: string; args: JsonObject; reply: Deferred<CallOutcome> }
+  /** `instance`: the handle of a per-agent instance; without it the shared instance serves the call. */
+  | {
+      type: 'CALL';
+      callId: string;
+      tool: string;
+      args: JsonObject;
+      reply: Deferred<CallOutcome>;
+      instance?: string;
+    }
   | { type: 'CANCEL'; callId: string }
   | { type: 'UNLOAD'; reply?: Deferred<void> }
+  /** Starts a per-agent instance under `handle` (minted by the caller); replies when it is live. */
+  | { type: 'OPEN_INSTANCE'; handle: string; reply: Deferred<void> }
+  /** Ends a per-agent instance (`reason` default `closed`); replies when it is disposed. */
+  | { type: 'CLOSE_INSTANCE'; handle: string; reply: Deferred<void>; reason?: InstanceEndReason }
   | { type: 'UPDATE_SANDBOX'; sandbox: SandboxSpec }
   /** Stops every call in flight now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' };
@@ -73,6 +94,8 @@ export type ComponentEvent =
 export type ComponentInternalEvent =
   | DoneActorEvent<CallSettled, `call.${string}`>
   | ErrorActorEvent<unknown, `call.${string}`>
+  | DoneActorEvent<InstanceOutput, `instance.${string}`>
+  | ErrorActorEvent<unknown, `instance.${string}`>
   | { type: 'CANCEL.GRACE_EXPIRED'; callId: string };
 
 export interface ComponentInput {
@@ -113,6 +136,10 @@ export interface ComponentContext {
   queueHighWater: number;
   lastCallMs?: number;
   lastError?: string;
+  /** Live per-agent instances by handle (each a child actor `instance.<handle>`); `closing` once asked to end. */
+  instances: Record<string, { closing?: InstanceEndReason }>;
+  /** Why recent handles ended (bounded, see `rememberEnded`). */
+  ended: Record<string, InstanceEndReason>;
 }
 
 export interface CallInput {

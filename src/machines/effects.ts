@@ -2,7 +2,10 @@
  * Answering a caller is a side effect: both machines do it only through these named actions, which
  * XState runs after a transition (never while computing one), so `getNextSnapshot` settles nothing.
  */
+import type { ComponentInstance } from '../runtime/index.ts';
+import type { ComponentContext, ComponentEvent, ComponentInternalEvent } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
+import type { InstanceEvent, InstanceInput } from './instanceTypes.ts';
 
 type Reply = Deferred<never>;
 
@@ -34,3 +37,25 @@ export const reply = {
 };
 
 export type { Params as EffectParams };
+
+/**
+ * What the component actor's actions kept apart from its chart (componentCancel.ts,
+ * componentInstances.ts) use of XState's `enqueueActions` arguments.
+ */
+export interface EnqueueArgs {
+  context: ComponentContext;
+  event: ComponentEvent | ComponentInternalEvent;
+  enqueue: {
+    (action: never): void;
+    assign(values: Partial<ComponentContext>): void;
+    sendTo(to: string, event: InstanceEvent): void;
+    spawnChild(src: 'instance', options: { id: string; input: InstanceInput }): void;
+    spawnChild(src: 'disposeInstance', options: { input: ComponentInstance }): void;
+    stopChild(id: string): void;
+    cancel(id: string): void;
+    raise(event: ComponentInternalEvent, options: { id: string; delay: number }): void;
+  };
+}
+
+/** The one cast: XState's `enqueue` has these methods, with signatures too generic to name here. */
+export const asEnqueueArgs = (args: unknown) => args as EnqueueArgs;

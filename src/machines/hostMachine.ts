@@ -23,6 +23,7 @@ import { componentMachine } from './componentMachine.ts';
 import type { LoadReply, LoadSpec } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
+import type { InstanceEndReason } from './instanceRules.ts';
 import { MachineError } from './MachineError.ts';
 import { publicToolName } from './toolNames.ts';
 
@@ -67,8 +68,20 @@ export type HostEvent =
       knownTools?: ToolDefinition[];
       reply: Deferred<LoadResult>;
     }
-  | { type: 'CALL'; callId: string; tool: string; args: JsonObject; reply: Deferred<CallOutcome> }
+  | {
+      type: 'CALL';
+      callId: string;
+      tool: string;
+      args: JsonObject;
+      reply: Deferred<CallOutcome>;
+      /** A per-agent instance handle; without it the component's shared instance serves the call. */
+      instance?: string;
+    }
   | { type: 'CANCEL'; callId: string }
+  /** Opens a per-agent instance of component `id` under `handle`. */
+  | { type: 'OPEN_INSTANCE'; id: string; handle: string; reply: Deferred<void> }
+  /** Closes the per-agent instance `handle` of component `id`. */
+  | { type: 'CLOSE_INSTANCE'; id: string; handle: string; reply: Deferred<void>; reason?: InstanceEndReason }
   /** Stops every call in flight of every component now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' }
   | { type: 'UNLOAD'; id: string; reply: Deferred<boolean> }
@@ -299,7 +312,21 @@ export const hostMachine = setup({
         tool: route.tool,
         args: event.args,
         reply: event.reply,
+        ...(event.instance === undefined ? {} : { instance: event.instance }),
       });
+    }),
+    /** OPEN_INSTANCE and CLOSE_INSTANCE go to the component of that id, if there is one. */
+    forwardInstance: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ['OPEN_INSTANCE', 'CLOSE_INSTANCE']);
+      const component = context.components[event.id];
+      if (!component) {
+        const error = new MachineError('unloaded', `component ${event.id} is not loaded`);
+        enqueue(effect({ type: 'rejectReply', params: { reply: event.reply, error } }));
+        return;
+      }
+      const { type, handle, reply } = event;
+      const reason = event.type === 'CLOSE_INSTANCE' ? event.reason : undefined;
+      enqueue.sendTo(component.ref, { type, handle, reply, ...(reason ? { reason } : {}) });
     }),
     forwardCancel: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'CANCEL');
@@ -332,6 +359,8 @@ export const hostMachine = setup({
         LOAD: { actions: 'loadComponent' },
         CALL: { actions: 'routeCall' },
         CANCEL: { actions: 'forwardCancel' },
+        OPEN_INSTANCE: { actions: 'forwardInstance' },
+        CLOSE_INSTANCE: { actions: 'forwardInstance' },
         UNLOAD: { actions: 'unloadComponent' },
         UPDATE_SANDBOX: { actions: 'forwardSandbox' },
         KILL: { actions: 'forwardKill' },

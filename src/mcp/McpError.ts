@@ -16,6 +16,8 @@ export type McpErrorCode =
   | 'secrets-unreadable'
   /** Building the example components failed (`serve --examples`). */
   | 'examples-failed'
+  /** An `_instance` / `instance` argument that is no handle, or a handle of another server replica. */
+  | 'bad-instance'
   /** The client cancelled a `load-component` before it finished: nothing was loaded or stored. */
   | 'load-cancelled'
   /** `serve --http` cannot start as asked (a token file unusable, a non-loopback bind without one...). */

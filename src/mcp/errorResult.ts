@@ -39,6 +39,12 @@ function machineMessage(error: MachineError, tool: string): string {
       return error.cause instanceof RuntimeError ? runtimeMessage(error.cause, tool) : error.message;
     case 'cancelled':
     case 'stopped':
+    // Per-agent instances: the machine's message names the problem and the fix.
+    case 'loading':
+    case 'not-stateful':
+    case 'instance-limit':
+    case 'instance-ended':
+    case 'instance-unknown':
       return error.message;
   }
 }
@@ -54,6 +60,7 @@ function mcpMessage(error: McpError): string {
     case 'policy-unreadable':
     case 'secrets-unreadable':
     case 'examples-failed':
+    case 'bad-instance':
     case 'load-cancelled':
     case 'http-config':
       return error.message;

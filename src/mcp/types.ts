@@ -36,6 +36,10 @@ export interface ComponentManager {
   listComponents(): ComponentSummary[];
   policyOf(id: string): Promise<Policy>;
   changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange>;
+  /** Opens a per-agent instance of a stateful component; resolves to its handle. */
+  openInstance(componentId: string, session?: string): Promise<string>;
+  /** Closes a per-agent instance; rejects saying why when the handle is foreign, ended or unknown. */
+  closeInstance(handle: string): Promise<void>;
   /** Which storage grants are too broad for this server (`--allow-broad-grants` lifts it). */
   readonly grantGuard: GrantGuard;
 }

@@ -46,7 +46,7 @@ describe('the command line of serve --http', () => {
       [['--http', '0', '--max-sessions', '0'], /--max-sessions must be a positive integer/],
       [['--http', '0', '--max-body-size', 'lots'], /--max-body-size takes a number of bytes/],
       [['--session-idle', '5m'], /--session-idle only applies with --http/],
-      [['--replica-id', 'a.b'], /--replica-id takes/],
+      [['--replica-id', 'a.b'], /--replica-id must be 1 to 32 characters/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await runServe([...args, '--component-dir', join(dir, 'bad')]);

@@ -222,11 +222,84 @@ describe('componentMachine transition coverage', () => {
       expect(m.state()).toBe('idle');
       m.actor.stop();
     }
+    // per-agent instances: open, call, close (the instance's end), and in unloading and unloaded
+    {
+      const g = held();
+      const m = start(new FakeRuntime({ gate: g.gate }));
+      await m.load();
+      const settle = (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'ok',
+          (e: { code?: string }) => e.code,
+        );
+      const open = (handle: string) => {
+        const { promise, deferred } = createDeferred<void>();
+        m.actor.send({ type: 'OPEN_INSTANCE', handle, reply: deferred });
+        return settle(promise);
+      };
+      const close = (handle: string) => {
+        const { promise, deferred } = createDeferred<void>();
+        m.actor.send({ type: 'CLOSE_INSTANCE', handle, reply: deferred });
+        return settle(promise);
+      };
+      const callOn = (handle: string, tool: string) => {
+        const { promise, deferred } = createDeferred<CallOutcome>();
+        m.actor.send({
+          type: 'CALL',
+          callId: `${Math.random()}`,
+          tool,
+          args: {},
+          reply: deferred,
+          instance: handle,
+        });
+        return settle(promise);
+      };
+      expect(await open('r.a')).toBe('ok');
+      const running = callOn('r.a', 'increment');
+      await tick();
+      const closed = close('r.a');
+      g.release();
+      expect(await running).toBe('ok');
+      expect(await closed).toBe('ok');
+      await tick();
+      expect(m.actor.getSnapshot().context.instances).toEqual({});
+      expect(await open('r.b')).toBe('ok');
+      const inFlight = callOn('r.b', 'increment');
+      await tick();
+      const unloaded = m.unload();
+      expect(m.state()).toContain('draining');
+      expect(await callOn('r.b', 'get')).toBe('instance-ended');
+      expect(await open('r.c')).toBe('unloaded');
+      g.release();
+      expect(await inFlight).toBe('ok');
+      await unloaded;
+      expect(await open('r.d')).toBe('unloaded');
+      m.actor.stop();
+    }
+    // root: an instance actor that fails (the machine never does) is forgotten all the same
+    {
+      const broken = componentMachine.provide({
+        actors: {
+          instance: fromPromise(async () => {
+            throw new Error('broken');
+          }) as never,
+        },
+      });
+      const m = start(new FakeRuntime(), broken);
+      await m.load();
+      m.actor.send({ type: 'OPEN_INSTANCE', handle: 'r.x', reply: createDeferred<void>().deferred });
+      await tick();
+      expect(m.actor.getSnapshot().context.instances).toEqual({});
+      expect(m.actor.getSnapshot().context.ended).toEqual({ 'r.x': 'failed' });
+      m.actor.stop();
+    }
     const all = allTransitions();
+    // root 15 (with OPEN_INSTANCE, CLOSE_INSTANCE, an instance's CALL, instance done and error),
+    // unloaded 7, unloading 7: eight more than before per-agent instances
     // root 10 (the loaded states' CALL/LOAD/RELOAD/UNLOAD written once, CANCEL, UPDATE_SANDBOX, KILL,
     // grace expiry, call done, call error), unloaded 6, loading 2, idle 1, busy 2, unloading 5 +
     // draining 1 + disposing 2
-    expect(all.size).toBe(29);
+    expect(all.size).toBe(37);
     const missing = [...all].filter((k) => !taken.has(k));
     expect(missing).toEqual([]);
     for (const state of ['unloaded', 'loading', 'idle', 'busy'])

@@ -28,6 +28,11 @@ const machineRows = {
   'call-failed': (m) => m,
   cancelled: (m) => m,
   stopped: (m) => m,
+  loading: (m) => m,
+  'not-stateful': (m) => m,
+  'instance-limit': (m) => m,
+  'instance-ended': (m) => m,
+  'instance-unknown': (m) => m,
 } satisfies Record<MachineErrorCode, (message: string) => string>;
 
 const runtimeRows = {
@@ -59,6 +64,7 @@ const mcpCodes = {
   'policy-unreadable': true,
   'secrets-unreadable': true,
   'examples-failed': true,
+  'bad-instance': true,
   'load-cancelled': true,
   'http-config': true,
 } satisfies Record<McpErrorCode, true>;

@@ -2,7 +2,6 @@
  * `wasmactor serve`: the MCP server on stdio (the default; only JSON-RPC is written to stdout, logs go to
  * stderr) or, with `--http`, over Streamable HTTP (src/mcp/http).
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
@@ -37,7 +36,7 @@ import {
   startHttpServer,
 } from '../http/index.ts';
 import { McpError } from '../McpError.ts';
-import { WasmactorServer } from '../server/index.ts';
+import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
@@ -66,10 +65,13 @@ Options:
                              (what \`npm start\` does; needs the repository's dev dependencies)
   --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
                              (default port 7357; 0 = any free port; the address is printed on stderr)
+  --replica-id ID            this server's id, the prefix of the ids it mints (instance handles, HTTP
+                             session ids) so a load balancer can route Mcp-Param-Instance: ID.* and
+                             Mcp-Session-Id: ID.* back here (default a short random id)
+  --instance-idle DURATION   a per-agent instance without calls for this long is closed
+                             (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
-  --replica-id ID            this server's id, the prefix of the ids it mints (HTTP session ids) so a
-                             load balancer can route them back (default a short random id)
 
 Over HTTP (instead of stdio):
   --http [HOST:]PORT         serve MCP at http://HOST:PORT/mcp, both protocol eras, plus GET /healthz and
@@ -106,8 +108,9 @@ const OPTIONS = {
   'disable-builtin-tools': { type: 'boolean', default: false },
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
-  'log-level': { type: 'string', default: 'info' },
   'replica-id': { type: 'string' },
+  'instance-idle': { type: 'string', default: '30m' },
+  'log-level': { type: 'string', default: 'info' },
   http: { type: 'string' },
   'auth-token-file': { type: 'string' },
   'allow-host': { type: 'string', multiple: true, default: [] as string[] },
@@ -143,9 +146,8 @@ interface ServeOptions {
   inspectPort: number | undefined;
   replicaId: string;
   http: HttpServeFlags | undefined;
+  instanceIdleMs: number;
 }
-
-const REPLICA_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 type Values = Record<string, string | string[] | boolean | undefined>;
 
@@ -203,6 +205,11 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
     return fail(io, NAME, '--call-timeout must be a positive integer (ms)');
   }
+  const replicaId = values['replica-id'] ?? randomReplicaId();
+  const badReplica = replicaIdProblem(replicaId);
+  if (badReplica) return fail(io, NAME, badReplica);
+  const instanceIdleMs = parseDuration('--instance-idle', values['instance-idle']);
+  if (typeof instanceIdleMs === 'string') return fail(io, NAME, instanceIdleMs);
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
@@ -214,10 +221,6 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   for (const pair of values.env) {
     const [key, value] = parseEnvPair(pair, '--env');
     availableEnv[key] = value;
-  }
-  const replicaId = values['replica-id'] ?? `r${randomBytes(4).toString('hex')}`;
-  if (!REPLICA_ID.test(replicaId)) {
-    return fail(io, NAME, `--replica-id takes 1 to 32 letters, digits, _ or -, not "${replicaId}"`);
   }
   const http = parseHttpFlags(values);
   if (typeof http === 'string') return fail(io, NAME, http);
@@ -247,6 +250,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     inspectPort,
     replicaId,
     http,
+    instanceIdleMs,
   };
 }
 
@@ -283,6 +287,7 @@ async function createServer(
   const host = new ComponentHost({
     runtime: createRuntime(),
     defaultTimeoutMs: options.callTimeout,
+    instanceIdleMs: options.instanceIdleMs,
     prepareOptions: { maxMemory: options.maxMemory, maxComponentSize: options.maxComponentSize },
     // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
     ...(inspector ? { inspect: inspector.inspect } : {}),
@@ -294,9 +299,9 @@ async function createServer(
     availableEnv: options.availableEnv,
     echoTool: options.echoTool,
     maxResultSize: options.maxResultSize,
+    replicaId: options.replicaId,
     maxComponentSize: options.maxComponentSize,
     grantGuard: grantGuard(options),
-    replicaId: options.replicaId,
     version: await packageVersion(),
   });
 }
@@ -335,6 +340,8 @@ async function serveHttp(
     maxStreams: flags.maxStreams,
     sessionIdleMs: flags.sessionIdleMs,
     maxBodyBytes: flags.maxBodyBytes,
+    // The per-agent instances a 2025-era session opened end with it.
+    onSessionClosed: (sessionId) => void server.closeSessionInstances(sessionId),
   });
   io.stderr.write(`wasmactor listening on ${handle.url}\n`);
   const { ready } = await restore(server, options, handle.url);

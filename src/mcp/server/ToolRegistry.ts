@@ -1,6 +1,10 @@
 /**
  * Keeps the component tools of every connected `McpServer` in step with what is loaded: one MCP tool per
  * export, re-registered when its schema or description changes, removed when its component goes.
+ *
+ * A tool of a stateful component also takes `_instance` (a handle from open-instance; WIT names never
+ * contain `_`, so it cannot collide with a parameter), declared with `"x-mcp-header": "Instance"`: a
+ * 2026-07-28 client mirrors it into the `Mcp-Param-Instance` header, which a load balancer can route on.
  */
 import {
   type CallToolResult,
@@ -10,11 +14,18 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { type JsonObject, log, type ToolDefinition } from '../../runtime/index.ts';
+import { INSTANCE_ARG_DESCRIPTION } from '../tools/index.ts';
+
+/** The argument that picks a per-agent instance, and the header name it is mirrored into. */
+export const INSTANCE_ARG = '_instance';
+export const INSTANCE_HEADER = 'Instance';
 
 /** One component tool as the MCP layer lists it. */
 export interface ListedTool {
   componentId: string;
   tool: ToolDefinition;
+  /** A stateful component's tools take `_instance`. */
+  stateful?: boolean;
 }
 
 /** Runs one component tool and answers with its MCP result. */
@@ -23,13 +34,40 @@ export type ToolCaller = (
   componentId: string,
   args: JsonObject,
   signal?: AbortSignal,
+  instance?: string,
 ) => Promise<CallToolResult>;
 
 type Registered = Map<string, { handle: RegisteredTool; signature: string }>;
 
 function toolSignature(entry: ListedTool): string {
   const { description, inputSchema, outputSchema } = entry.tool;
-  return JSON.stringify([entry.componentId, description, inputSchema, outputSchema]);
+  return JSON.stringify([entry.componentId, entry.stateful === true, description, inputSchema, outputSchema]);
+}
+
+/** The input schema a client sees: a stateful component's tools also take `_instance`. */
+export function listedInputSchema(entry: ListedTool): Record<string, unknown> {
+  const schema = entry.tool.inputSchema as Record<string, unknown>;
+  if (!entry.stateful) return schema;
+  const properties = (schema.properties ?? {}) as Record<string, unknown>;
+  return {
+    ...schema,
+    type: 'object',
+    properties: {
+      ...properties,
+      [INSTANCE_ARG]: {
+        type: 'string',
+        description: INSTANCE_ARG_DESCRIPTION,
+        'x-mcp-header': INSTANCE_HEADER,
+      },
+    },
+  };
+}
+
+/** Takes `_instance` out of the arguments (the component never sees it). */
+function splitInstance(args: JsonObject): { args: JsonObject; instance?: string } {
+  if (args === undefined || args === null || !(INSTANCE_ARG in args)) return { args };
+  const { [INSTANCE_ARG]: instance, ...rest } = args;
+  return typeof instance === 'string' ? { args: rest, instance } : { args: rest };
 }
 
 type SchemaArg = Parameters<typeof fromJsonSchema>[0];
@@ -83,18 +121,21 @@ export class ToolRegistry {
     }
   }
 
-  private register(mcp: McpServer, { componentId, tool }: ListedTool): RegisteredTool | undefined {
+  private register(mcp: McpServer, entry: ListedTool): RegisteredTool | undefined {
+    const { componentId, tool } = entry;
     try {
       return mcp.registerTool(
         tool.name,
         {
           description: tool.description,
-          inputSchema: fromJsonSchema<JsonObject>(tool.inputSchema as SchemaArg),
+          inputSchema: fromJsonSchema<JsonObject>(listedInputSchema(entry) as SchemaArg),
           outputSchema: fromJsonSchema<JsonObject>(tool.outputSchema as SchemaArg),
           _meta: { 'wasmactor/component': componentId },
         },
-        async (args: JsonObject, ctx: ServerContext) =>
-          this.call(tool.name, componentId, args, ctx.mcpReq.signal),
+        async (args: JsonObject, ctx: ServerContext) => {
+          const split = splitInstance(args);
+          return this.call(tool.name, componentId, split.args, ctx.mcpReq.signal, split.instance);
+        },
       );
     } catch (error) {
       log.error('cannot register component tool', { tool: tool.name, componentId, error: String(error) });

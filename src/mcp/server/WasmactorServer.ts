@@ -10,10 +10,12 @@ import type { JsonObject, SandboxSpec } from '../../runtime/index.ts';
 import type { GrantGuard, Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
+import { errorToResult } from '../errorResult.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
+import { checkHandle, mintHandle, randomReplicaId, SessionInstances } from './instanceHandles.ts';
 import { PolicyBook } from './PolicyBook.ts';
 import { type RestoreReport, restoreComponents } from './restore.ts';
 import { type ListedTool, ToolRegistry } from './ToolRegistry.ts';
@@ -61,18 +63,22 @@ export interface WasmactorServerOptions {
 
 const INSTRUCTIONS =
   'wasmactor runs WebAssembly components as tools. Use load-component to add one (stateful: true keeps ' +
-  'one live instance whose state persists between calls), list-components to see what is loaded.';
+  'one live instance whose state persists between calls), list-components to see what is loaded. ' +
+  'open-instance gives an agent its own instance of a stateful component: pass its handle as _instance.';
 
 /** The wasmactor MCP server. Serve it with `serveStdio(() => server.createMcpServer())`. */
 export class WasmactorServer implements ComponentManager {
   readonly host: ComponentHost;
   readonly store: ComponentStore | undefined;
   readonly availableEnv: Record<string, string>;
+  /** The prefix of this server's instance handles. */
+  readonly replicaId: string;
   private readonly options: WasmactorServerOptions;
   private readonly policies: PolicyBook;
   private readonly tools: ToolRegistry;
   private readonly loader: LoaderContext;
   private readonly calls: ComponentCallContext;
+  private readonly sessions = new SessionInstances();
   private closed = false;
   private readonly toolsChangedListeners = new Set<() => void>();
 
@@ -81,6 +87,7 @@ export class WasmactorServer implements ComponentManager {
     this.host = options.host;
     this.store = options.store;
     this.availableEnv = options.availableEnv ?? {};
+    this.replicaId = options.replicaId ?? randomReplicaId();
     this.policies = new PolicyBook({
       host: this.host,
       store: this.store,
@@ -90,7 +97,7 @@ export class WasmactorServer implements ComponentManager {
     });
     this.tools = new ToolRegistry(
       () => this.listedTools(),
-      (name, componentId, args, signal) => this.callTool(name, componentId, args, signal),
+      (name, componentId, args, signal, instance) => this.callTool(name, componentId, args, signal, instance),
     );
     this.loader = {
       host: this.host,
@@ -145,14 +152,53 @@ export class WasmactorServer implements ComponentManager {
     return () => this.toolsChangedListeners.delete(listener);
   }
 
-  /** Runs one component tool and converts the outcome into an MCP result. */
-  callTool(
+  /**
+   * Runs one component tool and converts the outcome into an MCP result; with `instance`, on that
+   * per-agent instance (a handle of another replica is refused before it reaches any component).
+   */
+  async callTool(
     name: string,
     componentId: string,
     args: JsonObject,
     signal?: AbortSignal,
+    instance?: string,
   ): Promise<CallToolResult> {
-    return callComponentTool(this.calls, name, componentId, args, signal);
+    if (instance !== undefined) {
+      const refused = checkHandle(instance, this.replicaId);
+      if (refused) return errorToResult(refused, name);
+    }
+    return callComponentTool(this.calls, name, componentId, args, signal, instance);
+  }
+
+  /**
+   * Opens a per-agent instance of a stateful component; resolves to its new handle. With `session`
+   * (a 2025-era HTTP session), the instance is closed when `closeSessionInstances(session)` is called.
+   */
+  async openInstance(componentId: string, session?: string): Promise<string> {
+    const handle = mintHandle(this.replicaId);
+    await this.host.openInstance(componentId, handle);
+    if (session !== undefined) this.sessions.add(session, handle);
+    return handle;
+  }
+
+  /** Closes a per-agent instance of this replica. */
+  async closeInstance(handle: string): Promise<void> {
+    const refused = checkHandle(handle, this.replicaId);
+    if (refused) throw refused;
+    try {
+      await this.host.closeInstance(handle);
+    } finally {
+      this.sessions.remove(handle);
+    }
+  }
+
+  /**
+   * Closes every instance the 2025-era session `session` opened (the HTTP transport calls it when the
+   * session ends); later calls of those handles are told the session ended.
+   */
+  async closeSessionInstances(session: string): Promise<void> {
+    const handles = this.sessions.take(session);
+    await Promise.allSettled(handles.map((handle) => this.host.closeInstance(handle, 'session-ended')));
   }
 
   /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */

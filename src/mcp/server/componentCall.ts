@@ -18,16 +18,23 @@ export interface ComponentCallContext {
   limits?: ResultLimits;
 }
 
-/** Runs tool `name` of component `componentId` and converts the outcome into an MCP result. */
+/**
+ * Runs tool `name` of component `componentId` (on per-agent instance `instance` when given) and
+ * converts the outcome into an MCP result.
+ */
 export async function callComponentTool(
   context: ComponentCallContext,
   name: string,
   componentId: string,
   args: JsonObject,
   signal?: AbortSignal,
+  instance?: string,
 ): Promise<CallToolResult> {
   try {
-    const outcome = await context.host.call(name, args ?? {}, { signal });
+    const outcome = await context.host.call(name, args ?? {}, {
+      ...(signal ? { signal } : {}),
+      ...(instance === undefined ? {} : { instance }),
+    });
     const result = outcomeToResult(outcome, name, context.limits);
     return withPermissionHints(result, componentId, outcome.denials, false);
   } catch (error) {

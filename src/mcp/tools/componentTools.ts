@@ -99,7 +99,7 @@ function registerListTool(mcp: McpServer, server: ComponentManager): void {
     'list-components',
     {
       description:
-        'List the loaded components: id, stateful flag, actor state, generation, tools, calls served and failed, queue length.',
+        'List the loaded components: id, stateful flag, actor state, generation, tools, calls served and failed, queue length, per-agent instances open.',
       inputSchema: fromJsonSchema<Record<string, never>>(object({}, [])),
     },
     async () => {
@@ -114,6 +114,7 @@ function registerListTool(mcp: McpServer, server: ComponentManager): void {
         failed: c.failed,
         queueLength: c.queueLength,
         inFlight: c.inFlight,
+        ...(c.stateful ? { instances: c.instances } : {}),
         ...(c.lastError === undefined ? {} : { lastError: String(c.lastError) }),
       }));
       return answer({ components, total: components.length } as unknown as Json);

@@ -5,12 +5,15 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { ComponentManager } from '../types.ts';
 import { registerComponentTools } from './componentTools.ts';
+import { registerInstanceTools } from './instanceTools.ts';
 import { registerPermissionTools } from './permissionTools.ts';
 
 export { registerEchoTool } from './echoTool.ts';
+export { INSTANCE_ARG_DESCRIPTION } from './instanceTools.ts';
 
 /** Registers every built-in tool on `mcp`. */
 export function registerBuiltinTools(mcp: McpServer, server: ComponentManager): void {
   registerComponentTools(mcp, server);
   registerPermissionTools(mcp, server);
+  registerInstanceTools(mcp, server);
 }

@@ -1,0 +1,281 @@
+/**
+ * The instance actor: one per-agent instance of a stateful component (`open-instance`), a child of its
+ * component actor (`instance.<handle>`). Lifecycle `starting -> idle <-> busy -> closing -> closed`.
+ *
+ * Decisions:
+ * - Fresh at open: `starting` instantiates with the generation's prepared component and sandbox; the
+ *   open reply settles when it is live (a failing init rejects the open and ends the actor).
+ * - Its own FIFO queue, calls strictly one at a time (`busy` invokes one `runCall` for the head of the
+ *   queue); different instance actors run in parallel.
+ * - A fault discards only this instance: the caller gets `state-lost` naming the handle, and the next
+ *   call of this handle instantiates a fresh one (`runCall` does when there is none).
+ * - CLOSE (close-instance, reload, unload) and the idle timer (`idleMs` without calls) end it: queued
+ *   calls are rejected with `instance-ended` saying why, a call in flight finishes and is answered, then
+ *   the instance is disposed and the actor reaches `closed`, whose output tells the component why.
+ * - KILL (shutdown) stops the call in flight at once (its caller gets `stopped`).
+ * - Transitions are pure: replies and disposal are named actions or child actors.
+ */
+import { assertEvent, assign, enqueueActions, fromPromise, setup } from 'xstate';
+import {
+  type ComponentInstance,
+  type PreparedComponent,
+  RuntimeError,
+  type SandboxSpec,
+} from '../runtime/index.ts';
+import { runCall } from './componentActors.ts';
+import { describe } from './componentRules.ts';
+import type { CallSettled, PendingCall } from './componentTypes.ts';
+import { type EffectParams, effect, reply } from './effects.ts';
+import { type InstanceOutput, instanceEndedError, redactHandle } from './instanceRules.ts';
+import type { InstanceContext, InstanceEvent, InstanceInput } from './instanceTypes.ts';
+import { MachineError } from './MachineError.ts';
+
+const startInstance = fromPromise<
+  ComponentInstance,
+  { prepared: PreparedComponent; sandbox: SandboxSpec; timeoutMs: number }
+>(async ({ input, signal }) => {
+  const instance = await input.prepared.instantiate(input.sandbox, { timeoutMs: input.timeoutMs, signal });
+  if (signal.aborted) {
+    await instance.dispose().catch(() => {});
+    throw new MachineError('stopped', 'the instance was closed while it started');
+  }
+  return instance;
+});
+
+/** Drops the instance, if there is one (there is none after a fault or a failed start). */
+const disposeIfAny = fromPromise<void, ComponentInstance | undefined>(async ({ input }) => {
+  await input?.dispose().catch(() => {});
+});
+
+export const instanceMachine = setup({
+  types: {
+    context: {} as InstanceContext,
+    events: {} as InstanceEvent,
+    input: {} as InstanceInput,
+    output: {} as InstanceOutput,
+  },
+  actors: { startInstance, runCall, disposeInstance: disposeIfAny },
+  delays: { idleTimeout: ({ context }) => context.idleMs },
+  guards: {
+    hasQueuedCalls: ({ context }) => context.queue.length > 0,
+    isClosing: ({ context }) => context.closing !== undefined,
+  },
+  actions: {
+    resolveReply: (_, params: EffectParams<'resolveReply'>) => reply.resolve(params),
+    rejectReply: (_, params: EffectParams<'rejectReply'>) => reply.reject(params),
+    resolveAll: (_, params: EffectParams<'resolveAll'>) => reply.resolveAll(params),
+    rejectAll: (_, params: EffectParams<'rejectAll'>) => reply.rejectAll(params),
+    enqueueCall: assign(({ context, event }) => {
+      assertEvent(event, 'CALL');
+      const call = { callId: event.callId, tool: event.tool, args: event.args, reply: event.reply };
+      return { queue: [...context.queue, call] };
+    }),
+    rejectCall: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'CALL');
+      const error = instanceEndedError(context.componentId, context.handle, context.closing ?? 'closed');
+      enqueue(effect({ type: 'rejectReply', params: { reply: event.reply, error } }));
+      enqueue.assign({ failed: context.failed + 1 });
+    }),
+    /** Asked to end: queued calls are answered with why; the call in flight (if any) finishes. */
+    beginClose: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'CLOSE');
+      const closing = context.closing ?? event.reason;
+      const error = instanceEndedError(context.componentId, context.handle, closing);
+      enqueue(effect({ type: 'rejectAll', params: { replies: context.queue.map((c) => c.reply), error } }));
+      enqueue.assign({
+        closing,
+        queue: [],
+        failed: context.failed + context.queue.length,
+        closeWaiters: event.reply ? [...context.closeWaiters, event.reply] : context.closeWaiters,
+      });
+    }),
+    expire: assign({ closing: 'expired' as const }),
+    storeInstance: enqueueActions(({ context, enqueue }, instance: ComponentInstance) => {
+      enqueue(effect({ type: 'resolveReply', params: { reply: context.openReply } }));
+      enqueue.assign({ instance, openReply: undefined });
+    }),
+    failStart: enqueueActions(({ context, enqueue }, params: { error: unknown }) => {
+      const error = new MachineError(
+        'load-failed',
+        `instance ${redactHandle(context.handle)} of component ${context.componentId} failed to start: ${describe(params.error)}`,
+        { cause: params.error },
+      );
+      const replies = [context.openReply, ...context.queue.map((c) => c.reply)].filter(
+        (r) => r !== undefined,
+      );
+      enqueue(effect({ type: 'rejectAll', params: { replies, error } }));
+      enqueue.assign({ openReply: undefined, queue: [], closing: context.closing ?? 'failed' });
+    }),
+    takeNextCall: assign(({ context }) => ({ current: context.queue[0], queue: context.queue.slice(1) })),
+    cancelCall: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'CANCEL');
+      const error = new MachineError(
+        'cancelled',
+        `call ${event.callId} to component ${context.componentId} was cancelled`,
+      );
+      const queued = context.queue.find((c) => c.callId === event.callId);
+      if (queued) {
+        enqueue(effect({ type: 'rejectReply', params: { reply: queued.reply, error } }));
+        enqueue.assign({ queue: context.queue.filter((c) => c !== queued), failed: context.failed + 1 });
+        return;
+      }
+      const running = context.current;
+      if (running?.callId !== event.callId || running.cancelled) return;
+      // The call runs to its end (bounded by the call time limit): its state stays consistent.
+      enqueue(effect({ type: 'rejectReply', params: { reply: running.reply, error } }));
+      enqueue.assign({ current: { ...running, cancelled: true }, failed: context.failed + 1 });
+    }),
+    settleCall: enqueueActions(({ context, enqueue }, settled: CallSettled) => {
+      const call = context.current;
+      const { result } = settled;
+      let instance = result.instance ?? context.instance;
+      if (!call) return;
+      if (result.ok) {
+        if (!call.cancelled)
+          enqueue(effect({ type: 'resolveReply', params: { reply: call.reply, value: result.outcome } }));
+        enqueue.assign({ current: undefined, instance, served: context.served + (call.cancelled ? 0 : 1) });
+        return;
+      }
+      const poisons =
+        !(result.error instanceof MachineError) &&
+        (!(result.error instanceof RuntimeError) || result.error.poisonsInstance);
+      const message = describe(result.error);
+      const error = poisons
+        ? new MachineError(
+            'state-lost',
+            `component ${context.componentId}, instance ${redactHandle(context.handle)}: ${message}; this instance's state was lost; its next call starts a fresh instance (other instances are not affected)`,
+            { cause: result.error },
+          )
+        : result.error instanceof MachineError
+          ? result.error
+          : new MachineError('call-failed', message, { cause: result.error });
+      if (!call.cancelled) enqueue(effect({ type: 'rejectReply', params: { reply: call.reply, error } }));
+      if (poisons && instance) {
+        enqueue.spawnChild('disposeInstance', { input: instance });
+        instance = undefined;
+      }
+      enqueue.assign({
+        current: undefined,
+        instance,
+        restarts: context.restarts + (poisons ? 1 : 0),
+        failed: context.failed + (call.cancelled ? 0 : 1),
+        lastError: error.message,
+      });
+    }),
+    killCurrent: enqueueActions(({ context, enqueue }) => {
+      const call = context.current;
+      if (!call) return;
+      const error = new MachineError(
+        'stopped',
+        `component ${context.componentId}: the call was stopped before it finished (the server is shutting down)`,
+      );
+      if (!call.cancelled) enqueue(effect({ type: 'rejectReply', params: { reply: call.reply, error } }));
+      enqueue.assign({ current: undefined, closing: context.closing ?? 'stopped' });
+    }),
+    resolveCloseWaiters: enqueueActions(({ context, enqueue }) => {
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.closeWaiters } }));
+      enqueue.assign({ closeWaiters: [] });
+    }),
+  },
+}).createMachine({
+  id: 'instance',
+  initial: 'starting',
+  context: ({ input }) => {
+    const { reply: openReply, ...rest } = input;
+    return {
+      ...rest,
+      ...(openReply ? { openReply } : {}),
+      queue: [],
+      closeWaiters: [],
+      served: 0,
+      failed: 0,
+      restarts: 0,
+    };
+  },
+  output: ({ context }) => ({ handle: context.handle, reason: context.closing ?? 'closed' }),
+  on: {
+    CALL: [{ guard: 'isClosing', actions: 'rejectCall' }, { actions: 'enqueueCall' }],
+    CANCEL: { actions: 'cancelCall' },
+    CLOSE: { actions: 'beginClose' },
+  },
+  states: {
+    starting: {
+      on: {
+        KILL: {
+          target: 'closing',
+          actions: assign({ closing: ({ context }) => context.closing ?? 'stopped' }),
+        },
+      },
+      invoke: {
+        src: 'startInstance',
+        input: ({ context }) => ({
+          prepared: context.prepared,
+          sandbox: context.sandbox,
+          timeoutMs: context.timeoutMs,
+        }),
+        onDone: { target: 'idle', actions: { type: 'storeInstance', params: ({ event }) => event.output } },
+        onError: {
+          target: 'closing',
+          actions: { type: 'failStart', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+    },
+    idle: {
+      always: [
+        { guard: 'isClosing', target: 'closing' },
+        { guard: 'hasQueuedCalls', target: 'busy' },
+      ],
+      after: { idleTimeout: { target: 'closing', actions: 'expire' } },
+      on: {
+        KILL: {
+          target: 'closing',
+          actions: assign({ closing: ({ context }) => context.closing ?? 'stopped' }),
+        },
+      },
+    },
+    busy: {
+      entry: 'takeNextCall',
+      on: { KILL: { target: 'closing', actions: 'killCurrent' } },
+      invoke: {
+        src: 'runCall',
+        input: ({ context }) => {
+          const call = context.current as PendingCall;
+          return {
+            generation: context.generation,
+            call: { callId: call.callId, tool: call.tool, args: call.args },
+            stateful: true,
+            prepared: context.prepared,
+            ...(context.instance ? { instance: context.instance } : {}),
+            sandbox: context.sandbox,
+            timeoutMs: context.timeoutMs,
+          };
+        },
+        onDone: { target: 'idle', actions: { type: 'settleCall', params: ({ event }) => event.output } },
+        onError: {
+          target: 'idle',
+          actions: {
+            type: 'settleCall',
+            params: ({ context, event }) => ({
+              callId: context.current?.callId ?? '',
+              generation: context.generation,
+              result: { ok: false, error: event.error, durationMs: 0 },
+            }),
+          },
+        },
+      },
+    },
+    closing: {
+      on: { CALL: { actions: 'rejectCall' } },
+      invoke: {
+        src: 'disposeInstance',
+        input: ({ context }) => context.instance,
+        onDone: { target: 'closed' },
+        onError: { target: 'closed' },
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: 'resolveCloseWaiters',
+    },
+  },
+});
