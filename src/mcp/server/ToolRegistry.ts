@@ -72,9 +72,21 @@ function splitInstance(args: JsonObject): { args: JsonObject; instance?: string 
 
 type SchemaArg = Parameters<typeof fromJsonSchema>[0];
 
+/** The compiled schemas of one listed tool (see `ToolRegistry.schemasOf`). */
+interface CompiledSchemas {
+  stateful: boolean;
+  input: ReturnType<typeof fromJsonSchema<JsonObject>>;
+  output: ReturnType<typeof fromJsonSchema<JsonObject>>;
+}
+
 /** The component tools of every connected `McpServer`. */
 export class ToolRegistry {
   private readonly servers = new Map<McpServer, Registered>();
+  /**
+   * Each tool's schemas, compiled once for every McpServer (a 2026-07-28 HTTP request gets a fresh one);
+   * kept as long as the tool definition (one generation of a component) lives.
+   */
+  private readonly compiled = new WeakMap<object, CompiledSchemas>();
 
   constructor(
     private readonly listed: () => ListedTool[],
@@ -121,6 +133,19 @@ export class ToolRegistry {
     }
   }
 
+  private schemasOf(entry: ListedTool): CompiledSchemas {
+    const stateful = entry.stateful === true;
+    const known = this.compiled.get(entry.tool);
+    if (known !== undefined && known.stateful === stateful) return known;
+    const made: CompiledSchemas = {
+      stateful,
+      input: fromJsonSchema<JsonObject>(listedInputSchema(entry) as SchemaArg),
+      output: fromJsonSchema<JsonObject>(entry.tool.outputSchema as SchemaArg),
+    };
+    this.compiled.set(entry.tool, made);
+    return made;
+  }
+
   private register(mcp: McpServer, entry: ListedTool): RegisteredTool | undefined {
     const { componentId, tool } = entry;
     try {
@@ -128,8 +153,8 @@ export class ToolRegistry {
         tool.name,
         {
           description: tool.description,
-          inputSchema: fromJsonSchema<JsonObject>(listedInputSchema(entry) as SchemaArg),
-          outputSchema: fromJsonSchema<JsonObject>(tool.outputSchema as SchemaArg),
+          inputSchema: this.schemasOf(entry).input,
+          outputSchema: this.schemasOf(entry).output,
           _meta: { 'wasmactor/component': componentId },
         },
         async (args: JsonObject, ctx: ServerContext) => {

@@ -1,12 +1,12 @@
 /** The built-in tools that load, unload, list components and show a component's policy. */
-import { fromJsonSchema, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
 import { serializePolicy } from '../../runtime/policy/index.ts';
 import { errorToResult } from '../errorResult.ts';
 import { McpError } from '../McpError.ts';
 import type { ComponentManager, LoadReport } from '../types.ts';
 import { progressSink } from './progress.ts';
-import { answer, componentIdSchema, componentOnly, object } from './schemas.ts';
+import { answer, componentIdSchema, componentOnly, object, sharedSchema } from './schemas.ts';
 
 /** The error for a tool about a component that is not loaded. */
 export function notLoaded(id: string): McpError {
@@ -52,7 +52,7 @@ function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
     'load-component',
     {
       description: LOAD_DESCRIPTION,
-      inputSchema: fromJsonSchema<{ path: string; stateful?: boolean; policy_path?: string }>(schema),
+      inputSchema: sharedSchema<{ path: string; stateful?: boolean; policy_path?: string }>(schema),
     },
     async ({ path, stateful, policy_path }, ctx: ServerContext) => {
       try {
@@ -78,7 +78,7 @@ function registerUnloadTool(mcp: McpServer, server: ComponentManager): void {
     {
       description:
         'Unload a component: its tools are removed, queued calls are rejected and its state is dropped.',
-      inputSchema: fromJsonSchema<{ id: string }>(object({ id: componentIdSchema }, ['id'])),
+      inputSchema: sharedSchema<{ id: string }>(object({ id: componentIdSchema }, ['id'])),
     },
     async ({ id }) => {
       let unloaded: boolean;
@@ -100,7 +100,7 @@ function registerListTool(mcp: McpServer, server: ComponentManager): void {
     {
       description:
         'List the loaded components: id, stateful flag, actor state, generation, tools, calls served and failed, queue length, per-agent instances open.',
-      inputSchema: fromJsonSchema<Record<string, never>>(object({}, [])),
+      inputSchema: sharedSchema<Record<string, never>>(object({}, [])),
     },
     async () => {
       const components = server.listComponents().map((c) => ({
@@ -127,7 +127,7 @@ function registerGetPolicyTool(mcp: McpServer, server: ComponentManager): void {
     'get-policy',
     {
       description: "Show a component's permission policy (YAML).",
-      inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
+      inputSchema: sharedSchema<{ component_id: string }>(componentOnly()),
     },
     async ({ component_id }) => {
       try {

@@ -1,5 +1,5 @@
-import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
-import { object } from './schemas.ts';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { object, sharedSchema } from './schemas.ts';
 
 /** `echo {value: string}` -> the same value, the same result shape as a component tool (benchmark floor). */
 export function registerEchoTool(mcp: McpServer): void {
@@ -8,8 +8,8 @@ export function registerEchoTool(mcp: McpServer): void {
     'echo',
     {
       description: 'Returns its argument (a floor for benchmarks; enabled with --echo-tool).',
-      inputSchema: fromJsonSchema<{ value: string }>(schema),
-      outputSchema: fromJsonSchema<{ result: string }>(object({ result: { type: 'string' } }, ['result'])),
+      inputSchema: sharedSchema<{ value: string }>(schema),
+      outputSchema: sharedSchema<{ result: string }>(object({ result: { type: 'string' } }, ['result'])),
     },
     async ({ value }) => ({
       content: [{ type: 'text', text: JSON.stringify(value) }],

@@ -3,11 +3,11 @@
  * back as the `_instance` argument of the component's tools (declared with `x-mcp-header: Instance`, so
  * a 2026-07-28 client also sends it as the `Mcp-Param-Instance` header a load balancer can route on).
  */
-import { fromJsonSchema, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager } from '../types.ts';
 import { notLoaded } from './componentTools.ts';
-import { answer, componentOnly, object } from './schemas.ts';
+import { answer, componentOnly, object, sharedSchema } from './schemas.ts';
 
 const OPEN_DESCRIPTION =
   'Open a per-agent instance of a stateful component: a fresh instance with its own memory and state, ' +
@@ -25,7 +25,7 @@ export const INSTANCE_ARG_DESCRIPTION =
 function registerOpenTool(mcp: McpServer, server: ComponentManager): void {
   mcp.registerTool(
     'open-instance',
-    { description: OPEN_DESCRIPTION, inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()) },
+    { description: OPEN_DESCRIPTION, inputSchema: sharedSchema<{ component_id: string }>(componentOnly()) },
     async ({ component_id }, ctx: ServerContext) => {
       if (!server.listComponents().some((c) => c.id === component_id))
         return errorToResult(notLoaded(component_id), 'open-instance');
@@ -46,7 +46,7 @@ function registerCloseTool(mcp: McpServer, server: ComponentManager): void {
   ]);
   mcp.registerTool(
     'close-instance',
-    { description: CLOSE_DESCRIPTION, inputSchema: fromJsonSchema<{ instance: string }>(schema) },
+    { description: CLOSE_DESCRIPTION, inputSchema: sharedSchema<{ instance: string }>(schema) },
     async ({ instance }) => {
       try {
         await server.closeInstance(instance);

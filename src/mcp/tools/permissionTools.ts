@@ -4,7 +4,7 @@
  * policy atomically, after every change to that component that arrived before it, and answers once the
  * new policy is on disk and applied, with the resulting permissions.
  */
-import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
 import {
   type GrantGuard,
@@ -19,7 +19,14 @@ import {
 } from '../../runtime/policy/index.ts';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager, PolicyChange } from '../types.ts';
-import { answer, componentIdSchema, componentOnly, object, permissionDetails } from './schemas.ts';
+import {
+  answer,
+  componentIdSchema,
+  componentOnly,
+  object,
+  permissionDetails,
+  sharedSchema,
+} from './schemas.ts';
 
 type Details = { uri?: string; access?: string[]; host?: string; key?: string };
 type Change = (policy: Policy, details: Details, guard: GrantGuard) => Policy;
@@ -92,7 +99,7 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
       `grant-${suffix}-permission`,
       {
         description: `Allow a component ${label}. Written to its policy; takes effect on its next instance.`,
-        inputSchema: fromJsonSchema<{ component_id: string }>(
+        inputSchema: sharedSchema<{ component_id: string }>(
           object({ component_id: componentIdSchema, details }, required),
         ),
       },
@@ -102,7 +109,7 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
       `revoke-${suffix}-permission`,
       {
         description: `Take back a component's permission for ${label}.`,
-        inputSchema: fromJsonSchema<{ component_id: string }>(
+        inputSchema: sharedSchema<{ component_id: string }>(
           object({ component_id: componentIdSchema, details: revokeDetails }, required),
         ),
       },
@@ -113,7 +120,7 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
     'reset-permission',
     {
       description: 'Remove every permission of a component (back to deny-all).',
-      inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
+      inputSchema: sharedSchema<{ component_id: string }>(componentOnly()),
     },
     policyChanger(server, 'reset-permission', (p) => resetPolicy(p)),
   );
