@@ -41,6 +41,7 @@ export const BUILTIN_TOOLS = [
   'revoke-network-permission',
   'revoke-environment-variable-permission',
   'reset-permission',
+  'check-component',
 ];
 /** A JSON-RPC message as seen on the wire. */
 export type WireMessage = { id?: number | string; method?: string; result?: unknown; error?: unknown };

@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { ComponentManager } from '../types.ts';
+import { registerCheckTool } from './checkTool.ts';
 import { registerComponentTools } from './componentTools.ts';
 import { registerPermissionTools } from './permissionTools.ts';
 
@@ -13,4 +14,5 @@ export { registerEchoTool } from './echoTool.ts';
 export function registerBuiltinTools(mcp: McpServer, server: ComponentManager): void {
   registerComponentTools(mcp, server);
   registerPermissionTools(mcp, server);
+  registerCheckTool(mcp, server);
 }
