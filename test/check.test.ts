@@ -164,6 +164,33 @@ describe('wasmactor check finds the planted bugs', () => {
   }, 60_000);
 });
 
+describe('wasmactor check on resources', () => {
+  it("gets a method's handle from the component's own constructor, and reports both calls for --replay", async () => {
+    // the JS kitchen-sink traps on a negative s64 total (bytecodealliance/ComponentizeJS#343)
+    const sink = fixturePath('kitchen-sink');
+    const { run, report } = await checkJson(
+      sink,
+      '--runs',
+      '3',
+      '--seed',
+      '1',
+      '--tool',
+      'local_kitchen_types_accumulator_total',
+    );
+    expect(run.code).toBe(1);
+    expect(report.functions[0]?.failure?.steps).toEqual([
+      { tool: 'local_kitchen_types_accumulator_new', args: { start: -1 } },
+      { tool: 'local_kitchen_types_accumulator_total', args: { self: 1 } },
+    ]);
+    const replay = await runPrinted(report.functions[0]?.failure?.command ?? '');
+    expect(replay.stdout.trim()).toBe(
+      JSON.stringify({ tool: 'local_kitchen_types_accumulator_new', result: 1 }),
+    );
+    expect(replay.stderr).toMatch(/call 2 \(local_kitchen_types_accumulator_total\) failed: trap/);
+    expect(replay.code).toBe(1);
+  }, 60_000);
+});
+
 describe('wasmactor check on clean components', () => {
   it('passes the counter functions with exit code 0 and a readable table', async () => {
     const run = await wasmactor(

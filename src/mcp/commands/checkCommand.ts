@@ -66,6 +66,13 @@ function integerFlag(text: string, min: number, max: number): number | undefined
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
+/** fast-check's seed: a 32-bit signed integer. */
+function seedFlag(text: string): number | undefined {
+  if (!/^-?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= -(2 ** 31) && n < 2 ** 31 ? n : undefined;
+}
+
 /** A progress line on stderr, redrawn in place; only on a terminal. */
 function progressLine(io: CommandIo): { update: (text: string) => void; clear: () => void } {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -112,10 +119,13 @@ export async function checkCommand(args: string[], io: CommandIo): Promise<numbe
   }
   const runs = integerFlag(values.runs, 1, 1_000_000);
   if (runs === undefined) return fail(io, 'check', '--runs must be a whole number from 1');
-  const seed =
-    values.seed === undefined ? undefined : integerFlag(values.seed.replace(/^-/, ''), 0, 2 ** 31 - 1);
+  const seed = values.seed === undefined ? undefined : seedFlag(values.seed);
   if (values.seed !== undefined && seed === undefined) {
-    return fail(io, 'check', '--seed must be an integer (as a report prints it)');
+    return fail(
+      io,
+      'check',
+      '--seed must be an integer from -2147483648 to 2147483647 (as a report prints it)',
+    );
   }
   const timeoutMs = integerFlag(values.timeout, 1, 2 ** 31 - 1);
   if (timeoutMs === undefined) return fail(io, 'check', '--timeout must be a positive integer (ms)');
@@ -134,7 +144,7 @@ export async function checkCommand(args: string[], io: CommandIo): Promise<numbe
     if (values.replay !== undefined) return await replay(io, component, values.replay, sandbox, timeoutMs);
     const report: CheckReport = await checkComponent(component, {
       runs,
-      ...(seed === undefined ? {} : { seed: values.seed?.startsWith('-') ? -seed : seed }),
+      ...(seed === undefined ? {} : { seed }),
       tools: values.tool,
       sandbox,
       timeoutMs,
