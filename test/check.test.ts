@@ -7,10 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExamples } from '../examples/build.ts';
 import type { CheckReport } from '../src/mcp/check/index.ts';
+import { checkCommand } from '../src/mcp/commands/checkCommand.ts';
 import { fixturePath } from './helpers/fixtures.ts';
 
 const bin = new URL('../bin/wasmactor.js', import.meta.url).pathname;
@@ -60,7 +62,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('wasmactor check finds the planted bugs', () => {
-  it('a trap on one input range and a hang on a rare input, shrunk to the boundary, reproduced by `wasmactor call`', async () => {
+  it('a trap on one input range, a hang on a rare input and an exit, shrunk to the boundary, reproduced by `wasmactor call`', async () => {
     const { run, report } = await checkJson(
       bugs(),
       '--runs',
@@ -74,17 +76,19 @@ describe('wasmactor check finds the planted bugs', () => {
       '--tool',
       'wait-for',
       '--tool',
+      'quit',
+      '--tool',
       'add',
     );
     expect(run.code).toBe(1);
     expect(report.seed).toBe(42);
-    const [scale, waitFor, add] = report.functions;
+    const [scale, waitFor, quit, add] = report.functions;
     expect(add).toMatchObject({ tool: 'add', status: 'passed', runs: 30 });
     expect(add?.counts.ok).toBe(30);
 
     expect(scale).toMatchObject({ status: 'failed', runs: 30, failure: { kind: 'trap', shrunk: true } });
     expect(scale?.counts.trap).toBeGreaterThan(0);
-    expect(scale?.counts.trap ?? 0 + (scale?.counts.ok ?? 0)).toBeLessThanOrEqual(30);
+    expect((scale?.counts.trap ?? 0) + (scale?.counts.ok ?? 0)).toBe(30);
     // |n| * 1000 overflows s32 from |n| = 2147484: shrinking stops exactly there
     expect(Math.abs(scale?.failure?.steps[0]?.args.n as number)).toBe(2147484);
     const trap = await runPrinted(scale?.failure?.command ?? '');
@@ -97,6 +101,12 @@ describe('wasmactor check finds the planted bugs', () => {
     const hang = await runPrinted(waitFor?.failure?.command ?? '');
     expect(hang.code).toBe(2);
     expect(hang.stderr).toMatch(/timed out after 300 ms/);
+
+    expect(quit).toMatchObject({ status: 'failed', failure: { kind: 'exit', exitCode: 1, shrunk: true } });
+    expect(quit?.failure?.steps).toEqual([{ tool: 'quit', args: { code: 200 } }]);
+    const exit = await runPrinted(quit?.failure?.command ?? '');
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/called exit with code 1 in quit/);
   }, 60_000);
 
   it('a non-deterministic export with --deterministic (and not without it)', async () => {
@@ -257,6 +267,28 @@ describe('wasmactor check on clean components', () => {
       expect(run.code, example.id).toBe(0);
     }
   }, 80_000);
+});
+
+describe('wasmactor check output', () => {
+  it('draws a progress line on stderr when it is a terminal, and clears it before the report', async () => {
+    const collect = (stream: PassThrough) => {
+      const chunks: string[] = [];
+      stream.on('data', (c) => chunks.push(String(c)));
+      return chunks;
+    };
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    const [out, err] = [collect(stdout), collect(stderr)];
+    const code = await checkCommand([bugs(), '--runs', '3', '--tool', 'add'], {
+      stdin: new PassThrough(),
+      stdout,
+      stderr,
+    });
+    expect(code).toBe(0);
+    expect(err).toEqual(expect.arrayContaining(['\r\x1b[2Kchecking add 1/3', '\r\x1b[2Kchecking add 3/3']));
+    expect(err.at(-1)).toBe('\r\x1b[2K');
+    expect(out.join('')).toMatch(/^add +3 +3 /m);
+  });
 });
 
 describe('wasmactor check usage errors', () => {

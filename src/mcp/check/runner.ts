@@ -136,9 +136,16 @@ export class Runner {
       return new Fault('host-error', error instanceof Error ? error.message : String(error), [...steps]);
     }
     const stderr = error.output?.stderr;
-    return new Fault(FAULT_KINDS[error.code] ?? 'host-error', `${error.code}: ${error.message}`, [...steps], {
-      ...(stderr ? { stderr } : {}),
-      ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-    });
+    const kind = FAULT_KINDS[error.code];
+    // a host error keeps the runtime's code in its message (invalid-argument, instance-gone...)
+    return new Fault(
+      kind ?? 'host-error',
+      kind ? error.message : `${error.code}: ${error.message}`,
+      [...steps],
+      {
+        ...(stderr ? { stderr } : {}),
+        ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
+      },
+    );
   }
 }
