@@ -3,7 +3,7 @@
  * failures, shrunk like any other; a WIT err is a normal answer; the text report says what failed.
  */
 import { describe, expect, it } from 'vitest';
-import { checkComponent, formatReport } from '../src/mcp/check/index.ts';
+import { checkComponent, formatReport, reproduceCommand } from '../src/mcp/check/index.ts';
 import {
   type CallOutcome,
   type ExportedFunction,
@@ -87,5 +87,29 @@ describe('typeMismatch and resultMismatch', () => {
     expect(resultMismatch(fn, true, { ok: 1 })).toBeUndefined();
     expect(resultMismatch(fn, true, { err: null })).toMatch(/a success must be \{"ok"/);
     expect(resultMismatch(fn, false, { err: null })).toBeUndefined();
+  });
+});
+
+describe('reproduceCommand', () => {
+  const context = {
+    path: 'my dir/x.wasm',
+    sandboxFlags: ['--env', 'A=B', '--dir', './d::/data:ro'],
+    timeoutMs: 250,
+  };
+
+  it('prints `wasmactor call` for one call, quoted for a shell, with the sandbox flags of the check', () => {
+    expect(reproduceCommand(context, [{ tool: 'greet', args: { name: "O'Brien 𝄞" } }], 'trap')).toBe(
+      `wasmactor call 'my dir/x.wasm' greet --args '{"name":"O'\\''Brien 𝄞"}' --env A=B --dir ./d::/data:ro`,
+    );
+  });
+
+  it('adds the time limit for a time-out, and prints --replay for several calls', () => {
+    const steps = [
+      { tool: 'push', args: { x: 0 } },
+      { tool: 'push', args: { x: 0 } },
+    ];
+    expect(reproduceCommand(context, steps, 'timeout')).toBe(
+      `wasmactor check 'my dir/x.wasm' --replay '${JSON.stringify(steps)}' --env A=B --dir ./d::/data:ro --timeout 250`,
+    );
   });
 });
