@@ -15,7 +15,9 @@ export type McpErrorCode =
   /** The component's secrets file cannot be read or is not a mapping of KEY: value. */
   | 'secrets-unreadable'
   /** Building the example components failed (`serve --examples`). */
-  | 'examples-failed';
+  | 'examples-failed'
+  /** The client cancelled a `load-component` before it finished: nothing was loaded or stored. */
+  | 'load-cancelled';
 
 /** The one error class of the MCP layer; `cause` holds the error of a lower layer when there is one. */
 export class McpError extends Error {

@@ -63,7 +63,8 @@ export function formatSize(bytes: number): string {
 export function parseMaxResultSize(text: string): number | string {
   const checked = parseMemoryQuantity(text);
   if (checked.ok) return checked.value;
-  return `--max-result-size takes a number of bytes or a quantity such as 4Mi or 16Mi, at least 64Ki: ${checked.problem}`;
+  // The value is the user's own command line: naming it is safe and helps.
+  return `--max-result-size takes a number of bytes or a quantity such as 4Mi or 16Mi, at least 64Ki: ${JSON.stringify(text)} is not one (${checked.problem})`;
 }
 
 /** The `_meta` key of captured guest output. */

@@ -54,6 +54,7 @@ function mcpMessage(error: McpError): string {
     case 'policy-unreadable':
     case 'secrets-unreadable':
     case 'examples-failed':
+    case 'load-cancelled':
       return error.message;
   }
 }

@@ -1,7 +1,7 @@
 /** Types shared by the parts of the MCP layer: what the built-in tools ask of the server. */
 import type { ComponentSummary, LoadResult } from '../machines/index.ts';
 import type { PreparedComponent, SandboxSpec } from '../runtime/index.ts';
-import type { Policy } from '../runtime/policy/index.ts';
+import type { GrantGuard, Policy } from '../runtime/policy/index.ts';
 
 /** Progress of a long load, as reported to the client. */
 export type ProgressSink = (step: { message: string; progress: number; total: number }) => void;
@@ -29,12 +29,16 @@ export interface ComponentManager {
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
+    /** Aborted when the client cancels: the load is abandoned and nothing is stored. */
+    signal?: AbortSignal,
   ): Promise<LoadReport>;
   /** False when nothing of that id was loaded or stored. */
   unloadComponent(id: string): Promise<boolean>;
   listComponents(): ComponentSummary[];
   policyOf(id: string): Promise<Policy>;
   changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange>;
+  /** Which storage grants are too broad for this server (`--allow-broad-grants` lifts it). */
+  readonly grantGuard: GrantGuard;
   /** The prepared component of a loaded id, with its calls' sandbox and time limit (`check-component`). */
   preparedComponent(
     id: string,

@@ -77,12 +77,13 @@ afterAll(async () => {
 
 describe('component files that are not regular files are refused before any read', () => {
   it('a FIFO, at once, through every reading entry point', async () => {
+    // Each started only when awaited: a refusal created early would be an unhandled rejection meanwhile.
     for (const work of [
-      readComponentSource({ path: fifo }),
-      readComponentTypes({ path: fifo }),
-      prepareComponent({ path: fifo }),
+      () => readComponentSource({ path: fifo }),
+      () => readComponentTypes({ path: fifo }),
+      () => prepareComponent({ path: fifo }),
     ]) {
-      const error = await refusal(work);
+      const error = await refusal(work());
       expect(error.code).toBe('not-a-file');
       expect(error.message).toBe(
         `cannot read component ${fifo}: it is a FIFO (named pipe), not a regular file`,

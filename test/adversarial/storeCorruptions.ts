@@ -391,7 +391,7 @@ export const WASM_CORRUPTIONS: Corruption[] = [
       [
         '2 GiB (sparse)',
         sparse(2 ** 31),
-        /component\.wasm is 2147483648 bytes, more than the limit of 2147483647/,
+        /component\.wasm is 2147483648 bytes, more than the limit of (2147483647|268435456)/,
       ],
     ] as const
   ).map(([name, make, problem]) => ({

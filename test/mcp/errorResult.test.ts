@@ -59,6 +59,7 @@ const mcpCodes = {
   'policy-unreadable': true,
   'secrets-unreadable': true,
   'examples-failed': true,
+  'load-cancelled': true,
 } satisfies Record<McpErrorCode, true>;
 
 const output: CapturedOutput = { stdout: 'partial answer', stderr: 'oops', truncated: false };

@@ -2,13 +2,27 @@
  * `wasmactor serve`: the MCP server on stdio. Only JSON-RPC is written to stdout; logs go to stderr.
  */
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createInspector, type Inspector, parseInspectFlag, startInspector } from '../../inspector/index.ts';
 import { ComponentHost } from '../../machines/index.ts';
-import { createRuntime, defaultTimeoutMs, log } from '../../runtime/index.ts';
-import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
+import {
+  createRuntime,
+  defaultCacheDir,
+  defaultMaxComponentSize,
+  defaultMaxMemory,
+  defaultTimeoutMs,
+  log,
+} from '../../runtime/index.ts';
+import {
+  defaultSecretsDir,
+  type GrantGuard,
+  parseEnvPair,
+  parseMemoryQuantity,
+  readEnvFile,
+} from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
 import { WasmactorServer } from '../server/index.ts';
@@ -28,6 +42,11 @@ Options:
   --call-timeout MS          time limit of one call (default 30000)
   --max-result-size BYTES    largest value a call may return, as JSON (default 4Mi; 64Ki at least;
                              also 16Mi, 1Gi...): a larger one gets an error result naming the limit
+  --max-component-size SIZE  largest component file load-component reads (default 256Mi)
+  --max-memory SIZE          cap on each instance's linear memory unless its policy sets one
+                             (default 1Gi; also 512Mi, 2Gi...)
+  --allow-broad-grants       allow storage grants of /, /proc, /sys, /dev, the home directory as a
+                             whole and the server's own directories (refused by default)
   --env K=V                  a value components may be granted later (repeatable); never given by default
   --env-file FILE            KEY=VALUE lines, same as --env
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
@@ -52,6 +71,9 @@ const OPTIONS = {
   'component-dir': { type: 'string' },
   'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
   'max-result-size': { type: 'string', default: String(DEFAULT_MAX_RESULT_BYTES) },
+  'max-component-size': { type: 'string', default: String(defaultMaxComponentSize) },
+  'max-memory': { type: 'string', default: String(defaultMaxMemory) },
+  'allow-broad-grants': { type: 'boolean', default: false },
   env: { type: 'string', multiple: true, default: [] as string[] },
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
@@ -65,6 +87,9 @@ interface ServeOptions {
   componentDir: string;
   callTimeout: number;
   maxResultSize: number;
+  maxComponentSize: number;
+  maxMemory: number;
+  allowBroadGrants: boolean;
   availableEnv: Record<string, string>;
   builtinTools: boolean;
   examples: boolean;
@@ -93,6 +118,10 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   }
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
+  const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
+  if (typeof maxComponentSize === 'string') return fail(io, NAME, maxComponentSize);
+  const maxMemory = sizeFlag('--max-memory', values['max-memory']);
+  if (typeof maxMemory === 'string') return fail(io, NAME, maxMemory);
   const availableEnv: Record<string, string> = {};
   for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
   for (const pair of values.env) {
@@ -103,11 +132,31 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     componentDir: resolve(values['component-dir'] ?? defaultComponentDir()),
     callTimeout,
     maxResultSize,
+    maxComponentSize,
+    maxMemory,
+    allowBroadGrants: values['allow-broad-grants'],
     availableEnv,
     builtinTools: !values['disable-builtin-tools'],
     examples: values.examples,
     echoTool: values['echo-tool'],
     inspectPort,
+  };
+}
+
+/** A size flag's value (`268435456`, `256Mi`, `1Gi`), or the message that refuses it. */
+function sizeFlag(flag: string, text: string): number | string {
+  const checked = parseMemoryQuantity(text);
+  if (checked.ok) return checked.value;
+  // The value is the user's own command line: naming it is safe and helps.
+  return `${flag} takes a number of bytes or a quantity such as 256Mi or 1Gi: ${JSON.stringify(text)} is not one (${checked.problem})`;
+}
+
+/** Grants too broad for this server: the system's, its own directories', the home directory's. */
+function grantGuard(options: ServeOptions): GrantGuard {
+  return {
+    allowBroadGrants: options.allowBroadGrants,
+    serverDirs: [options.componentDir, defaultSecretsDir(), defaultCacheDir()],
+    home: homedir(),
   };
 }
 
@@ -121,10 +170,13 @@ async function createServer(
   options: ServeOptions,
   inspector: Inspector | undefined,
 ): Promise<WasmactorServer> {
-  const store = await ComponentStore.open(options.componentDir);
+  const store = await ComponentStore.open(options.componentDir, {
+    maxComponentBytes: options.maxComponentSize,
+  });
   const host = new ComponentHost({
     runtime: createRuntime(),
     defaultTimeoutMs: options.callTimeout,
+    prepareOptions: { maxMemory: options.maxMemory, maxComponentSize: options.maxComponentSize },
     // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
     ...(inspector ? { inspect: inspector.inspect } : {}),
   });
@@ -135,6 +187,8 @@ async function createServer(
     availableEnv: options.availableEnv,
     echoTool: options.echoTool,
     maxResultSize: options.maxResultSize,
+    maxComponentSize: options.maxComponentSize,
+    grantGuard: grantGuard(options),
     version: await packageVersion(),
   });
   const { restored, skipped } = await server.restore();

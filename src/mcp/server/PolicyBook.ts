@@ -2,22 +2,36 @@
  * The policies of the components and the sandboxes they make: read from the component directory (or
  * kept in memory without one), read from a policy file on `load-component`, changed by the permission
  * tools. A sandbox is a policy plus the `--env` values and the component's own secrets.
+ *
+ * Every change to one component — a grant, revoke or reset, a load or reload, an unload — runs through
+ * `serialize(id)`: read the policy, compute the new one, persist it, apply it to the host, answer, as one
+ * unit, in the order the requests arrived; changes to different components run in parallel. Without it
+ * two changes read the same policy and the later write silently drops the earlier one (an acknowledged
+ * revoke came back with a concurrent grant), and two writes of one entry of the component directory
+ * collide on its renames (`ENOENT`/`ENOTEMPTY`).
+ *
+ * Why a queue here and not in the component actor: the actor owns the instance and its calls, but the
+ * policy file and the component directory belong to this layer (the machines know nothing of them), and
+ * a unit must span both the write to disk and the sandbox handed to the actor. A per-id promise chain is
+ * the smallest owner of that sequence; it holds nothing for ids with no change in flight.
  */
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ComponentHost } from '../../machines/index.ts';
-import type { SandboxSpec } from '../../runtime/index.ts';
+import { RuntimeError, type SandboxSpec } from '../../runtime/index.ts';
 import {
+  type GrantGuard,
   loadSecrets,
   type Policy,
   parsePolicy,
   policyToSandbox,
+  readPolicyFile,
   serializePolicy,
 } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { type FileKind, resolveFileArgument } from '../componentPath.ts';
 import { McpError } from '../McpError.ts';
 import type { PolicyChange } from '../types.ts';
+import { KeyedQueue } from './KeyedQueue.ts';
 
 /** `/x/time-server.wasm` -> `/x/time-server.policy.yaml`: the policy used when none is given. */
 export function sidecarPolicyPath(wasmPath: string): string {
@@ -43,21 +57,56 @@ export interface PolicyBookOptions {
   availableEnv: Record<string, string>;
   /** Directory of the secrets files (default: the user's config directory). */
   secretsDir?: string;
+  /** Which storage grants are too broad (`/`, `/proc`, the server's own directories, home...). */
+  guard?: GrantGuard;
 }
 
 /** The policies of the components (see the module comment). */
 export class PolicyBook {
   /** Policies of components when there is no component directory to keep them in. */
   private readonly policies = new Map<string, Policy>();
+  /** The changes in flight, one FIFO per component id (see the module comment). */
+  private readonly changes = new KeyedQueue();
 
   constructor(private readonly options: PolicyBookOptions) {}
 
+  /** Which storage grants are too broad for this server (see `GrantGuard`). */
+  get guard(): GrantGuard {
+    return this.options.guard ?? {};
+  }
+
   /**
-   * The component's policy (deny-all when nothing was ever granted). A policy file that exists but
-   * cannot be read throws `policy-unreadable`, and one that is not valid `invalid-policy`: neither is
-   * taken for deny-all, so a grant never overwrites a policy it could not read.
+   * Runs `work` as the only change to component `id` in flight: after every change to it that was
+   * queued before, and before any queued after. `work` must not call the queued methods of this book
+   * for the same id (`policyOf`, `change`): it would wait for itself.
    */
-  async policyOf(id: string): Promise<Policy> {
+  serialize<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.changes.run(id, work);
+  }
+
+  /** How many components have a change queued or running (0 once all have settled). */
+  get changesInFlight(): number {
+    return this.changes.size;
+  }
+
+  /**
+   * The component's policy once every change to it that arrived before has been made (and written);
+   * throws `not-loaded` when it is not loaded by then. See `readPolicy` for the errors.
+   */
+  policyOf(id: string): Promise<Policy> {
+    return this.serialize(id, async () => {
+      this.checkLoaded(id);
+      return this.readPolicy(id);
+    });
+  }
+
+  /**
+   * The component's policy as stored now (deny-all when nothing was ever granted), without waiting for
+   * changes in flight: for use inside `serialize(id)`. A policy file that exists but cannot be read
+   * throws `policy-unreadable`, and one that is not valid `invalid-policy`: neither is taken for
+   * deny-all, so a grant never overwrites a policy it could not read.
+   */
+  async readPolicy(id: string): Promise<Policy> {
     const { store } = this.options;
     if (!store) return this.policies.get(id) ?? denyAllPolicy();
     let text: string;
@@ -69,7 +118,7 @@ export class PolicyBook {
         cause,
       });
     }
-    return parsePolicy(text, `${id}/policy.yaml`);
+    return parsePolicy(text, `${id}/policy.yaml`, this.guard);
   }
 
   /**
@@ -83,27 +132,35 @@ export class PolicyBook {
   ): Promise<{ path: string; policy: Policy } | undefined> {
     const path =
       policyPath === undefined ? sidecarPolicyPath(wasmPath) : resolveFileArgument(policyPath, POLICY_FILE);
-    let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      // Bounded: only a regular file of at most 1 MiB (a FIFO or /dev/zero as policy_path never blocks).
+      return { path, policy: await readPolicyFile(path, this.guard) };
     } catch (cause) {
-      if (policyPath === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new McpError('policy-unreadable', `cannot read policy file ${path}: ${messageOf(cause)}`, {
-        cause,
-      });
+      if (cause instanceof RuntimeError && cause.code !== 'not-found') throw cause;
+      const errno =
+        cause instanceof RuntimeError ? (cause.cause as NodeJS.ErrnoException | undefined) : undefined;
+      if (policyPath === undefined && errno?.code === 'ENOENT') return undefined;
+      throw new McpError('policy-unreadable', messageOf(cause), { cause });
     }
-    return { path, policy: parsePolicy(text, path) };
   }
 
-  /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
+  /**
+   * The sandbox a component gets from its stored policy, `--env` values and its own secrets; does not
+   * wait for changes in flight (call it inside `serialize(id)`, or before requests are served).
+   */
   async sandboxFor(id: string): Promise<SandboxSpec> {
-    return this.sandboxOf(id, await this.policyOf(id));
+    return this.sandboxOf(id, await this.readPolicy(id));
   }
 
   /** The sandbox `policy` gives component `id` (with `--env` values and the component's secrets). */
   async sandboxOf(id: string, policy: Policy): Promise<SandboxSpec> {
     const secrets = await this.secretsOf(id);
-    return policyToSandbox(policy, { envValues: this.options.availableEnv, hostEnv: process.env, secrets });
+    return policyToSandbox(policy, {
+      envValues: this.options.availableEnv,
+      hostEnv: process.env,
+      secrets,
+      guard: this.guard,
+    });
   }
 
   /**
@@ -133,14 +190,29 @@ export class PolicyBook {
     this.policies.delete(id);
   }
 
+  /** Throws `not-loaded` unless component `id` is loaded (or loading). */
+  private checkLoaded(id: string): void {
+    if (!this.options.host.list().some((c) => c.id === id)) {
+      throw new McpError('not-loaded', `No component "${id}" is loaded (see list-components).`);
+    }
+  }
+
   /**
-   * Applies `change` to a component's policy: the new policy is validated (the change throws
-   * `invalid-policy` otherwise, and the old policy stays), persisted atomically beside the component,
-   * and becomes the component's sandbox. Stateful components pick it up at their next reload; a
-   * changed memory limit is compiled into the component, so it too needs a reload (`memoryReloadNeeded`).
+   * Applies `change` to a component's policy, after every change to it that arrived before (see
+   * `serialize`): the new policy is validated (the change throws `invalid-policy` otherwise, and the old
+   * policy stays), persisted atomically and durably beside the component, and becomes the component's
+   * sandbox; it resolves only then. Throws `not-loaded` when the component is not loaded by its turn.
+   * Stateful components pick the sandbox up at their next reload; a changed memory limit is compiled
+   * into the component, so it too needs a reload (`memoryReloadNeeded`).
    */
-  async change(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
-    const before = await this.policyOf(id);
+  change(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+    return this.serialize(id, () => this.changeNow(id, change));
+  }
+
+  /** `change` once it is this change's turn. */
+  private async changeNow(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+    this.checkLoaded(id);
+    const before = await this.readPolicy(id);
     const policy = change(before);
     const sandbox = await this.sandboxOf(id, policy);
     const { store } = this.options;

@@ -7,7 +7,7 @@
 import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import type { ComponentHost, ComponentSummary } from '../../machines/index.ts';
 import type { JsonObject, PreparedComponent, SandboxSpec } from '../../runtime/index.ts';
-import type { Policy } from '../../runtime/policy/index.ts';
+import type { GrantGuard, Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
@@ -42,6 +42,13 @@ export interface WasmactorServerOptions {
    * `maxResultSize`); a larger one is sent once, in `structuredContent.result`.
    */
   inlineResultSize?: number;
+  /**
+   * Which storage grants are too broad: `/`, `/proc`, `/sys`, `/dev` always; the server's own
+   * directories and the home directory when given; none with `allowBroadGrants` (`--allow-broad-grants`).
+   */
+  grantGuard?: GrantGuard;
+  /** Largest component file `load-component` reads, in bytes (`--max-component-size`; default 256 MiB). */
+  maxComponentSize?: number;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -73,6 +80,7 @@ export class WasmactorServer implements ComponentManager {
       store: this.store,
       availableEnv: this.availableEnv,
       ...(options.secretsDir === undefined ? {} : { secretsDir: options.secretsDir }),
+      ...(options.grantGuard === undefined ? {} : { guard: options.grantGuard }),
     });
     this.tools = new ToolRegistry(
       () => this.listedTools(),
@@ -83,6 +91,7 @@ export class WasmactorServer implements ComponentManager {
       store: this.store,
       policies: this.policies,
       syncTools: () => this.syncTools(),
+      ...(options.maxComponentSize === undefined ? {} : { maxComponentSize: options.maxComponentSize }),
     };
     const maxBytes = options.maxResultSize ?? DEFAULT_MAX_RESULT_BYTES;
     const inlineBytes = Math.min(options.inlineResultSize ?? DEFAULT_INLINE_RESULT_BYTES, maxBytes);
@@ -135,8 +144,9 @@ export class WasmactorServer implements ComponentManager {
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
+    signal?: AbortSignal,
   ): Promise<LoadReport> {
-    return loadComponent(this.loader, { path, stateful, onProgress, policyPath });
+    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal });
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
@@ -149,14 +159,24 @@ export class WasmactorServer implements ComponentManager {
     return this.host.list();
   }
 
-  /** The component's policy (deny-all when nothing was ever granted); see `PolicyBook.policyOf`. */
+  /** The component's policy once the changes in flight are made; see `PolicyBook.policyOf`. */
+  /** Which storage grants are too broad for this server. */
+  get grantGuard(): GrantGuard {
+    return this.policies.guard;
+  }
+
   policyOf(id: string): Promise<Policy> {
     return this.policies.policyOf(id);
   }
 
-  /** The sandbox a component gets from its policy, `--env` values and its own secrets. */
+  /** The sandbox a component gets from its policy, `--env` values and secrets (after changes in flight). */
   sandboxFor(id: string): Promise<SandboxSpec> {
-    return this.policies.sandboxFor(id);
+    return this.policies.serialize(id, () => this.policies.sandboxFor(id));
+  }
+
+  /** How many components have a change (load, unload, permission change) queued or running. */
+  get changesInFlight(): number {
+    return this.policies.changesInFlight;
   }
 
   /** Applies `change` to a component's policy; see `PolicyBook.change`. */

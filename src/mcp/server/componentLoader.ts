@@ -4,7 +4,7 @@ import type { ComponentHost, LoadResult } from '../../machines/index.ts';
 import { log, readComponentSource, sha256 } from '../../runtime/index.ts';
 import { serializePolicy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
-import { resolveComponentPath } from '../componentPath.ts';
+import { type ComponentLocation, resolveComponentPath } from '../componentPath.ts';
 import { McpError } from '../McpError.ts';
 import type { LoadReport, ProgressSink } from '../types.ts';
 import type { PolicyBook } from './PolicyBook.ts';
@@ -16,6 +16,8 @@ export interface LoaderContext {
   policies: PolicyBook;
   /** Brings every connected client's tool list in line with the host (and tells them). */
   syncTools(): void;
+  /** Largest component file read, in bytes (default: the runtime's, 256 MiB). */
+  maxComponentSize?: number;
 }
 
 /** A load request of `load-component`. */
@@ -24,21 +26,53 @@ export interface LoadRequest {
   stateful: boolean;
   onProgress?: ProgressSink | undefined;
   policyPath?: string | undefined;
+  /** The client cancelled: the load is abandoned, the component left unloaded, nothing stored. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Throws `load-cancelled` once the client has cancelled the load of `id`. */
+function checkCancelled(id: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new McpError(
+      'load-cancelled',
+      `The load of ${id} was cancelled by the client: ${id} is not loaded and nothing was stored.`,
+    );
+  }
 }
 
 /**
  * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
- * stem. Tools are registered and `tools/list_changed` is queued before this resolves.
+ * stem. Tools are registered and `tools/list_changed` is queued before this resolves. The whole load —
+ * policy read, host load, write to the component directory — is one change of the component, after
+ * the changes to it that arrived before (see `PolicyBook.serialize`): a reload never starts from a
+ * policy that a concurrent grant or revoke is about to replace, and two loads never write the same
+ * entry at once.
  */
 export async function loadComponent(context: LoaderContext, request: LoadRequest): Promise<LoadReport> {
-  const { host, policies } = context;
   const location = resolveComponentPath(request.path);
-  const { bytes } = await readComponentSource({ path: location.path });
+  return context.policies.serialize(location.id, () => loadNow(context, location, request));
+}
+
+/** `loadComponent` once it is this load's turn. */
+async function loadNow(
+  context: LoaderContext,
+  location: ComponentLocation,
+  request: LoadRequest,
+): Promise<LoadReport> {
+  const { host, policies } = context;
+  const { bytes } = await readComponentSource(
+    { path: location.path },
+    context.maxComponentSize === undefined ? {} : { maxComponentSize: context.maxComponentSize },
+  );
   // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
   const given = await policies.forLoad(location.path, request.policyPath);
   const sandbox = given
     ? await policies.sandboxOf(location.id, given.policy)
     : await policies.sandboxFor(location.id);
+  checkCancelled(location.id, request.signal);
+  // A cancel while the host loads ends that load (as an unload does); after it, the load is undone.
+  const cancel = () => void host.unload(location.id).catch(() => false);
+  request.signal?.addEventListener('abort', cancel, { once: true });
   let result: LoadResult;
   try {
     result = await host.load({
@@ -48,8 +82,16 @@ export async function loadComponent(context: LoaderContext, request: LoadRequest
       sandbox,
       onProgress: request.onProgress,
     });
+  } catch (error) {
+    checkCancelled(location.id, request.signal);
+    throw error;
   } finally {
+    request.signal?.removeEventListener('abort', cancel);
     context.syncTools();
+  }
+  if (request.signal?.aborted) {
+    await host.unload(location.id).finally(() => context.syncTools());
+    checkCancelled(location.id, request.signal);
   }
   await save(
     context,
@@ -92,8 +134,21 @@ async function save(
   }
 }
 
-/** Unloads a component and deletes it from the component directory; false when it was not loaded. */
-export async function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+/**
+ * Unloads a component and deletes it from the component directory; false when it was not loaded. One
+ * change of the component like a load (see `loadComponent`): a grant queued behind it finds it gone.
+ * The one exception to arrival order: a load that is already running in the host is cancelled at once
+ * (its caller is told that the unload cancelled it) instead of being waited for.
+ */
+export function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+  const loading = context.host.list().some((c) => c.id === id && c.state === 'loading');
+  // Its failure is the unit's own `host.unload` failure too, which reports it.
+  const cancelled = loading ? context.host.unload(id).catch(() => false) : Promise.resolve(false);
+  return context.policies.serialize(id, async () => (await unloadNow(context, id)) || (await cancelled));
+}
+
+/** `unloadComponent` once it is this unload's turn. */
+async function unloadNow(context: LoaderContext, id: string): Promise<boolean> {
   let unloaded: boolean;
   try {
     unloaded = await context.host.unload(id);

@@ -13,11 +13,6 @@ export function notLoaded(id: string): McpError {
   return new McpError('not-loaded', `No component "${id}" is loaded (see list-components).`);
 }
 
-/** True when a component of this id is loaded. */
-export function isLoaded(server: ComponentManager, id: string): boolean {
-  return server.listComponents().some((c) => c.id === id);
-}
-
 const LOAD_DESCRIPTION =
   'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
   'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
@@ -62,7 +57,13 @@ function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
     async ({ path, stateful, policy_path }, ctx: ServerContext) => {
       try {
         return loadAnswer(
-          await server.loadComponent(path, stateful ?? false, progressSink(ctx), policy_path),
+          await server.loadComponent(
+            path,
+            stateful ?? false,
+            progressSink(ctx),
+            policy_path,
+            ctx.mcpReq.signal,
+          ),
         );
       } catch (error) {
         return errorToResult(error, 'load-component', `Cannot load ${path}`);
@@ -128,7 +129,6 @@ function registerGetPolicyTool(mcp: McpServer, server: ComponentManager): void {
       inputSchema: fromJsonSchema<{ component_id: string }>(componentOnly()),
     },
     async ({ component_id }) => {
-      if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), 'get-policy');
       try {
         return answer({ component_id, policy: serializePolicy(await server.policyOf(component_id)) });
       } catch (error) {

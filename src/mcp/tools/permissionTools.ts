@@ -1,11 +1,13 @@
 /**
  * The permission tools (wassette's names and shapes): `grant-*-permission`, `revoke-*-permission` for
  * storage, network and environment variables, and `reset-permission`. Each rewrites the component's
- * policy atomically and answers with the resulting permissions.
+ * policy atomically, after every change to that component that arrived before it, and answers once the
+ * new policy is on disk and applied, with the resulting permissions.
  */
 import { fromJsonSchema, type McpServer } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
 import {
+  type GrantGuard,
   grantEnv,
   grantNetwork,
   grantStorage,
@@ -17,11 +19,10 @@ import {
 } from '../../runtime/policy/index.ts';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager, PolicyChange } from '../types.ts';
-import { isLoaded, notLoaded } from './componentTools.ts';
 import { answer, componentIdSchema, componentOnly, object, permissionDetails } from './schemas.ts';
 
 type Details = { uri?: string; access?: string[]; host?: string; key?: string };
-type Change = (policy: Policy, details: Details) => Policy;
+type Change = (policy: Policy, details: Details, guard: GrantGuard) => Policy;
 
 const KINDS = [
   ['storage', 'a directory (fs:// URI) with read and/or write access'],
@@ -30,7 +31,7 @@ const KINDS = [
 ] as const;
 
 const grants: Record<(typeof KINDS)[number][0], Change> = {
-  storage: (p, d) => grantStorage(p, d.uri ?? '', d.access ?? []),
+  storage: (p, d, guard) => grantStorage(p, d.uri ?? '', d.access ?? [], guard),
   network: (p, d) => grantNetwork(p, d.host ?? ''),
   environment: (p, d) => grantEnv(p, d.key ?? ''),
 };
@@ -61,14 +62,17 @@ function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReload
   });
 }
 
-/** The handler of one permission tool. */
+/**
+ * The handler of one permission tool. Whether the component is loaded is decided by `changePolicy` in
+ * the change's turn, not here: a grant that arrives right after a `load-component` of the same id waits
+ * for that load, and one queued behind an `unload-component` is refused with `not-loaded`.
+ */
 function policyChanger(server: ComponentManager, tool: string, change: Change) {
   return async ({ component_id, details }: { component_id: string; details?: Details }) => {
-    if (!isLoaded(server, component_id)) return errorToResult(notLoaded(component_id), tool);
     try {
       return changeAnswer(
         component_id,
-        await server.changePolicy(component_id, (p) => change(p, details ?? {})),
+        await server.changePolicy(component_id, (p) => change(p, details ?? {}, server.grantGuard)),
       );
     } catch (error) {
       return errorToResult(error, tool);
