@@ -152,11 +152,17 @@ describe('wasmactor check finds the planted bugs', () => {
       'push',
       '--tool',
       'pop',
+      '--tool',
+      'quit',
     );
     expect(run.code).toBe(1);
-    // no single call fails: only a sequence does
-    expect(report.functions.map((f) => f.status)).toEqual(['passed', 'passed']);
-    expect(report.stateful).toMatchObject({ status: 'failed', failure: { kind: 'trap' } });
+    // push and pop pass alone, only a sequence fails; quit fails alone, so sequences leave it out
+    expect(report.functions.map((f) => f.status)).toEqual(['passed', 'passed', 'failed']);
+    expect(report.stateful).toMatchObject({
+      status: 'failed',
+      tools: ['push', 'pop'],
+      failure: { kind: 'trap' },
+    });
     const steps = report.stateful?.failure?.steps ?? [];
     expect(steps.map((s) => s.tool)).toEqual(['push', 'push', 'push']);
     const replay = await runPrinted(report.stateful?.failure?.command ?? '');

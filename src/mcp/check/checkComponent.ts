@@ -60,7 +60,8 @@ export async function checkComponent(
     options.onProgress?.({ message, progress, total });
   };
   const toFailure = (fault: Fault, shrunk: boolean): CheckFailure => {
-    const command = options.command?.(fault.steps, fault);
+    // a fault while starting an instance has no calls to repeat
+    const command = fault.steps.length === 0 ? undefined : options.command?.(fault.steps, fault);
     return {
       kind: fault.kind,
       message: fault.message,
@@ -89,9 +90,11 @@ export async function checkComponent(
   }
   let stateful: SequenceReport | undefined;
   if (options.stateful && !options.signal?.aborted) {
+    // a function that fails alone is reported already; sequences look for what only state can break
+    const passed = new Set(functions.filter((f) => f.status === 'passed').map((f) => f.tool));
     stateful = await checkSequences({
       runner,
-      selected,
+      selected: selected.filter((t) => passed.has(t.name)),
       tools: prepared.tools,
       runs,
       seed,

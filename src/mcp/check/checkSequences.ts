@@ -12,7 +12,7 @@ import type { CallStep, CheckFailure, SequenceReport } from './types.ts';
 /** How the sequences are checked. */
 export interface SequenceCheck {
   runner: Runner;
-  /** The tools that sequences are drawn from. */
+  /** The tools that sequences are drawn from (those that passed alone). */
   selected: ToolDefinition[];
   /** Every tool of the component (constructors are found among them). */
   tools: ToolDefinition[];

@@ -80,7 +80,9 @@ function table(rows: string[][]): string[] {
 
 function failureText(title: string, failure: CheckFailure): string[] {
   const lines = [`${title}: ${failure.kind} — ${failure.message}`];
-  if (failure.steps.length === 1 && failure.steps[0]) {
+  if (failure.steps.length === 0) {
+    lines.push('  while starting a fresh instance, before any call');
+  } else if (failure.steps.length === 1 && failure.steps[0]) {
     lines.push(`  counterexample: ${JSON.stringify(failure.steps[0].args)}`);
   } else {
     lines.push(`  calls on one fresh instance (${failure.steps.length}):`);

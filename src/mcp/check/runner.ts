@@ -49,6 +49,9 @@ const FAULT_KINDS: Partial<Record<RuntimeError['code'], FailureKind>> = {
   'missing-import': 'missing-import',
 };
 
+/** The least time an instantiation gets, whatever the calls' time limit. */
+const INSTANTIATE_TIMEOUT_MS = 10_000;
+
 /** Calls the tools of one prepared component in fresh instances of one sandbox. */
 export class Runner {
   readonly #tools: Map<string, ToolDefinition>;
@@ -88,7 +91,11 @@ export class Runner {
     this.checkCancelled();
     let instance: ComponentInstance;
     try {
-      instance = await this.prepared.instantiate(this.sandbox, this.#options());
+      // starting a worker takes 100-300 ms, more on a busy machine: a short --timeout is for the calls
+      instance = await this.prepared.instantiate(this.sandbox, {
+        ...this.#options(),
+        timeoutMs: Math.max(this.timeoutMs, INSTANTIATE_TIMEOUT_MS),
+      });
     } catch (error) {
       throw this.#fault(error, []);
     }

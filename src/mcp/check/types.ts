@@ -65,6 +65,7 @@ export interface FunctionReport {
 export interface SequenceReport {
   status: 'passed' | 'failed' | 'cancelled';
   runs: number;
+  /** The tools sequences were drawn from: the selected ones that passed when called alone. */
   tools: string[];
   /** The shortest failing sequence found. */
   failure?: CheckFailure;
@@ -97,7 +98,7 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Also call every function twice with the same arguments on fresh instances, and compare. */
   deterministic?: boolean;
-  /** Also run random sequences of calls on one live instance. */
+  /** Also run random sequences of calls on one live instance (of the functions that passed alone). */
   stateful?: boolean;
   /** Longest sequence of `stateful` (default 8). */
   maxSequenceLength?: number;
