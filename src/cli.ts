@@ -18,6 +18,10 @@ Usage:
   wasmactor tools <component.wasm>          print the component's tools as JSON
   wasmactor call <component.wasm> <tool> [--args JSON] [--env K=V]... [--dir HOST::GUEST[:ro]]...
                  [--timeout MS]             run one call in a fresh sandbox, print the result as JSON
+  wasmactor check <component.wasm> [--runs N] [--seed S] [--tool NAME]... [--deterministic]
+                  [--stateful] [--env K=V]... [--dir HOST::GUEST[:ro]]... [--timeout MS] [--json]
+                                            property-based test of every exported function
+                                            (see: wasmactor check --help)
   wasmactor --help | --version
 `;
 

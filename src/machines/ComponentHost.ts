@@ -17,6 +17,7 @@ import {
   type ComponentSource,
   defaultTimeoutMs,
   type JsonObject,
+  type PreparedComponent,
   type PrepareOptions,
   type SandboxSpec,
   type ToolDefinition,
@@ -289,6 +290,20 @@ export class ComponentHost {
     return Object.entries(this.system.getSnapshot().context.components).flatMap(([componentId, c]) =>
       c.tools.map((tool) => ({ componentId, tool, stateful: c.stateful })),
     );
+  }
+
+  /**
+   * The prepared component behind `id` with the sandbox and time limit its calls get, for work that
+   * makes its own fresh instances (`check-component`); undefined while it is not loaded.
+   */
+  prepared(id: string): { prepared: PreparedComponent; sandbox: SandboxSpec; timeoutMs: number } | undefined {
+    const context = this.system.getSnapshot().context.components[id]?.ref.getSnapshot().context;
+    if (!context?.prepared) return undefined;
+    return {
+      prepared: context.prepared,
+      sandbox: context.sandbox,
+      timeoutMs: context.spec?.timeoutMs ?? this.#defaultTimeoutMs,
+    };
   }
 
   /**

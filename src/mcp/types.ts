@@ -1,5 +1,6 @@
 /** Types shared by the parts of the MCP layer: what the built-in tools ask of the server. */
 import type { ComponentSummary, LoadResult } from '../machines/index.ts';
+import type { PreparedComponent, SandboxSpec } from '../runtime/index.ts';
 import type { GrantGuard, Policy } from '../runtime/policy/index.ts';
 
 /** Progress of a long load, as reported to the client. */
@@ -42,4 +43,8 @@ export interface ComponentManager {
   closeInstance(handle: string): Promise<void>;
   /** Which storage grants are too broad for this server (`--allow-broad-grants` lifts it). */
   readonly grantGuard: GrantGuard;
+  /** The prepared component of a loaded id, with its calls' sandbox and time limit (`check-component`). */
+  preparedComponent(
+    id: string,
+  ): { prepared: PreparedComponent; sandbox: SandboxSpec; timeoutMs: number } | undefined;
 }

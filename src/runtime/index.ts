@@ -30,10 +30,15 @@ export {
 } from './sandbox/index.ts';
 export type * from './types.ts';
 export {
+  type ArbitraryOptions,
+  arbitraryJsonFor,
+  containsHandle,
   inputSchema,
   MAX_TOOL_NAME_LENGTH,
   normalizeInterfaceName,
   outputSchema,
+  resultMismatch,
   toolDefinitions,
   toolName,
+  typeMismatch,
 } from './wit/index.ts';

@@ -43,6 +43,7 @@ export const BUILTIN_TOOLS = [
   'reset-permission',
   'open-instance',
   'close-instance',
+  'check-component',
 ];
 /** A JSON-RPC message as seen on the wire. */
 export type WireMessage = { id?: number | string; method?: string; result?: unknown; error?: unknown };

@@ -18,4 +18,5 @@ export const commands: Record<string, Command> = {
   secret: async (args, io) => (await import('./secretCommand.ts')).secretCommand(args, io),
   tools: async (args, io) => (await import('./toolsCommand.ts')).toolsCommand(args, io),
   call: async (args, io) => (await import('./callCommand.ts')).callCommand(args, io),
+  check: async (args, io) => (await import('./checkCommand.ts')).checkCommand(args, io),
 };

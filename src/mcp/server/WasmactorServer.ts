@@ -6,7 +6,7 @@
  */
 import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import type { ComponentHost, ComponentSummary } from '../../machines/index.ts';
-import type { JsonObject, SandboxSpec } from '../../runtime/index.ts';
+import type { JsonObject, PreparedComponent, SandboxSpec } from '../../runtime/index.ts';
 import type { GrantGuard, Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
@@ -245,6 +245,13 @@ export class WasmactorServer implements ComponentManager {
   /** Applies `change` to a component's policy; see `PolicyBook.change`. */
   changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
     return this.policies.change(id, change);
+  }
+
+  /** The prepared component of a loaded id (see `ComponentHost.prepared`). */
+  preparedComponent(
+    id: string,
+  ): { prepared: PreparedComponent; sandbox: SandboxSpec; timeoutMs: number } | undefined {
+    return this.host.prepared(id);
   }
 
   /** Starts every component of the component directory (see restore.ts). */

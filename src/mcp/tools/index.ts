@@ -4,6 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { ComponentManager } from '../types.ts';
+import { registerCheckTool } from './checkTool.ts';
 import { registerComponentTools } from './componentTools.ts';
 import { registerInstanceTools } from './instanceTools.ts';
 import { registerPermissionTools } from './permissionTools.ts';
@@ -16,4 +17,5 @@ export function registerBuiltinTools(mcp: McpServer, server: ComponentManager): 
   registerComponentTools(mcp, server);
   registerPermissionTools(mcp, server);
   registerInstanceTools(mcp, server);
+  registerCheckTool(mcp, server);
 }

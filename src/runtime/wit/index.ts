@@ -1,4 +1,5 @@
 /** WIT types <-> JSON: tool definitions, schemas, the value converters both ways, tool names. */
+export { type ArbitraryOptions, arbitraryJsonFor, containsHandle } from './arbitraries.ts';
 export { jsName } from './rules.ts';
 export {
   argsToGuest,
@@ -11,3 +12,4 @@ export {
   toolName,
 } from './toolDefinitions.ts';
 export { MAX_TOOL_NAME_LENGTH, normalizeInterfaceName } from './toolNames.ts';
+export { resultMismatch, typeMismatch } from './typeMismatch.ts';
