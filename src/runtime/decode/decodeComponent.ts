@@ -10,6 +10,8 @@
 
 import { RuntimeError } from '../RuntimeError.ts';
 import type { ComponentTypes, ExportedFunction } from '../types.ts';
+import { applyPackageDocs } from './applyDocs.ts';
+import { readPackageDocs } from './customSections.ts';
 import {
   type Budget,
   type ComponentNode,
@@ -90,6 +92,7 @@ function decodeChecked(bytes: Uint8Array): ComponentTypes {
   }
   // A type import bound by `eq` only renames a type that another import already brought in.
   const imports = scope.importNames.filter((i) => !i.eqType).map((i) => i.name);
+  applyPackageDocs(functions, readPackageDocs(bytes));
   return { functions, imports };
 }
 

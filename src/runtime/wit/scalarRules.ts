@@ -78,10 +78,12 @@ export const intRule: Rule<WitIntKind> = {
     if (type.kind !== 's64' && type.kind !== 'u64') {
       return { type: 'integer', minimum: Number(min), maximum: Number(max) };
     }
-    const bound = Number.MAX_SAFE_INTEGER;
+    // No bounds on the number form: a JSON number beyond ±2^53 (or below 0 for u64) must reach
+    // `fromJson`, whose message says what to do (pass a decimal string); a schema bound would make the
+    // MCP SDK answer first with its validator's text. The range is in the description.
     return {
       anyOf: [
-        { type: 'integer', minimum: type.kind === 'u64' ? 0 : -bound, maximum: bound },
+        { type: 'integer' },
         { type: 'string', pattern: (type.kind === 'u64' ? UNSIGNED_DECIMAL : DECIMAL).source },
       ],
       description: `${type.kind}: an integer ${intRange(type.kind)}; beyond ±2^53 pass it as a decimal string`,

@@ -26,11 +26,19 @@ import { witSignatureText, witTypeText } from './witText.ts';
 export type { HandleTable } from './rules.ts';
 export { toolName } from './toolNames.ts';
 
+/** A parameter's schema; its docs (when it has any) lead the description. */
+function paramSchema(param: ExportedFunction['params'][number]): JsonSchema {
+  const schema = schemaOf(param.type);
+  if (param.docs === undefined) return schema;
+  const own = typeof schema.description === 'string' ? `\n${schema.description}` : '';
+  return { ...schema, description: `${param.docs}${own}` };
+}
+
 /** An object with one property per parameter (WIT kebab-case names), all required, nothing else. */
 export function inputSchema(fn: ExportedFunction): JsonSchema {
   return {
     type: 'object',
-    properties: Object.fromEntries(fn.params.map((p) => [p.name, schemaOf(p.type)])),
+    properties: Object.fromEntries(fn.params.map((p) => [p.name, paramSchema(p)])),
     required: fn.params.map((p) => p.name),
     additionalProperties: false,
   };

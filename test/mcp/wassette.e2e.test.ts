@@ -1,0 +1,158 @@
+/**
+ * Components and policy files from the wassette ecosystem, end to end over a real MCP client and the
+ * real server over stdio (issue 10): wassette-format policy files (`$schema`, hosts as URLs, empty
+ * files), components carrying a `package-docs` section (cargo-component/wit-bindgen builds), WIT docs as
+ * tool and parameter descriptions, and large 64-bit numbers given as JSON numbers.
+ */
+import { copyFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, resultJson, resultText, type SpawnedServer, spawnServer, tempDir } from './helpers.ts';
+
+let server: SpawnedServer;
+let wasmDir: string;
+let http: Server;
+let port: number;
+const requests: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+type CallResult = {
+  isError?: boolean;
+  content?: unknown;
+  structuredContent?: unknown;
+};
+
+const call = (name: string, args: Record<string, unknown> = {}) =>
+  server.client.callTool({ name, arguments: args }) as Promise<CallResult>;
+
+beforeAll(async () => {
+  const [documented, httpProbe] = (await fixture('documented', 'http-probe')) as [string, string];
+  const dir = await tempDir('wasmactor-wassette-dir-');
+  const wasm = await tempDir('wasmactor-wassette-wasm-');
+  cleanups.push(dir.cleanup, wasm.cleanup);
+  wasmDir = wasm.dir;
+  await copyFile(documented, join(wasmDir, 'documented.wasm'));
+  await copyFile(httpProbe, join(wasmDir, 'http-probe.wasm'));
+  http = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('hello');
+  });
+  port = await new Promise((done) =>
+    http.listen(0, '127.0.0.1', () => done((http.address() as AddressInfo).port)),
+  );
+  server = await spawnServer(dir.dir);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await new Promise((done) => http?.close(done));
+  for (const cleanup of cleanups) await cleanup();
+});
+
+describe('wassette policy files', () => {
+  it('loads a sidecar policy with $schema and a host written as a URL with a path, and enforces it', async () => {
+    const path = join(wasmDir, 'web.wasm');
+    await copyFile(join(wasmDir, 'http-probe.wasm'), path);
+    await writeFile(
+      join(wasmDir, 'web.policy.yaml'),
+      `$schema: "https://example.org/policy.schema.json"
+version: "1.0"
+description: "Reaches one API"
+permissions:
+  network:
+    allow:
+      - host: "http://127.0.0.1:${port}/api/v1/"
+`,
+    );
+    const loaded = await call('load-component', { path });
+    expect(loaded.isError, resultText(loaded)).toBeFalsy();
+    const ok = await call('get', { url: `http://127.0.0.1:${port}/other/path` });
+    expect(ok.structuredContent).toEqual({ result: { ok: '200 hello' } });
+    expect(requests).toContain('/other/path');
+    // the scheme is part of the grant
+    const https = await call('get', { url: `https://127.0.0.1:${port}/x` });
+    expect(https.isError).toBe(true);
+    await call('unload-component', { id: 'web' });
+  });
+
+  it('an empty policy file is deny-all; a URL grant then allows the host and the description stops saying "deny all"', async () => {
+    const path = join(wasmDir, 'quiet.wasm');
+    await copyFile(join(wasmDir, 'http-probe.wasm'), path);
+    await writeFile(join(wasmDir, 'quiet.policy.yaml'), '');
+    const loaded = await call('load-component', { path });
+    expect(loaded.isError, resultText(loaded)).toBeFalsy();
+    const denied = await call('get', { url: `http://127.0.0.1:${port}/denied` });
+    expect(denied.isError).toBe(true);
+    expect(requests).not.toContain('/denied');
+
+    const granted = await call('grant-network-permission', {
+      component_id: 'quiet',
+      details: { host: `http://127.0.0.1:${port}/` },
+    });
+    expect(granted.isError, resultText(granted)).toBeFalsy();
+    const ok = await call('get', { url: `http://127.0.0.1:${port}/granted` });
+    expect(ok.structuredContent).toEqual({ result: { ok: '200 hello' } });
+    const policy = resultJson(await call('get-policy', { component_id: 'quiet' })) as { policy: string };
+    expect(policy.policy).toContain(`host: "http://127.0.0.1:${port}"`);
+    expect(policy.policy).not.toMatch(/deny all/i);
+    await call('unload-component', { id: 'quiet' });
+  });
+});
+
+describe('components with a package-docs section', () => {
+  let tools: { name: string; description?: string; inputSchema: { properties?: Record<string, unknown> } }[];
+
+  beforeAll(async () => {
+    const loaded = await call('load-component', { path: join(wasmDir, 'documented.wasm') });
+    expect(loaded.isError, resultText(loaded)).toBeFalsy();
+    tools = (await server.client.listTools()).tools as typeof tools;
+  });
+
+  it('load and run unchanged', async () => {
+    expect((await call('add', { left: 2, right: 3 })).structuredContent).toEqual({ result: 5 });
+    expect((await call('local_documented_calc_sub', { a: 2, b: 5 })).structuredContent).toEqual({
+      result: -3,
+    });
+  });
+
+  it('function docs are the tool description, the signature follows; interface docs are kept', () => {
+    const add = tools.find((t) => t.name === 'add');
+    expect(add?.description).toMatch(/^Adds two numbers and returns the sum\./);
+    expect(add?.description).toContain('WIT: add: func(left: u32, right: u32) -> u32');
+    const sub = tools.find((t) => t.name === 'local_documented_calc_sub');
+    expect(sub?.description).toMatch(/^Subtracts `b` from `a`\./);
+    expect(sub?.description).toContain('Integer arithmetic on signed 32-bit numbers.');
+    const undocumented = tools.find((t) => t.name === 'undocumented');
+    expect(undocumented?.description).toMatch(/^WIT: undocumented/);
+  });
+
+  it('parameter docs are the schema properties’ descriptions', () => {
+    const add = tools.find((t) => t.name === 'add');
+    expect(add?.inputSchema.properties?.left).toMatchObject({
+      type: 'integer',
+      description: 'the first addend',
+    });
+    expect(add?.inputSchema.properties?.right).toMatchObject({ description: 'the second addend' });
+    const sub = tools.find((t) => t.name === 'local_documented_calc_sub');
+    expect(sub?.inputSchema.properties?.a).toMatchObject({ description: 'the number to subtract from' });
+    const echo = tools.find((t) => t.name === 'echo-u64');
+    expect(echo?.inputSchema.properties?.v).toMatchObject({
+      description: expect.stringMatching(/^any unsigned 64-bit number\nu64: /),
+    });
+  });
+});
+
+describe('64-bit integers', () => {
+  it('a u64 beyond 2^53 given as a JSON number gets the CLI’s message; as a string it round-trips', async () => {
+    const big = await call('echo-u64', { v: 2 ** 64 - 1 });
+    expect(big.isError).toBe(true);
+    expect(resultText(big)).toContain(
+      'argument "v": 18446744073709552000 is beyond 2^53 and cannot be exact as a JSON number: pass it as a decimal string',
+    );
+    const asString = await call('echo-u64', { v: '18446744073709551615' });
+    expect(asString.structuredContent).toEqual({ result: '18446744073709551615' });
+  });
+});
