@@ -28,13 +28,18 @@ const call = (name: string, args: Record<string, unknown> = {}) =>
   server.client.callTool({ name, arguments: args }) as Promise<CallResult>;
 
 beforeAll(async () => {
-  const [documented, httpProbe] = (await fixture('documented', 'http-probe')) as [string, string];
+  const [documented, httpProbe, configProbe] = (await fixture(
+    'documented',
+    'http-probe',
+    'config-probe',
+  )) as [string, string, string];
   const dir = await tempDir('wasmactor-wassette-dir-');
   const wasm = await tempDir('wasmactor-wassette-wasm-');
   cleanups.push(dir.cleanup, wasm.cleanup);
   wasmDir = wasm.dir;
   await copyFile(documented, join(wasmDir, 'documented.wasm'));
   await copyFile(httpProbe, join(wasmDir, 'http-probe.wasm'));
+  await copyFile(configProbe, join(wasmDir, 'config-probe.wasm'));
   http = createServer((req, res) => {
     requests.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -43,7 +48,7 @@ beforeAll(async () => {
   port = await new Promise((done) =>
     http.listen(0, '127.0.0.1', () => done((http.address() as AddressInfo).port)),
   );
-  server = await spawnServer(dir.dir);
+  server = await spawnServer(dir.dir, ['--env', 'WEATHER_API_KEY=k-123'], { CONFIG_HOST_ONLY: 'host' });
 }, 120_000);
 
 afterAll(async () => {
@@ -154,5 +159,36 @@ describe('64-bit integers', () => {
     );
     const asString = await call('echo-u64', { v: '18446744073709551615' });
     expect(asString.structuredContent).toEqual({ result: '18446744073709551615' });
+  });
+});
+
+describe('wasi:config/store', () => {
+  beforeAll(async () => {
+    const loaded = await call('load-component', { path: join(wasmDir, 'config-probe.wasm') });
+    expect(loaded.isError, resultText(loaded)).toBeFalsy();
+  });
+  const get = async (key: string) => (await call('config-get', { key })).structuredContent;
+  const all = async () => (await call('config-all')).structuredContent;
+
+  it('is provided and shows nothing by default', async () => {
+    expect(await get('WEATHER_API_KEY')).toEqual({ result: null });
+    expect(await get('PATH')).toEqual({ result: null });
+    expect(await all()).toEqual({ result: [] });
+  });
+
+  it('shows a key once its environment grant is given, and only that key; hides it again on revoke', async () => {
+    const details = { key: 'WEATHER_API_KEY' };
+    await call('grant-environment-variable-permission', { component_id: 'config-probe', details });
+    expect(await get('WEATHER_API_KEY')).toEqual({ result: 'k-123' });
+    expect(await get('CONFIG_HOST_ONLY')).toEqual({ result: null });
+    expect(await all()).toEqual({ result: [['WEATHER_API_KEY', 'k-123']] });
+    await call('grant-environment-variable-permission', {
+      component_id: 'config-probe',
+      details: { key: 'CONFIG_HOST_ONLY' },
+    });
+    expect(await get('CONFIG_HOST_ONLY')).toEqual({ result: 'host' });
+    await call('revoke-environment-variable-permission', { component_id: 'config-probe', details });
+    expect(await get('WEATHER_API_KEY')).toEqual({ result: null });
+    expect(await all()).toEqual({ result: [['CONFIG_HOST_ONLY', 'host']] });
   });
 });
