@@ -28,11 +28,12 @@ const call = (name: string, args: Record<string, unknown> = {}) =>
   server.client.callTool({ name, arguments: args }) as Promise<CallResult>;
 
 beforeAll(async () => {
-  const [documented, httpProbe, configProbe] = (await fixture(
+  const [documented, httpProbe, configProbe, tokens] = (await fixture(
     'documented',
     'http-probe',
     'config-probe',
-  )) as [string, string, string];
+    'tokens',
+  )) as [string, string, string, string];
   const dir = await tempDir('wasmactor-wassette-dir-');
   const wasm = await tempDir('wasmactor-wassette-wasm-');
   cleanups.push(dir.cleanup, wasm.cleanup);
@@ -40,6 +41,7 @@ beforeAll(async () => {
   await copyFile(documented, join(wasmDir, 'documented.wasm'));
   await copyFile(httpProbe, join(wasmDir, 'http-probe.wasm'));
   await copyFile(configProbe, join(wasmDir, 'config-probe.wasm'));
+  await copyFile(tokens, join(wasmDir, 'tokens.wasm'));
   http = createServer((req, res) => {
     requests.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -190,5 +192,55 @@ describe('wasi:config/store', () => {
     await call('revoke-environment-variable-permission', { component_id: 'config-probe', details });
     expect(await get('WEATHER_API_KEY')).toEqual({ result: null });
     expect(await all()).toEqual({ result: [['CONFIG_HOST_ONLY', 'host']] });
+  });
+});
+
+describe('moved resource handles', () => {
+  const tool = (name: string) => `local_tokens_vault_${name}`;
+  const make = async (label: string) => {
+    const made = await call(tool('token_new'), { label });
+    expect(made.isError, resultText(made)).toBeFalsy();
+    return (made.structuredContent as { result: number }).result;
+  };
+
+  beforeAll(async () => {
+    const loaded = await call('load-component', { path: join(wasmDir, 'tokens.wasm'), stateful: true });
+    expect(loaded.isError, resultText(loaded)).toBeFalsy();
+  });
+
+  it('an own<T> argument moves the handle: reusing it is an argument error naming it; the instance and its other handles live on', async () => {
+    const a = await make('alpha');
+    const b = await make('beta');
+    expect((await call(tool('peek'), { t: a })).structuredContent).toEqual({ result: 'alpha' });
+    expect((await call(tool('redeem'), { t: a })).structuredContent).toEqual({ result: 'alpha' });
+    for (const reuse of [
+      () => call(tool('redeem'), { t: a }),
+      () => call(tool('peek'), { t: a }),
+      () => call(tool('token_label'), { self: a }),
+    ]) {
+      const again = await reuse();
+      expect(again.isError).toBe(true);
+      expect(resultText(again)).toMatch(
+        new RegExp(`argument "(t|self)": handle ${a} of resource "token" was moved into the component`),
+      );
+      expect(resultText(again)).not.toMatch(/state was lost|trap/i);
+    }
+    // the same instance: b still works, and so does making and redeeming more
+    expect((await call(tool('token_label'), { self: b })).structuredContent).toEqual({ result: 'beta' });
+    const c = await make('gamma');
+    expect((await call(tool('redeem-all'), { ts: [b, c] })).structuredContent).toEqual({
+      result: 'beta,gamma',
+    });
+    expect((await call(tool('peek'), { t: c })).isError).toBe(true);
+  });
+
+  it('a handle given twice in one call is refused before the guest runs, and stays usable', async () => {
+    const d = await make('delta');
+    const twice = await call(tool('redeem-all'), { ts: [d, d] });
+    expect(twice.isError).toBe(true);
+    expect(resultText(twice)).toContain(`argument "ts[1]": handle ${d} of resource "token" is given twice`);
+    expect((await call(tool('peek'), { t: d })).structuredContent).toEqual({ result: 'delta' });
+    expect((await call(tool('token_label'), { self: d })).structuredContent).toEqual({ result: 'delta' });
+    expect((await call(tool('redeem'), { t: d })).structuredContent).toEqual({ result: 'delta' });
   });
 });

@@ -8,6 +8,12 @@ export interface HandleTable {
   toGuest(resource: string, handle: number): unknown;
   /** Registers a resource value the guest returned (or finds it again) and gives its handle. */
   fromGuest(resource: string, value: unknown): number;
+  /**
+   * The guest object behind `handle` for an `own<T>` parameter: the call moves it into the guest, so
+   * the table forgets it once the call has entered the guest (see `commitMoves` of the worker's
+   * table). Throws like `toGuest`, and when one call gives the same handle twice. Absent: as `toGuest`.
+   */
+  move?(resource: string, handle: number): unknown;
 }
 
 export type TypeOf<K extends WitKind> = WitType & { kind: K };
