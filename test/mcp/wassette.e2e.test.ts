@@ -28,12 +28,13 @@ const call = (name: string, args: Record<string, unknown> = {}) =>
   server.client.callTool({ name, arguments: args }) as Promise<CallResult>;
 
 beforeAll(async () => {
-  const [documented, httpProbe, configProbe, tokens] = (await fixture(
+  const [documented, httpProbe, configProbe, tokens, p3] = (await fixture(
     'documented',
     'http-probe',
     'config-probe',
     'tokens',
-  )) as [string, string, string, string];
+    'p3-async',
+  )) as [string, string, string, string, string];
   const dir = await tempDir('wasmactor-wassette-dir-');
   const wasm = await tempDir('wasmactor-wassette-wasm-');
   cleanups.push(dir.cleanup, wasm.cleanup);
@@ -42,6 +43,7 @@ beforeAll(async () => {
   await copyFile(httpProbe, join(wasmDir, 'http-probe.wasm'));
   await copyFile(configProbe, join(wasmDir, 'config-probe.wasm'));
   await copyFile(tokens, join(wasmDir, 'tokens.wasm'));
+  await copyFile(p3, join(wasmDir, 'p3-async.wasm'));
   http = createServer((req, res) => {
     requests.push(req.url ?? '');
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -242,5 +244,24 @@ describe('moved resource handles', () => {
     expect((await call(tool('peek'), { t: d })).structuredContent).toEqual({ result: 'delta' });
     expect((await call(tool('token_label'), { self: d })).structuredContent).toEqual({ result: 'delta' });
     expect((await call(tool('redeem'), { t: d })).structuredContent).toEqual({ result: 'delta' });
+  });
+});
+
+describe('components jco cannot run', () => {
+  it('a component-model async (p3) component is refused at load, saying what is unsupported', async () => {
+    const refused = await call('load-component', { path: join(wasmDir, 'p3-async.wasm') });
+    expect(refused.isError).toBe(true);
+    expect(resultText(refused)).toMatch(/unsupported component: it uses component-model async \(WASI 0\.3/);
+    expect(resultText(refused)).toContain('async function types');
+    const listed = resultJson(await call('list-components')) as { components: { id: string }[] };
+    expect(listed.components.map((c) => c.id)).not.toContain('p3-async');
+    // the server goes on, and everything it wrote to stderr is JSON lines
+    expect((await call('add', { left: 1, right: 1 })).structuredContent).toEqual({ result: 2 });
+    const lines = server
+      .stderr()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 });
