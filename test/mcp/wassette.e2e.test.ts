@@ -265,3 +265,19 @@ describe('components jco cannot run', () => {
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 });
+
+describe('tools that can never be called', () => {
+  it('are listed with a description that says why, and a call is an argument error', async () => {
+    const { tools } = await server.client.listTools();
+    const drain = tools.find((t) => t.name === 'local_tokens_vault_drain');
+    expect(drain?.description).toContain(
+      'This tool cannot be called: parameter "s" takes a handle of resource "input-stream", and no function of this component returns one.',
+    );
+    for (const name of ['local_tokens_vault_redeem', 'local_tokens_vault_peek', 'add']) {
+      expect(tools.find((t) => t.name === name)?.description).not.toContain('cannot be called');
+    }
+    const called = await call('local_tokens_vault_drain', { s: 1 });
+    expect(called.isError).toBe(true);
+    expect(resultText(called)).toMatch(/argument "s": there is no input-stream with handle 1/);
+  });
+});

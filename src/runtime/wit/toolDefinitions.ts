@@ -21,6 +21,7 @@ import type {
 } from '../types.ts';
 import { describeJson, fromGuest, type HandleTable, schemaOf, toGuest } from './rules.ts';
 import { limitToolName, shortHash, toolName } from './toolNames.ts';
+import { unreachableReasons } from './unreachableTools.ts';
 import { witSignatureText, witTypeText } from './witText.ts';
 
 export type { HandleTable } from './rules.ts';
@@ -163,6 +164,7 @@ function checkDepth(fn: ExportedFunction): void {
  */
 export function toolDefinitions(types: ComponentTypes): ToolDefinition[] {
   const taken = new Set<string>();
+  const unreachable = unreachableReasons(types.functions);
   return types.functions.map((fn) => {
     checkDepth(fn);
     let name = toolName(fn);
@@ -173,7 +175,7 @@ export function toolDefinitions(types: ComponentTypes): ToolDefinition[] {
     taken.add(name);
     return {
       name,
-      description: toolDescription(fn),
+      description: [toolDescription(fn), unreachable.get(fn)].filter((l) => l !== undefined).join('\n'),
       inputSchema: inputSchema(fn),
       outputSchema: outputSchema(fn),
       function: fn,
