@@ -144,6 +144,18 @@ permissions:
     expect(message).not.toContain('secret-host');
   });
 
+  it("wassette's older resources layout is refused with the form to write instead", () => {
+    let message = '';
+    try {
+      parsePolicy('version: "1.0"\npermissions:\n  resources:\n    memory: 512\n', 'old.yaml');
+    } catch (err) {
+      message = (err as RuntimeError).message;
+    }
+    expect(message).toContain(
+      'old.yaml:4: permissions.resources.memory: write the memory limit as permissions.resources.limits.memory (e.g. 512Mi)',
+    );
+  });
+
   it('after a grant the description no longer says "deny all", and says it again after reset', () => {
     const start = emptyPolicy('Default policy for weather: deny all');
     const granted = grantNetwork(start, 'https://api.example.com/');

@@ -47,6 +47,8 @@ const UNSUPPORTED: Record<string, string> = {
   cpu: 'cpu limits are not supported (only memory is)',
   io: 'io limits are not supported (only memory is)',
   requests: 'resource requests are not supported (only limits.memory is)',
+  // wassette's older layout put plain numbers straight under `resources` (cpu, memory, io).
+  memory: 'write the memory limit as permissions.resources.limits.memory (e.g. 512Mi)',
 };
 
 /** YAML syntax errors by code, in words that do not quote the file (YAML's messages do). */
