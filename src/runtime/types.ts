@@ -37,7 +37,8 @@ export interface ExportedFunction {
    * `[constructor]counter`, `[method]counter.get`, `[static]counter.make`.
    */
   name: string;
-  params: { name: string; type: WitType }[];
+  /** `docs`: the parameter's documentation, when the function's docs describe it (see decode/applyDocs.ts). */
+  params: { name: string; type: WitType; docs?: string }[];
   /** Undefined when the function returns nothing. */
   result?: WitType;
   /** Documentation taken from the component, when it has any. */

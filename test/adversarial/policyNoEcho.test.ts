@@ -33,7 +33,9 @@ const templates: ((s: string) => string)[] = [
   (s) =>
     `version: "1.0"\npermissions:\n  storage:\n    allow:\n      - uri: "fs:///d"\n        ${s}: [read]\n`,
   (s) => `version: "1.0"\npermissions:\n  network:\n    allow:\n      - host: "ftp://${s}"\n`,
-  (s) => `version: "1.0"\npermissions:\n  network:\n    allow:\n      - host: "${s}/path"\n`,
+  // a path after the host is accepted (and dropped); user info never is
+  (s) =>
+    `version: "1.0"\npermissions:\n  network:\n    allow:\n      - host: "https://${s}@example.com/path"\n`,
   (s) => `version: "1.0"\npermissions:\n  network:\n    allow:\n      - host: "${s}:99999"\n`,
   (s) => `version: "1.0"\npermissions:\n  environment:\n    allow:\n      - key: "${s}=*"\n`,
   (s) => `version: "1.0"\npermissions:\n  environment:\n    allow:\n      - key: "1${s}"\n`,

@@ -131,7 +131,7 @@ describe('one host grammar for grants and requests', () => {
   });
 
   it('a grant the grammar refuses allows nothing in the sandbox either', () => {
-    for (const entry of ['*', 'ftp://x.com', 'a b', 'x.com/path', 'x.com:0']) {
+    for (const entry of ['*', 'ftp://x.com', 'a b', 'x.com/a path', 'user:pw@x.com/', 'x.com:0']) {
       expect(parseNetworkHost(entry).ok).toBe(false);
       expect(isHostAllowed('x.com', [entry], 'https')).toBe(false);
     }

@@ -129,16 +129,10 @@ describe('integers', () => {
   });
   it('s64/u64 schemas say the same', () => {
     expect(schemaOf(T('u64'))).toMatchObject({
-      anyOf: [
-        { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-        { type: 'string', pattern: '^(?:0|[1-9][0-9]*)$' },
-      ],
+      anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^(?:0|[1-9][0-9]*)$' }],
     });
     expect(schemaOf(T('s64'))).toMatchObject({
-      anyOf: [
-        { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER },
-        { type: 'string', pattern: '^(?:0|-?[1-9][0-9]*)$' },
-      ],
+      anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^(?:0|-?[1-9][0-9]*)$' }],
     });
   });
 });

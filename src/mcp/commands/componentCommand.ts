@@ -2,10 +2,14 @@
  * `wasmactor component load|unload|list`: works on the component directory without a server. A running
  * server sees the change on its next start.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readComponentTypes, sha256, toolDefinitions } from '../../runtime/index.ts';
+import { parsePolicy, serializePolicy } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir, type StoredComponent } from '../ComponentStore.ts';
 import { resolveComponentPath } from '../componentPath.ts';
+import { McpError } from '../McpError.ts';
+import { sidecarPolicyPath } from '../server/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
 
@@ -13,7 +17,8 @@ export const componentUsage = `Usage: wasmactor component <load|unload|list> [op
 
 Manages the component directory that \`wasmactor serve\` restores on start, without a server.
 
-  wasmactor component load <path|file://uri> [--stateful]   add or replace a component (id = file stem)
+  wasmactor component load <path|file://uri> [--stateful]   add or replace a component (id = file stem);
+                                                            <name>.policy.yaml beside it is its policy
   wasmactor component unload <id>                           delete a component and its policy
   wasmactor component list [--json]                         show the stored components
 
@@ -42,6 +47,13 @@ async function load(
   const location = resolveComponentPath(rest[0] as string);
   const { bytes, types } = await readComponentTypes({ path: location.path });
   const tools = toolDefinitions(types);
+  // `<name>.policy.yaml` beside the .wasm, read and validated exactly as load-component reads it.
+  const sidecar = sidecarPolicyPath(location.path);
+  const policyText = await readFile(sidecar, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new McpError('policy-unreadable', `cannot read policy file ${sidecar}: ${error.message}`);
+  });
+  const policy = policyText === undefined ? undefined : serializePolicy(parsePolicy(policyText, sidecar));
   await store.save(
     {
       version: 1,
@@ -53,9 +65,14 @@ async function load(
       loadedAt: new Date().toISOString(),
     },
     bytes,
+    policy,
   );
   const names = tools.map((t) => t.name).join(', ');
-  out(io, `stored ${location.id} (${stateful ? 'stateful' : 'stateless'}) in ${store.dir}: ${names}`);
+  const withPolicy = policy === undefined ? '' : ` with the policy ${sidecar}`;
+  out(
+    io,
+    `stored ${location.id} (${stateful ? 'stateful' : 'stateless'}) in ${store.dir}${withPolicy}: ${names}`,
+  );
   return 0;
 }
 

@@ -4,7 +4,7 @@
  * fails). Broken entries are reported on stderr and skipped.
  */
 import { MachineError } from '../../machines/index.ts';
-import { log, type SandboxSpec } from '../../runtime/index.ts';
+import { log, type SandboxSpec, type ToolDefinition, toolDefinitions } from '../../runtime/index.ts';
 import type { StoredComponent, StoreProblem } from '../ComponentStore.ts';
 import type { LoaderContext } from './componentLoader.ts';
 
@@ -36,6 +36,21 @@ async function restoredSandbox(context: LoaderContext, id: string): Promise<Sand
   }
 }
 
+/**
+ * The stored tools under the names the runtime gives them. The store keeps public names (`<id>__<name>`
+ * after a collision); handed to the host as they are, they would route to a tool the runtime does not
+ * have and be renamed again once loaded (`<id>__<name>_2`). The host names them again, in load order,
+ * so each gets the name it had before the restart, from the first listing on.
+ */
+function runtimeNamed(tools: ToolDefinition[]): ToolDefinition[] {
+  try {
+    const named = toolDefinitions({ functions: tools.map((t) => t.function), imports: [] });
+    return tools.map((tool, i) => ({ ...tool, name: named[i]?.name ?? tool.name }));
+  } catch {
+    return tools;
+  }
+}
+
 /** Starts the load of one verified entry; the promise settles (never rejects) when the load ends. */
 function startLoad(
   context: LoaderContext,
@@ -50,7 +65,7 @@ function startLoad(
       source: { bytes, name: 'component.wasm' },
       stateful: metadata.stateful,
       sandbox,
-      knownTools: metadata.tools,
+      knownTools: runtimeNamed(metadata.tools),
     })
     .then(
       () => log.info('component restored', { id: metadata.id, stateful: metadata.stateful }),

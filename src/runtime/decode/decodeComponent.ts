@@ -10,6 +10,8 @@
 
 import { RuntimeError } from '../RuntimeError.ts';
 import type { ComponentTypes, ExportedFunction } from '../types.ts';
+import { applyPackageDocs } from './applyDocs.ts';
+import { readPackageDocs } from './customSections.ts';
 import {
   type Budget,
   type ComponentNode,
@@ -76,6 +78,7 @@ export function decodeComponent(bytes: Uint8Array): ComponentTypes {
 function decodeChecked(bytes: Uint8Array): ComponentTypes {
   const scope = new Scope();
   readSections(new Reader(bytes, 8, bytes.length, 'the top-level component'), scope);
+  refuseAsync(scope);
   const budget: Budget = { left: MAX_TYPE_NODES };
   const functions: ExportedFunction[] = [];
   for (const [name, entity] of scope.exports) {
@@ -90,7 +93,23 @@ function decodeChecked(bytes: Uint8Array): ComponentTypes {
   }
   // A type import bound by `eq` only renames a type that another import already brought in.
   const imports = scope.importNames.filter((i) => !i.eqType).map((i) => i.name);
+  applyPackageDocs(functions, readPackageDocs(bytes));
   return { functions, imports };
+}
+
+/**
+ * Refuses a component that uses component-model async (WASI 0.3, "p3"): jco's glue cannot instantiate
+ * it on this Node (its calls crash the instance's worker), so it is refused at load, with what it uses,
+ * rather than at every call.
+ */
+function refuseAsync(scope: Scope): void {
+  if (scope.asyncUses.size === 0) return;
+  throw new RuntimeError(
+    'invalid-component',
+    `unsupported component: it uses component-model async (WASI 0.3 / p3: ${[...scope.asyncUses].join(', ')}), ` +
+      'which wasmactor cannot run (jco cannot instantiate it on this Node). Build it for WASI 0.2 ' +
+      '(wasm32-wasip2) with synchronous exports.',
+  );
 }
 
 function exportedFunction(
@@ -188,7 +207,11 @@ function readSection(r: Reader, id: number, scope: Scope): void {
       return;
     case 8:
       r.vec('canonical definitions', () => {
-        const typeIndex = readCanon(r, () => readValType(r, scope));
+        const typeIndex = readCanon(
+          r,
+          () => readValType(r, scope),
+          () => scope.asyncUses.add('the async canonical option'),
+        );
         if (typeIndex !== undefined) scope.funcs.push(scope.typeOf(r, typeIndex, 'func'));
       });
       return;

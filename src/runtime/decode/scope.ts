@@ -27,8 +27,15 @@ export class Scope {
   /** How many scopes enclose this one (0 for the top-level component). */
   readonly depth: number;
 
+  /**
+   * What the component uses of component-model async (WASI 0.3): shared by every scope of one
+   * component, so a use deep in a nested type is seen at the top (decodeComponent refuses them).
+   */
+  readonly asyncUses: Set<string>;
+
   constructor(readonly parent?: Scope) {
     this.depth = parent === undefined ? 0 : parent.depth + 1;
+    this.asyncUses = parent?.asyncUses ?? new Set();
   }
 
   /** A scope nested in this one (a component, component type or instance type), within `MAX_NESTING`. */

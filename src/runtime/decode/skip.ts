@@ -127,9 +127,10 @@ export function skipCoreType(r: Reader): void {
   }
 }
 
-function skipCanonOpts(r: Reader): void {
+function skipCanonOpts(r: Reader, onAsync?: () => void): void {
   r.vec('canonical options', () => {
     const opt = r.u8('canonical option');
+    if (opt === 0x06) onAsync?.(); // the `async` option (component-model async)
     if (opt <= 0x02 || opt === 0x06) return;
     if (opt <= 0x05 || opt === 0x07 || opt === 0x08) {
       r.u32('canonical option index');
@@ -143,7 +144,7 @@ function skipCanonOpts(r: Reader): void {
  * Reads one canonical definition. Returns the type index of the component function it defines
  * (`canon lift`), or undefined when it defines a core function.
  */
-export function readCanon(r: Reader, skipValType: () => void): number | undefined {
+export function readCanon(r: Reader, skipValType: () => void, onAsync?: () => void): number | undefined {
   const op = r.u8('canonical definition');
   const u32 = () => r.u32('index');
   const flag = () => r.u8('flag');
@@ -151,13 +152,13 @@ export function readCanon(r: Reader, skipValType: () => void): number | undefine
     case 0x00: {
       if (r.u8('lift sort') !== 0x00) r.fail('canon lift must lift a core function', r.pos - 1);
       u32();
-      skipCanonOpts(r);
+      skipCanonOpts(r, onAsync);
       return r.u32('function type index');
     }
     case 0x01:
       if (r.u8('lower sort') !== 0x00) r.fail('canon lower must lower a function', r.pos - 1);
       u32();
-      skipCanonOpts(r);
+      skipCanonOpts(r, onAsync);
       return undefined;
     case 0x02:
     case 0x03:

@@ -20,8 +20,12 @@ export function readDefType(r: Reader, scope: Scope): TypeNode {
   const op = r.peek('type definition');
   switch (op) {
     case 0x40:
-    case 0x43:
       r.pos++;
+      return readFuncType(r, scope);
+    case 0x43:
+      // `async func`: component-model async, which jco cannot instantiate (see decodeComponent).
+      r.pos++;
+      scope.asyncUses.add('async function types');
       return readFuncType(r, scope);
     case 0x41: {
       r.pos++;

@@ -34,6 +34,7 @@ export function readValType(r: Reader, scope: Scope): ValNode {
   }
   if (byte === 0x64) {
     r.pos++;
+    scope.asyncUses.add('error-context');
     return errorContext;
   }
   const at = r.pos;
@@ -127,6 +128,7 @@ function readDefValTypeUnchecked(r: Reader, scope: Scope): ValNode {
     case 0x65:
       optional(r, 'element type', valType);
       def = { t: 'unsupported', what: op === 0x66 ? 'stream' : 'future' };
+      scope.asyncUses.add(op === 0x66 ? 'stream types' : 'future types');
       break;
     case 0x63:
       valType();

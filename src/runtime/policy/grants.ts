@@ -29,8 +29,27 @@ export function emptyPolicy(description?: string): Policy {
     : { version: '1.0', description, permissions: {} };
 }
 
+const SAYS_DENY_ALL = /^(.*?)[\s:,;-]*\bdeny[ -]all\b\.?$/i;
+const SAYS_GRANTED = /^(.*): permissions granted at run time$/;
+
+/**
+ * The policy with `permissions`. A description that says the policy denies everything (the default
+ * one, `Default policy for x: deny all`) would lie once something is granted: it becomes
+ * `Default policy for x: permissions granted at run time` (dropped when nothing precedes "deny all"),
+ * and says "deny all" again once nothing is granted.
+ */
 function withPermissions(policy: Policy, permissions: Permissions): Policy {
-  return { ...policy, permissions };
+  const next: Policy = { ...policy, permissions };
+  const match = policy.description === undefined ? null : SAYS_DENY_ALL.exec(policy.description);
+  const granted = Object.values(permissions).some((section) => section !== undefined);
+  if (match !== null && granted) {
+    const head = match[1]?.trim() ?? '';
+    if (head === '') delete next.description;
+    else next.description = `${head}: permissions granted at run time`;
+  }
+  const runtime = policy.description === undefined ? null : SAYS_GRANTED.exec(policy.description);
+  if (runtime !== null && !granted) next.description = `${runtime[1]}: deny all`;
+  return next;
 }
 
 function invalid(message: string): RuntimeError {

@@ -4,6 +4,11 @@
  * `deny` lists, `cidr`, `runtime`, `ipc`, cpu limits, storage wildcards) is refused rather than ignored.
  * Scalars are read with YAML's failsafe schema, so `version: 1.0` stays the string "1.0".
  *
+ * Forms accepted as wassette accepts them (its policy crate deserialises with serde, which ignores
+ * keys it does not know and reads an absent and a null list alike): a top-level `$schema` (an editor
+ * hint) is ignored; an empty file, or one holding only comments, is the deny-all policy; a section or
+ * an `allow` list left empty (`allow:`, `allow: ~`, `storage:`) means nothing granted.
+ *
  * Messages never echo the file's content: `policy_path` may name any readable file (a shadow-style file
  * holds secrets on every line). A message holds the source name, line numbers, field paths built from
  * this schema's own key names and list indices (`permissions.storage.allow[1].uri`), and fixed
@@ -42,6 +47,8 @@ const UNSUPPORTED: Record<string, string> = {
   cpu: 'cpu limits are not supported (only memory is)',
   io: 'io limits are not supported (only memory is)',
   requests: 'resource requests are not supported (only limits.memory is)',
+  // wassette's older layout put plain numbers straight under `resources` (cpu, memory, io).
+  memory: 'write the memory limit as permissions.resources.limits.memory (e.g. 512Mi)',
 };
 
 /** YAML syntax errors by code, in words that do not quote the file (YAML's messages do). */
@@ -66,6 +73,14 @@ function yamlProblem(code: string): string {
 /** A value's problem, for a field whose value must not be echoed. */
 const theValue = (problem: string) => `the value ${problem}`;
 
+/** A YAML null written plainly (`key:`, `key: ~`, `key: null`): read as "nothing here", as serde does. */
+function isNull(node: Node | null | undefined): boolean {
+  if (node === null || node === undefined) return true;
+  return (
+    isScalar(node) && node.type === 'PLAIN' && ['', '~', 'null', 'Null', 'NULL'].includes(String(node.value))
+  );
+}
+
 class Reader {
   readonly problems: { line: number; field: string; problem: string }[] = [];
   readonly #lines = new LineCounter();
@@ -83,6 +98,7 @@ class Reader {
 
   /** A mapping's entries, reporting keys outside `known`. Undefined (and reported) if not a mapping. */
   map(node: unknown, field: string, known: readonly string[]): Map<string, Node | null> | undefined {
+    if (field !== '' && isNull(node as Node | null)) return new Map();
     if (!isMap(node)) {
       this.report(node as Node, field, 'expected a mapping (key: value)');
       return undefined;
@@ -91,6 +107,8 @@ class Reader {
     for (const pair of node.items) {
       const keyNode = pair.key as Node;
       const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      // `$schema` names a JSON schema for editors; wassette ignores it, and so does wasmactor.
+      if (field === '' && key === '$schema') continue;
       if (!known.includes(key)) {
         // An unknown key's name is content of the file: it is reported at its parent's path.
         const why = UNSUPPORTED[key];
@@ -109,6 +127,7 @@ class Reader {
   }
 
   seq(node: Node | null | undefined, field: string): Node[] {
+    if (isNull(node)) return [];
     if (!isSeq(node)) {
       this.report(node, field, 'expected a list');
       return [];
@@ -148,7 +167,7 @@ function readStorage(r: Reader, node: Node | null, out: Permissions, guard: Gran
     if (!entry.has('access')) r.report(item, field, 'missing access (read, write or both)');
     else {
       const modes = r.seq(entry.get('access'), `${field}.access`);
-      if (isSeq(entry.get('access')) && modes.length === 0) {
+      if (modes.length === 0) {
         r.report(entry.get('access'), `${field}.access`, 'give at least one of read, write');
       }
       modes.forEach((modeNode, j) => {
@@ -263,6 +282,8 @@ export function parsePolicy(text: string, source = 'policy.yaml', guard: GrantGu
   if (doc.errors.length === 0) {
     let root = doc.contents as Node | null;
     if (isAlias(root)) root = root.resolve(doc) as Node | null;
+    // An empty file (or only comments) grants nothing: the deny-all policy.
+    if (root === null) return policy;
     const top = r.map(root, '', ['version', 'description', 'permissions']);
     if (top !== undefined) {
       if (!top.has('version')) r.report(root, 'version', 'missing (write version: "1.0")');

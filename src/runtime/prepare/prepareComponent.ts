@@ -22,6 +22,7 @@ import type {
 } from '../types.ts';
 import { toolDefinitions } from '../wit/index.ts';
 import { type ComponentPayload, WorkerClient, type WorkerReply, workerEntry } from '../worker/index.ts';
+import { digestibleBytes } from './digestible.ts';
 import { capMemory } from './memoryLimit.ts';
 import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
@@ -101,7 +102,15 @@ export async function prepareComponent(
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });
   const hash = sha256(bytes);
-  const transpiled = await transpileCached(bytes, hash, options.cacheDir ?? defaultCacheDir(), signal);
+  // What jco reads: the same component without the custom sections it cannot digest (digestible.ts).
+  const digestible = digestibleBytes(bytes);
+  const transpileKey = digestible === bytes ? hash : sha256(digestible);
+  const transpiled = await transpileCached(
+    digestible,
+    transpileKey,
+    options.cacheDir ?? defaultCacheDir(),
+    signal,
+  );
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
   const modules: Record<string, WebAssembly.Module> = {};

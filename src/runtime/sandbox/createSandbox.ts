@@ -6,6 +6,7 @@
  */
 import { cli, clocks, io, random } from '@bytecodealliance/preview2-shim';
 import type { CapturedOutput, Denial, SandboxSpec } from '../types.ts';
+import { configStoreImports } from './configStore.ts';
 import { DenialLog } from './denials.ts';
 import { GuestExit } from './errors.ts';
 import { createSandboxFilesystem } from './filesystem.ts';
@@ -102,6 +103,7 @@ export function createSandbox(spec: SandboxSpec, componentImports: string[]): Sa
     'wasi:clocks/monotonic-clock': clocks.monotonicClock,
     'wasi:clocks/wall-clock': clocks.wallClock,
     ...networkImports(spec.allowedHosts ?? [], denials.deny),
+    ...configStoreImports(spec.env ?? {}),
   };
 
   const imports: Record<string, unknown> = { ...wasi };

@@ -4,9 +4,12 @@
  * (`isHostAllowed`, used by the sandbox on every wasi:http request). Both sides read hosts with the same
  * code, so a grant means exactly what the sandbox enforces.
  *
- * A grant is `[http(s)://]host[:port]`: lowercase after parsing, no path, no user info, a wildcard only
+ * A grant is `[http(s)://]host[:port][/path]`: lowercase after parsing, no user info, a wildcard only
  * as a leading `*.` (any subdomain, not the domain itself); without a port it allows every port, without
- * a scheme both schemes.
+ * a scheme both schemes. A path (`https://api.example.com/v1/`, or only a trailing `/`, as wassette's
+ * policy files write URLs) is accepted and dropped: a grant means a host, never part of one, so the
+ * stored grant is `https://api.example.com` and covers every path on that host. The authority of a
+ * request never has a path (`isHostAllowed` refuses one).
  */
 
 /** A parsed network host (a grant, or the authority of a request). */
@@ -17,6 +20,8 @@ export interface NetworkHost {
   /** `api.example.com`, `*.example.com`, `127.0.0.1`, `[::1]`. */
   host: string;
   port?: number;
+  /** True when the text had a path (or query) after the authority; the grant ignores it. */
+  hadPath?: boolean;
 }
 
 /**
@@ -26,15 +31,15 @@ export interface NetworkHost {
 export type HostCheck = { ok: true; value: NetworkHost } | { ok: false; problem: string };
 
 const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
-const HOST_PATTERN = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\[[0-9a-f:.]+\]|[^:/[\]]+)(?::(\d+))?$/;
+const HOST_PATTERN = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\[[0-9a-f:.]+\]|[^:/?#[\]]+)(?::(\d+))?([/?#]\S*)?$/;
 const EXAMPLES = 'write api.example.com, api.example.com:8443 or https://api.example.com';
 
-/** `[https://]host[:port]`; no path, no user info, at most a leading `*.` wildcard. */
+/** `[https://]host[:port][/path]`; no user info, at most a leading `*.` wildcard; a path is dropped. */
 export function parseNetworkHost(text: string): HostCheck {
   const lower = text.trim().toLowerCase();
   const match = HOST_PATTERN.exec(lower);
   if (lower === '' || !match) return { ok: false, problem: `is not a host (${EXAMPLES})` };
-  const [, scheme, host = '', portText] = match;
+  const [, scheme, host = '', portText, path] = match;
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     return { ok: false, problem: 'has a scheme that cannot be granted: only http and https can' };
   }
@@ -50,6 +55,7 @@ export function parseNetworkHost(text: string): HostCheck {
   const value: NetworkHost = { canonical, host };
   if (scheme !== undefined) value.scheme = scheme as 'http' | 'https';
   if (port !== undefined) value.port = port;
+  if (path !== undefined) value.hadPath = true;
   return { ok: true, value };
 }
 
@@ -71,7 +77,8 @@ export function isHostAllowed(
 ): boolean {
   if (!authority) return false;
   const wanted = parseNetworkHost(authority);
-  if (!wanted.ok || wanted.value.scheme !== undefined || wanted.value.host.startsWith('*')) return false;
+  if (!wanted.ok || wanted.value.scheme !== undefined || wanted.value.hadPath) return false;
+  if (wanted.value.host.startsWith('*')) return false;
   const { host, port } = wanted.value;
   return allowedHosts.some((entry) => {
     const grant = parseNetworkHost(entry);

@@ -373,6 +373,8 @@ function handleRule(): Rule<'own' | 'borrow'> {
         throw expected(path, `a handle of resource "${type.resource}" (an integer from 1)`, json);
       }
       try {
+        // An own<T> argument hands the resource to the guest: the handle is gone after the call.
+        if (type.kind === 'own' && handles.move) return handles.move(type.resource, json);
         return handles.toGuest(type.resource, json);
       } catch (error) {
         throw invalid(path, error instanceof Error ? error.message : String(error));

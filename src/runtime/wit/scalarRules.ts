@@ -8,6 +8,12 @@ export interface HandleTable {
   toGuest(resource: string, handle: number): unknown;
   /** Registers a resource value the guest returned (or finds it again) and gives its handle. */
   fromGuest(resource: string, value: unknown): number;
+  /**
+   * The guest object behind `handle` for an `own<T>` parameter: the call moves it into the guest, so
+   * the table forgets it once the call has entered the guest (see `commitMoves` of the worker's
+   * table). Throws like `toGuest`, and when one call gives the same handle twice. Absent: as `toGuest`.
+   */
+  move?(resource: string, handle: number): unknown;
 }
 
 export type TypeOf<K extends WitKind> = WitType & { kind: K };
@@ -78,10 +84,12 @@ export const intRule: Rule<WitIntKind> = {
     if (type.kind !== 's64' && type.kind !== 'u64') {
       return { type: 'integer', minimum: Number(min), maximum: Number(max) };
     }
-    const bound = Number.MAX_SAFE_INTEGER;
+    // No bounds on the number form: a JSON number beyond ±2^53 (or below 0 for u64) must reach
+    // `fromJson`, whose message says what to do (pass a decimal string); a schema bound would make the
+    // MCP SDK answer first with its validator's text. The range is in the description.
     return {
       anyOf: [
-        { type: 'integer', minimum: type.kind === 'u64' ? 0 : -bound, maximum: bound },
+        { type: 'integer' },
         { type: 'string', pattern: (type.kind === 'u64' ? UNSIGNED_DECIMAL : DECIMAL).source },
       ],
       description: `${type.kind}: an integer ${intRange(type.kind)}; beyond ±2^53 pass it as a decimal string`,

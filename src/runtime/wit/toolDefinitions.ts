@@ -21,16 +21,25 @@ import type {
 } from '../types.ts';
 import { describeJson, fromGuest, type HandleTable, schemaOf, toGuest } from './rules.ts';
 import { limitToolName, shortHash, toolName } from './toolNames.ts';
+import { unreachableReasons } from './unreachableTools.ts';
 import { witSignatureText, witTypeText } from './witText.ts';
 
 export type { HandleTable } from './rules.ts';
 export { toolName } from './toolNames.ts';
 
+/** A parameter's schema; its docs (when it has any) lead the description. */
+function paramSchema(param: ExportedFunction['params'][number]): JsonSchema {
+  const schema = schemaOf(param.type);
+  if (param.docs === undefined) return schema;
+  const own = typeof schema.description === 'string' ? `\n${schema.description}` : '';
+  return { ...schema, description: `${param.docs}${own}` };
+}
+
 /** An object with one property per parameter (WIT kebab-case names), all required, nothing else. */
 export function inputSchema(fn: ExportedFunction): JsonSchema {
   return {
     type: 'object',
-    properties: Object.fromEntries(fn.params.map((p) => [p.name, schemaOf(p.type)])),
+    properties: Object.fromEntries(fn.params.map((p) => [p.name, paramSchema(p)])),
     required: fn.params.map((p) => p.name),
     additionalProperties: false,
   };
@@ -155,6 +164,7 @@ function checkDepth(fn: ExportedFunction): void {
  */
 export function toolDefinitions(types: ComponentTypes): ToolDefinition[] {
   const taken = new Set<string>();
+  const unreachable = unreachableReasons(types.functions);
   return types.functions.map((fn) => {
     checkDepth(fn);
     let name = toolName(fn);
@@ -165,7 +175,7 @@ export function toolDefinitions(types: ComponentTypes): ToolDefinition[] {
     taken.add(name);
     return {
       name,
-      description: toolDescription(fn),
+      description: [toolDescription(fn), unreachable.get(fn)].filter((l) => l !== undefined).join('\n'),
       inputSchema: inputSchema(fn),
       outputSchema: outputSchema(fn),
       function: fn,
