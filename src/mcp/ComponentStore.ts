@@ -19,9 +19,9 @@ import { constants, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { log, sha256 } from '../runtime/index.ts';
+import { fileKind, log, sha256 } from '../runtime/index.ts';
 import { McpError } from './McpError.ts';
-import { fileKind, readRegularFile, regularFileStats } from './readRegularFile.ts';
+import { readRegularFile, regularFileStats } from './readRegularFile.ts';
 import { type ComponentMetadata, metadataProblem } from './storedMetadata.ts';
 
 export type { ComponentMetadata } from './storedMetadata.ts';

@@ -5,18 +5,7 @@
  */
 import { constants, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
-
-/** What a path is, in words, for a message (`a FIFO (named pipe)`). */
-export function fileKind(stats: Stats): string {
-  if (stats.isFile()) return 'a regular file';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSymbolicLink()) return 'a symbolic link';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
+import { fileKind } from '../runtime/index.ts';
 
 /** An error whose message names the file and the problem; `code` keeps the errno code, if any. */
 function problem(path: string, why: string, code?: string): NodeJS.ErrnoException {

@@ -12,6 +12,7 @@ export {
   defaultMaxComponentSize,
   defaultMaxMemory,
   defaultTimeoutMs,
+  fileKind,
   jcoVersion,
   memoryLimits,
   prepareComponent,

@@ -11,6 +11,7 @@ export {
 export {
   type BoundedRead,
   defaultMaxComponentSize,
+  fileKind,
   readBoundedFile,
   readComponentFile,
 } from './readBoundedFile.ts';

@@ -28,12 +28,15 @@ export interface BoundedRead {
 const MiB = 2 ** 20;
 const size = (bytes: number) => (bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`);
 
-function whatItIs(stats: Stats): string {
+/** What a path is, in words, for a message (`a FIFO (named pipe)`). */
+export function fileKind(stats: Stats): string {
+  if (stats.isFile()) return 'a regular file';
   if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
   if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
   if (stats.isCharacterDevice()) return 'a character device';
   if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
   return 'not a regular file';
 }
 
@@ -42,7 +45,7 @@ function checkStats(path: string, stats: Stats, read: BoundedRead): void {
   if (!stats.isFile()) {
     throw new RuntimeError(
       'not-a-file',
-      `cannot read ${read.what} ${path}: it is ${whatItIs(stats)}, not a regular file`,
+      `cannot read ${read.what} ${path}: it is ${fileKind(stats)}, not a regular file`,
     );
   }
   if (stats.size > read.maxSize) {
