@@ -1,18 +1,21 @@
 /**
- * The inspector page in a real browser: Debian's chromium (never downloaded) driven by playwright-core.
+ * The inspector page in a real browser: Debian's chromium (never downloaded; `npm test`'s pretest step
+ * installs it when it may) driven by playwright-core, or the executable WASMACTOR_CHROMIUM names.
+ * Never skipped: without a Chromium the test fails with one line saying what to install.
  * With WASMACTOR_SCREENSHOT=1 it also rewrites the README screenshot, docs/inspector.png.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumExecutable } from '../../scripts/ensure-deps.mjs';
 import { createInspector, type RunningInspector, startInspector } from '../../src/inspector/index.ts';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const chromiumFound = chromiumExecutable({ env: process.env, exists: existsSync });
 const docsDir = join(import.meta.dirname, '..', '..', 'docs');
 
 describe('inspector page in chromium', () => {
@@ -26,11 +29,12 @@ describe('inspector page in chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
+    if (chromiumFound.problem) throw new Error(chromiumFound.problem);
     web = await startInspector({ host, inspector, port: 0 });
     await host.load({ id: 'counter', source: { path: fixturePath('counter') }, stateful: true });
     await host.load({ id: 'scratch', source: { path: fixturePath('counter') }, stateful: false });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumFound.path,
       args: [
         '--headless',
         '--no-sandbox',
