@@ -59,7 +59,9 @@ Options:
   --allow-broad-grants       allow storage grants of /, /proc, /sys, /dev, the home directory as a
                              whole and the server's own directories (refused by default)
   --env K=V                  a value components may be granted later (repeatable); never given by default
-  --env-file FILE            KEY=VALUE lines, same as --env
+  --env-file FILE            KEY=VALUE lines, same as --env (repeatable)
+  --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
+                             (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
   --examples                 build the example components in examples/ if needed and load them
                              (what \`npm start\` does; needs the repository's dev dependencies)
@@ -105,6 +107,7 @@ const OPTIONS = {
   'allow-broad-grants': { type: 'boolean', default: false },
   env: { type: 'string', multiple: true, default: [] as string[] },
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
+  'env-from': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
@@ -217,7 +220,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   const maxMemory = sizeFlag('--max-memory', values['max-memory']);
   if (typeof maxMemory === 'string') return fail(io, NAME, maxMemory);
   const availableEnv: Record<string, string> = {};
-  for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
+  for (const file of [...values['env-file'], ...values['env-from']])
+    Object.assign(availableEnv, await readEnvFile(resolve(file)));
   for (const pair of values.env) {
     const [key, value] = parseEnvPair(pair, '--env');
     availableEnv[key] = value;
