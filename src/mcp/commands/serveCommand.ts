@@ -40,7 +40,7 @@ import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/in
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
-import { loadExamples } from './examples.ts';
+import { loadExamplesFirst } from './examples.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
 
@@ -375,9 +375,18 @@ function untilEnd(stdin: CommandIo['stdin'] | undefined): Promise<void> {
   });
 }
 
-/** Serves on stdio (the default), after the restore has started. */
-async function serveOnStdio(server: WasmactorServer, options: ServeOptions, io: CommandIo) {
+/**
+ * Serves on stdio (the default), after the restore has started and (`--examples`) the examples are
+ * loaded, so that the first tools/list holds their tools. Undefined when a stop came during the examples.
+ */
+async function serveOnStdio(
+  server: WasmactorServer,
+  options: ServeOptions,
+  io: CommandIo,
+  ended: Promise<void>,
+) {
   await restore(server, options, 'stdio');
+  if (options.examples && !(await loadExamplesFirst(server, ended))) return undefined;
   return serveStdio(() => server.createMcpServer(), {
     transport: new StdioTransport(io.stdin as Readable, io.stdout as Writable, {
       maxBufferSize: MAX_MESSAGE_BYTES,
@@ -392,24 +401,26 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
   if (typeof options === 'number') return options;
   const inspector = options.inspectPort === undefined ? undefined : createInspector();
   const server = await createServer(options, inspector);
-  let handle: { close(): Promise<void> };
+  const ended = untilEnd(options.http ? undefined : io.stdin);
+  let handle: { close(): Promise<void> } | undefined;
   try {
     handle = options.http
       ? await serveHttp(server, options, options.http, io)
-      : await serveOnStdio(server, options, io);
+      : await serveOnStdio(server, options, io, ended);
   } catch (error) {
     await server.close();
     if (error instanceof McpError) return fail(io, NAME, error.message);
     throw error;
   }
-  const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
-  if (options.examples) {
-    // Loaded while the connection is already open: each one appears with a tools/list_changed.
-    void loadExamples(server).catch((error: unknown) =>
-      log.error('cannot build or load the examples', { error: (error as Error).message }),
-    );
+  if (!handle) {
+    // stopped while the examples were built: nothing was served
+    await server.close();
+    return 0;
   }
-  await untilEnd(options.http ? undefined : io.stdin);
+  const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
+  // Over HTTP the examples arrive while it already listens (each with a tools/list_changed).
+  if (options.examples && options.http) void loadExamplesFirst(server, ended);
+  await ended;
   log.info('wasmactor shutting down');
   try {
     await web?.close();
