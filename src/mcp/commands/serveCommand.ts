@@ -420,6 +420,12 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
   const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
   // Over HTTP the examples arrive while it already listens (each with a tools/list_changed).
   if (options.examples && options.http) void loadExamplesFirst(server, ended);
+  if (!options.http && (io.stdin as { isTTY?: boolean }).isTTY) {
+    // Someone ran `wasmactor serve` by hand: say what it is waiting for, since it prints nothing else.
+    log.info(
+      'waiting for an MCP client on stdin: an MCP client starts this command itself (see the README); Ctrl-C stops it',
+    );
+  }
   await ended;
   log.info('wasmactor shutting down');
   try {
