@@ -107,4 +107,33 @@ describe('inspector page in chromium', () => {
     expect(lines.some((l) => /returned in \d/.test(l))).toBe(true);
     expect(external).toEqual([]);
   });
+
+  it('is readable 800 px wide: nothing is cut off, wide parts scroll in their own box', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.goto(web.url);
+    await expect
+      .poll(() => page.locator('#components tr[data-id="counter"] td.state').textContent())
+      .toBe('idle');
+    // the page itself never scrolls sideways: what is wider than the window scrolls inside its box
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+    const boxes = await page.evaluate(() =>
+      ['header', '#components', '#chart-wrap svg', '.logbar'].map((selector) => {
+        const element = document.querySelector(selector) as Element;
+        const box = element.getBoundingClientRect();
+        // the nearest ancestor that scrolls sideways, if any
+        let scroller: Element | null = element.parentElement;
+        while (scroller && !/auto|scroll/.test(getComputedStyle(scroller).overflowX))
+          scroller = scroller.parentElement;
+        return {
+          selector,
+          right: box.right,
+          scrolls: scroller !== null && scroller !== document.documentElement,
+        };
+      }),
+    );
+    for (const { selector, right, scrolls } of boxes) {
+      expect(right <= 800 || scrolls, `${selector} ends at ${right} px with nothing to scroll it`).toBe(true);
+    }
+    await page.setViewportSize({ width: 1500, height: 1100 });
+  });
 });
