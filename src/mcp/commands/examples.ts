@@ -7,6 +7,7 @@
  * built. Each phase logs a line with the time since the start.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -84,6 +85,27 @@ async function alreadyLoaded(server: WasmactorServer, example: Example): Promise
 export interface LoadExamplesOptions {
   examplesDir?: string;
   signal?: AbortSignal;
+  /** Whether the build tools (dev dependencies) are installed; default: whether componentize-js resolves. */
+  canBuild?: boolean;
+}
+
+/** True when componentize-js (a dev dependency: the examples' build tool) can be imported from here. */
+function buildToolsInstalled(): boolean {
+  try {
+    import.meta.resolve('@bytecodealliance/componentize-js');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when the examples can be served as they are: every one listed in examples.json is built
+ * (an installed package ships them built by `prepack`, without the tools that build them).
+ */
+async function prebuilt(examplesDir: string): Promise<boolean> {
+  const manifest = JSON.parse(await readFile(join(examplesDir, 'examples.json'), 'utf8')) as object;
+  return Object.keys(manifest).every((id) => existsSync(join(examplesDir, 'build', `${id}.wasm`)));
 }
 
 /** Builds examples/ (cached) and loads every example that is not loaded with the same bytes already. */
@@ -93,11 +115,17 @@ export async function loadExamples(
 ): Promise<void> {
   const started = performance.now();
   const elapsedMs = () => Math.round(performance.now() - started);
-  log.info('examples: building (cached; the first time takes about 20 s)');
-  await buildExamples(options.examplesDir, options.signal);
-  log.info('examples: built', { elapsedMs: elapsedMs() });
+  const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
+  if (!(options.canBuild ?? buildToolsInstalled()) && (await prebuilt(examplesDir))) {
+    // An installed package: the components were built by `prepack`, the build tools are not here.
+    log.info('examples: using the prebuilt components (building them needs the dev dependencies)');
+  } else {
+    log.info('examples: building (cached; the first time takes about 20 s)');
+    await buildExamples(examplesDir, options.signal);
+    log.info('examples: built', { elapsedMs: elapsedMs() });
+  }
   let tools = 0;
-  for (const example of await listExamples(options.examplesDir)) {
+  for (const example of await listExamples(examplesDir)) {
     options.signal?.throwIfAborted();
     if (await alreadyLoaded(server, example)) {
       log.info('examples: already loaded', { id: example.id, elapsedMs: elapsedMs() });

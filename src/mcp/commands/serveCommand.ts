@@ -63,8 +63,9 @@ Options:
   --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
                              (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
-  --examples                 build the example components in examples/ if needed and load them
-                             (what \`npm start\` does; needs the repository's dev dependencies)
+  --examples                 load the example components in examples/ before answering (what
+                             \`npm start\` does): built first where the dev dependencies are installed,
+                             else the ones an installed package ships
   --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
                              (default port 7357; 0 = any free port; the address is printed on stderr)
   --replica-id ID            this server's id, the prefix of the ids it mints (instance handles, HTTP
