@@ -33,7 +33,7 @@ tbody tr.selected { background: #fef3c7; }
 .badge.loading, .badge.unloading { background: #dbeafe; color: #1e40af; }
 .badge.unloaded { background: #e5e7eb; color: #374151; }
 .empty { color: var(--muted); padding: 8px; }
-#chart-wrap { overflow-x: auto; }
+#chart-wrap, #instance-chart-wrap { overflow-x: auto; }
 #chart-wrap svg { width: 100%; min-width: 1100px; height: auto; display: block; }
 svg .box { fill: #fff; stroke: #52606d; stroke-width: 1.2; }
 svg .compound > .box { fill: #f8fafc; }
