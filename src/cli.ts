@@ -3,50 +3,36 @@
  * for scripting); `serve` runs the MCP server; `component` and `secret` manage what it serves. The only
  * module that touches the process's streams: every command writes through the `CommandIo` it is given.
  */
-import { readFile } from 'node:fs/promises';
 import { type CommandIo, commands, fail, McpError, out } from './mcp/commands/index.ts';
 import { RuntimeError } from './runtime/index.ts';
-
-const usage = `wasmactor — WebAssembly components as MCP tools
-
-Usage:
-  wasmactor serve [options]                 run the MCP server on stdio (see: wasmactor serve --help)
-  wasmactor component load|unload|list      manage the component directory without a server
-                                            (see: wasmactor component --help)
-  wasmactor secret set|list|delete <component> [KEY=VALUE]...
-                                            per-component secrets (see: wasmactor secret --help)
-  wasmactor tools <component.wasm>          print the component's tools as JSON
-  wasmactor call <component.wasm> <tool> [--args JSON] [--env K=V]... [--dir HOST::GUEST[:ro]]...
-                 [--timeout MS]             run one call in a fresh sandbox, print the result as JSON
-  wasmactor check <component.wasm> [--runs N] [--seed S] [--tool NAME]... [--deterministic]
-                  [--stateful] [--env K=V]... [--dir HOST::GUEST[:ro]]... [--timeout MS] [--json]
-                                            property-based test of every exported function
-                                            (see: wasmactor check --help)
-  wasmactor --help | --version
-`;
 
 /** The process's own streams, handed to the commands. */
 const io: CommandIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 
-async function version(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-  return (pkg as { version: string }).version;
-}
-
-/** Runs the command line; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs a command line; resolves to the process exit code. bin/wasmactor.js answers `--help`,
+ * `--version` and no command before loading this module, and hands over its top-level `usage`.
+ */
+export async function main(argv: string[], usage: string): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out(io, usage);
-    return name === undefined ? 2 : 0;
-  }
-  if (name === '--version') {
-    out(io, await version());
-    return 0;
+  if (name === undefined) return fail(io, 'help', `give a command\n\n${usage}`);
+  if (name === 'help') {
+    // `help <command>` is `<command> --help`; the command's own module holds its text.
+    const [topic] = rest;
+    if (topic === undefined) {
+      out(io, usage);
+      return 0;
+    }
+    const command = commands[topic];
+    if (!command)
+      return fail(io, 'help', `no command "${topic}" (the commands: ${Object.keys(commands).join(', ')})`);
+    return command(['--help'], io);
   }
   const command = commands[name];
   if (!command) {
-    io.stderr.write(`wasmactor: unknown command "${name}"\n\n${usage}\n`);
+    io.stderr.write(
+      `wasmactor: unknown command "${name}" (the commands: ${Object.keys(commands).join(', ')}; see: wasmactor --help)\n`,
+    );
     return 2;
   }
   try {

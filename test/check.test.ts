@@ -304,7 +304,7 @@ describe('wasmactor check usage errors', () => {
     [['X', '--runs', '0'], /--runs must be a whole number from 1/],
     [['X', '--seed', 'soon'], /--seed must be an integer/],
     [['X', '--timeout', '0'], /--timeout must be a positive integer/],
-    [['X', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['X', '--frobnicate'], /unknown option --frobnicate/],
     [['X', '--tool', 'nope'], /unknown-tool: the component has no tool "nope" \(its tools: scale, roll/],
     [['X', '--replay', '[{"tool":"nope","args":{}}]'], /no tool "nope"/],
     [['X', '--replay', '{"tool":"add"}'], /--replay must be a non-empty array/],

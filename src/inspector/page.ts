@@ -8,13 +8,14 @@ const STYLE = `
 :root { color-scheme: light; --fg:#1f2933; --muted:#66788a; --line:#d5dde5; --accent:#b45309; --bg:#f7f9fb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.4 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--fg); background: var(--bg); }
-header { display: flex; align-items: baseline; gap: 16px; padding: 10px 20px; background: #1f2933; color: #fff; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; padding: 10px 20px; background: #1f2933; color: #fff; }
 header h1 { font-size: 18px; margin: 0; }
 header .sub { color: #cbd5e0; font-size: 13px; }
 #conn { margin-left: auto; font-size: 13px; }
 #conn.live::before { content: '\\25CF '; color: #34d399; }
 #conn.down::before { content: '\\25CF '; color: #f87171; }
-main { padding: 12px 20px 30px; display: grid; gap: 16px; }
+main { padding: 12px 20px 30px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; }
+.table-wrap { overflow-x: auto; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 h2 .hint { font-weight: normal; color: var(--muted); font-size: 13px; }
@@ -32,7 +33,7 @@ tbody tr.selected { background: #fef3c7; }
 .badge.loading, .badge.unloading { background: #dbeafe; color: #1e40af; }
 .badge.unloaded { background: #e5e7eb; color: #374151; }
 .empty { color: var(--muted); padding: 8px; }
-#chart-wrap { overflow-x: auto; }
+#chart-wrap, #instance-chart-wrap { overflow-x: auto; }
 #chart-wrap svg { width: 100%; min-width: 1100px; height: auto; display: block; }
 svg .box { fill: #fff; stroke: #52606d; stroke-width: 1.2; }
 svg .compound > .box { fill: #f8fafc; }
@@ -47,7 +48,7 @@ svg .state.active > .name { fill: #7c2d12; }
 .logbar { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; font-size: 13px; }
 .logbar input[type=search] { width: 220px; }
 #log { font: 12px/1.45 ui-monospace, 'DejaVu Sans Mono', monospace; max-height: 320px; overflow-y: auto; }
-#log div { padding: 1px 0; border-bottom: 1px dotted #eef2f6; white-space: pre-wrap; }
+#log div { padding: 1px 0; border-bottom: 1px dotted #eef2f6; white-space: pre-wrap; overflow-wrap: anywhere; }
 #log .t { color: var(--muted); }
 #log .c { color: #0f766e; }
 #log .kind-transition { color: #7c2d12; }
@@ -199,10 +200,12 @@ export function renderPage(chartSvg: string, instanceChartSvg?: string): string 
 <main>
 <section>
 <h2>Component actors <span class="hint">(click a row to show it on the chart)</span></h2>
+<div class="table-wrap">
 <table id="components">
 <thead><tr><th>id</th><th>kind</th><th>state</th><th class="num">gen</th><th class="num">queue</th><th>call in flight</th><th class="num">served</th><th class="num">failed</th><th class="num">restarts</th><th>instances</th><th class="num">last call</th><th>last error</th></tr></thead>
 <tbody></tbody>
 </table>
+</div>
 <div id="no-components" class="empty">No component is loaded.</div>
 </section>
 <section>

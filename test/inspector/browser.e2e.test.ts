@@ -1,18 +1,21 @@
 /**
- * The inspector page in a real browser: Debian's chromium (never downloaded) driven by playwright-core.
+ * The inspector page in a real browser: Debian's chromium (never downloaded; `npm test`'s pretest step
+ * installs it when it may) driven by playwright-core, or the executable WASMACTOR_CHROMIUM names.
+ * Never skipped: without a Chromium the test fails with one line saying what to install.
  * With WASMACTOR_SCREENSHOT=1 it also rewrites the README screenshot, docs/inspector.png.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumExecutable } from '../../scripts/ensure-deps.mjs';
 import { createInspector, type RunningInspector, startInspector } from '../../src/inspector/index.ts';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const chromiumFound = chromiumExecutable({ env: process.env, exists: existsSync });
 const docsDir = join(import.meta.dirname, '..', '..', 'docs');
 
 describe('inspector page in chromium', () => {
@@ -26,11 +29,12 @@ describe('inspector page in chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
+    if (chromiumFound.problem) throw new Error(chromiumFound.problem);
     web = await startInspector({ host, inspector, port: 0 });
     await host.load({ id: 'counter', source: { path: fixturePath('counter') }, stateful: true });
     await host.load({ id: 'scratch', source: { path: fixturePath('counter') }, stateful: false });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumFound.path,
       args: [
         '--headless',
         '--no-sandbox',
@@ -102,5 +106,34 @@ describe('inspector page in chromium', () => {
     expect(lines.every((l) => / counter call /.test(l))).toBe(true);
     expect(lines.some((l) => /returned in \d/.test(l))).toBe(true);
     expect(external).toEqual([]);
+  });
+
+  it('is readable 800 px wide: nothing is cut off, wide parts scroll in their own box', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.goto(web.url);
+    await expect
+      .poll(() => page.locator('#components tr[data-id="counter"] td.state').textContent())
+      .toBe('idle');
+    // the page itself never scrolls sideways: what is wider than the window scrolls inside its box
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+    const boxes = await page.evaluate(() =>
+      ['header', '#components', '#chart-wrap svg', '.logbar'].map((selector) => {
+        const element = document.querySelector(selector) as Element;
+        const box = element.getBoundingClientRect();
+        // the nearest ancestor that scrolls sideways, if any
+        let scroller: Element | null = element.parentElement;
+        while (scroller && !/auto|scroll/.test(getComputedStyle(scroller).overflowX))
+          scroller = scroller.parentElement;
+        return {
+          selector,
+          right: box.right,
+          scrolls: scroller !== null && scroller !== document.documentElement,
+        };
+      }),
+    );
+    for (const { selector, right, scrolls } of boxes) {
+      expect(right <= 800 || scrolls, `${selector} ends at ${right} px with nothing to scroll it`).toBe(true);
+    }
+    await page.setViewportSize({ width: 1500, height: 1100 });
   });
 });

@@ -19,19 +19,14 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-async function waitForTools(names: string[], timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listed = (await server.client.listTools()).tools.map((t) => t.name);
-    if (names.every((n) => listed.includes(n)) || Date.now() > deadline) return listed;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('serve --examples', () => {
   it('serves the notes example stateful and the files example in a deny-all sandbox', async () => {
-    const listed = await waitForTools(['add', 'all', 'get-env', 'read-text'], 150_000);
+    // The first tools/list already holds them (a one-shot client asks once), and the build and the loads
+    // were reported on stderr, a line per phase with its time.
+    const listed = (await server.client.listTools()).tools.map((t) => t.name);
     expect(listed).toEqual(expect.arrayContaining(['add', 'all', 'search', 'get-env', 'read-text', 'shout']));
+    expect(server.stderr()).toMatch(/"msg":"examples: built","elapsedMs":\d+/);
+    expect(server.stderr()).toMatch(/"msg":"examples: ready","tools":\d+,"elapsedMs":\d+/);
     const call = (name: string, args: Record<string, unknown> = {}) =>
       server.client.callTool({ name, arguments: args });
     expect((await call('add', { text: 'buy milk' })).structuredContent).toEqual({ result: 1 });

@@ -2,8 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildExamples } from '../../src/mcp/commands/examples.ts';
-import { McpError } from '../../src/mcp/index.ts';
+import { buildExamples, loadExamplesFirst } from '../../src/mcp/commands/examples.ts';
+import { McpError, type WasmactorServer } from '../../src/mcp/index.ts';
 import { tempDir } from './helpers.ts';
 
 afterEach(() => {
@@ -30,6 +30,43 @@ describe('buildExamples', () => {
       const logged = stderr.mock.calls.map((c) => String(c[0])).join('');
       expect(logged).toContain('"msg":"NOT-JSON-RPC"');
       expect(logged).toContain('"msg":"componentize-js is missing"');
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('loadExamplesFirst', () => {
+  it('ends a build that a shutdown interrupts, with an info line and no error line', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeFile(
+        join(dir, 'build.ts'),
+        "process.stderr.write('compiling\\n');\nsetTimeout(() => {}, 60_000);\n",
+      );
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const stopped = new Promise<void>((done) => setTimeout(done, 1_500));
+      const started = Date.now();
+      // the server is never reached: the stop comes during the build
+      const serving = await loadExamplesFirst({} as WasmactorServer, stopped, dir);
+      expect(serving).toBe(false);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      const lines = stderr.mock.calls.map((c) => JSON.parse(String(c[0])) as { level: string; msg: string });
+      expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+      expect(lines.map((l) => l.msg)).toContain('examples: stopped by the shutdown');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('logs a failed build as an error and lets the server go on without the examples', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeFile(join(dir, 'build.ts'), 'process.exit(3);\n');
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      expect(await loadExamplesFirst({} as WasmactorServer, new Promise(() => {}), dir)).toBe(true);
+      const logged = stderr.mock.calls.map((c) => String(c[0])).join('');
+      expect(logged).toMatch(/"level":"error","msg":"cannot build or load the examples"/);
     } finally {
       await cleanup();
     }

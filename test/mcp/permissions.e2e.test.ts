@@ -275,7 +275,11 @@ describe('reset-permission', () => {
     await grant('network', 'wasi-probe', { host: 'example.com' });
     await expectOk('read-file', { path: join(granted(), 'inside.txt') });
     const reset = await call('reset-permission', { component_id: 'wasi-probe' });
-    expect(resultJson(reset)).toEqual({ component_id: 'wasi-probe', permissions: {} });
+    expect(resultJson(reset)).toEqual({
+      status: 'permissions reset',
+      component_id: 'wasi-probe',
+      permissions: {},
+    });
     expect((await call('read-file', { path: join(granted(), 'inside.txt') })).isError).toBe(true);
     expect((await expectOk('get-env', { key: 'PERM_TEST_VALUE' })).structuredContent).toEqual({
       result: null,

@@ -185,12 +185,19 @@ describe('wasmactor serve over stdio', () => {
     });
     expect(grant.isError).toBeFalsy();
     expect(resultJson(grant)).toEqual({
+      status: 'permission granted',
+      permission_type: 'environment',
+      details: { key: 'HOME' },
       component_id: 'wasi-probe',
       permissions: { environment: { allow: [{ key: 'HOME' }] } },
     });
     expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: process.env.HOME });
     const reset = await call('reset-permission', { component_id: 'wasi-probe' });
-    expect(resultJson(reset)).toEqual({ component_id: 'wasi-probe', permissions: {} });
+    expect(resultJson(reset)).toEqual({
+      status: 'permissions reset',
+      component_id: 'wasi-probe',
+      permissions: {},
+    });
     expect((await call('get-env', { key: 'HOME' })).structuredContent).toEqual({ result: null });
   });
 

@@ -36,6 +36,33 @@ export function out(io: CommandIo, text: string): void {
 }
 
 /**
+ * What is wrong with the flags in `args`, in our own words (node's parseArgs messages name its API, not
+ * our command), or undefined when parseArgs will accept them.
+ */
+export function usageProblem(options: Options, args: string[]): string | undefined {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    const flag = token.rawName;
+    if (!option) return `unknown option ${flag}`;
+    if (option.type === 'boolean' && token.value !== undefined) return `${flag} takes no value`;
+    if (option.type === 'string' && token.value === undefined) return `${flag} needs a value`;
+    if (option.type === 'string' && !token.inlineValue && token.value?.startsWith('-')) {
+      // `--call-timeout --examples` is almost always a forgotten value, not a value starting with a dash.
+      return `${flag} needs a value (got the flag ${token.value}; write ${flag}=${token.value} if that is the value)`;
+    }
+  }
+  return undefined;
+}
+
+/** True when `-h`/`--help` is among the flags: the help answers, whatever else is wrong. */
+function wantsHelp(options: Options, args: string[]): boolean {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  return tokens.some((token) => token.kind === 'option' && token.name === 'help');
+}
+
+/**
  * Parses `args` for the command. Returns the flags and positionals, or the exit code when the command
  * is already answered: 0 after printing the help, 2 after a bad flag or log level.
  */
@@ -44,23 +71,16 @@ export function parseCommand<T extends Options>(
   args: string[],
   io: CommandIo,
 ): Parsed<T> | number {
-  let parsed: Parsed<T>;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { ...spec.options, ...HELP } }) as Parsed<T>;
-  } catch (error) {
-    if (
-      !(error instanceof TypeError) ||
-      !(error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      throw error;
-    }
-    return fail(io, spec.name, `${error.message} (see: wasmactor ${spec.name} --help)`);
-  }
-  const values = parsed.values as Record<string, unknown>;
-  if (values.help) {
+  const options = { ...spec.options, ...HELP };
+  if (wantsHelp(options, args)) {
     io.stdout.write(spec.usage);
     return 0;
   }
+  const problem = usageProblem(options, args);
+  if (problem) return fail(io, spec.name, `${problem} (see: wasmactor ${spec.name} --help)`);
+  // Every refusal parseArgs could make was made above, in our words.
+  const parsed = parseArgs({ args, allowPositionals: true, options }) as Parsed<T>;
+  const values = parsed.values as Record<string, unknown>;
   const level = values['log-level'];
   if (typeof level === 'string') {
     if (!isLogLevel(level)) return fail(io, spec.name, `--log-level must be one of ${logLevels.join(', ')}`);

@@ -40,7 +40,7 @@ import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/in
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
-import { loadExamples } from './examples.ts';
+import { loadExamplesFirst } from './examples.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
 
@@ -59,10 +59,13 @@ Options:
   --allow-broad-grants       allow storage grants of /, /proc, /sys, /dev, the home directory as a
                              whole and the server's own directories (refused by default)
   --env K=V                  a value components may be granted later (repeatable); never given by default
-  --env-file FILE            KEY=VALUE lines, same as --env
+  --env-file FILE            KEY=VALUE lines, same as --env (repeatable)
+  --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
+                             (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
-  --examples                 build the example components in examples/ if needed and load them
-                             (what \`npm start\` does; needs the repository's dev dependencies)
+  --examples                 load the example components in examples/ before answering (what
+                             \`npm start\` does): built first where the dev dependencies are installed,
+                             else the ones an installed package ships
   --inspect [PORT]           also serve the read-only state-chart inspector on 127.0.0.1
                              (default port 7357; 0 = any free port; the address is printed on stderr)
   --replica-id ID            this server's id, the prefix of the ids it mints (instance handles, HTTP
@@ -105,6 +108,7 @@ const OPTIONS = {
   'allow-broad-grants': { type: 'boolean', default: false },
   env: { type: 'string', multiple: true, default: [] as string[] },
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
+  'env-from': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
@@ -217,7 +221,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   const maxMemory = sizeFlag('--max-memory', values['max-memory']);
   if (typeof maxMemory === 'string') return fail(io, NAME, maxMemory);
   const availableEnv: Record<string, string> = {};
-  for (const file of values['env-file']) Object.assign(availableEnv, await readEnvFile(resolve(file)));
+  for (const file of [...values['env-file'], ...values['env-from']])
+    Object.assign(availableEnv, await readEnvFile(resolve(file)));
   for (const pair of values.env) {
     const [key, value] = parseEnvPair(pair, '--env');
     availableEnv[key] = value;
@@ -371,9 +376,18 @@ function untilEnd(stdin: CommandIo['stdin'] | undefined): Promise<void> {
   });
 }
 
-/** Serves on stdio (the default), after the restore has started. */
-async function serveOnStdio(server: WasmactorServer, options: ServeOptions, io: CommandIo) {
+/**
+ * Serves on stdio (the default), after the restore has started and (`--examples`) the examples are
+ * loaded, so that the first tools/list holds their tools. Undefined when a stop came during the examples.
+ */
+async function serveOnStdio(
+  server: WasmactorServer,
+  options: ServeOptions,
+  io: CommandIo,
+  ended: Promise<void>,
+) {
   await restore(server, options, 'stdio');
+  if (options.examples && !(await loadExamplesFirst(server, ended))) return undefined;
   return serveStdio(() => server.createMcpServer(), {
     transport: new StdioTransport(io.stdin as Readable, io.stdout as Writable, {
       maxBufferSize: MAX_MESSAGE_BYTES,
@@ -388,24 +402,32 @@ export async function serveCommand(argv: string[], io: CommandIo): Promise<numbe
   if (typeof options === 'number') return options;
   const inspector = options.inspectPort === undefined ? undefined : createInspector();
   const server = await createServer(options, inspector);
-  let handle: { close(): Promise<void> };
+  const ended = untilEnd(options.http ? undefined : io.stdin);
+  let handle: { close(): Promise<void> } | undefined;
   try {
     handle = options.http
       ? await serveHttp(server, options, options.http, io)
-      : await serveOnStdio(server, options, io);
+      : await serveOnStdio(server, options, io, ended);
   } catch (error) {
     await server.close();
     if (error instanceof McpError) return fail(io, NAME, error.message);
     throw error;
   }
+  if (!handle) {
+    // stopped while the examples were built: nothing was served
+    await server.close();
+    return 0;
+  }
   const web = inspector && (await startPage(server, inspector, options.inspectPort ?? 0, io));
-  if (options.examples) {
-    // Loaded while the connection is already open: each one appears with a tools/list_changed.
-    void loadExamples(server).catch((error: unknown) =>
-      log.error('cannot build or load the examples', { error: (error as Error).message }),
+  // Over HTTP the examples arrive while it already listens (each with a tools/list_changed).
+  if (options.examples && options.http) void loadExamplesFirst(server, ended);
+  if (!options.http && (io.stdin as { isTTY?: boolean }).isTTY) {
+    // Someone ran `wasmactor serve` by hand: say what it is waiting for, since it prints nothing else.
+    log.info(
+      'waiting for an MCP client on stdin: an MCP client starts this command itself (see the README); Ctrl-C stops it',
     );
   }
-  await untilEnd(options.http ? undefined : io.stdin);
+  await ended;
   log.info('wasmactor shutting down');
   try {
     await web?.close();

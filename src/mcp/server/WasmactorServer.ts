@@ -13,6 +13,7 @@ import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callRe
 import { errorToResult } from '../errorResult.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
+import { ClientLog } from './ClientLog.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
 import { checkHandle, mintHandle, randomReplicaId, SessionInstances } from './instanceHandles.ts';
@@ -79,6 +80,8 @@ export class WasmactorServer implements ComponentManager {
   private readonly loader: LoaderContext;
   private readonly calls: ComponentCallContext;
   private readonly sessions = new SessionInstances();
+  /** What the clients are told with `notifications/message` (logging). */
+  readonly clientLog: ClientLog = new ClientLog(() => this.tools.connected());
   private closed = false;
   private readonly toolsChangedListeners = new Set<() => void>();
 
@@ -108,7 +111,12 @@ export class WasmactorServer implements ComponentManager {
     };
     const maxBytes = options.maxResultSize ?? DEFAULT_MAX_RESULT_BYTES;
     const inlineBytes = Math.min(options.inlineResultSize ?? DEFAULT_INLINE_RESULT_BYTES, maxBytes);
-    this.calls = { host: this.host, policyOf: (id) => this.policyOf(id), limits: { maxBytes, inlineBytes } };
+    this.calls = {
+      host: this.host,
+      policyOf: (id) => this.policyOf(id),
+      limits: { maxBytes, inlineBytes },
+      clientLog: this.clientLog,
+    };
   }
 
   /** A new `McpServer` with the built-in tools and the current component tools registered. */
@@ -124,6 +132,7 @@ export class WasmactorServer implements ComponentManager {
     );
     if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
     if (this.options.echoTool) registerEchoTool(mcp);
+    this.clientLog.watch(mcp);
     this.tools.add(mcp);
     return mcp;
   }
@@ -209,12 +218,22 @@ export class WasmactorServer implements ComponentManager {
     policyPath?: string,
     signal?: AbortSignal,
   ): Promise<LoadReport> {
-    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal });
+    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal }).then((report) => {
+      this.clientLog.loaded(
+        report.id,
+        stateful,
+        report.tools.map((t) => t.name),
+      );
+      return report;
+    });
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
   unloadComponent(id: string): Promise<boolean> {
-    return unloadComponent(this.loader, id);
+    return unloadComponent(this.loader, id).then((unloaded) => {
+      if (unloaded) this.clientLog.unloaded(id);
+      return unloaded;
+    });
   }
 
   /** Summaries of the loaded components. */
@@ -256,7 +275,10 @@ export class WasmactorServer implements ComponentManager {
 
   /** Starts every component of the component directory (see restore.ts). */
   restore(): Promise<RestoreReport> {
-    return restoreComponents(this.loader, () => this.closed);
+    return restoreComponents(this.loader, () => this.closed).then((report) => {
+      for (const problem of report.skipped) this.clientLog.restoreProblem(problem.id, problem.message);
+      return report;
+    });
   }
 
   /** Closes every McpServer and stops the host (every instance and worker). */

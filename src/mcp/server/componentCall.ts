@@ -6,7 +6,8 @@ import type { Policy } from '../../runtime/policy/index.ts';
 import { outcomeToResult, type ResultLimits } from '../callResult.ts';
 import { errorDenials, errorToResult } from '../errorResult.ts';
 import { appendToMessage } from '../messageText.ts';
-import { withPermissionHints } from '../permissionHints.ts';
+import { permissionHints, withPermissionHints } from '../permissionHints.ts';
+import type { ClientLog } from './ClientLog.ts';
 
 /**
  * What a component call needs: the host that runs it, the policy for the advice after a fault, and the
@@ -16,6 +17,8 @@ export interface ComponentCallContext {
   host: ComponentHost;
   policyOf(id: string): Promise<Policy>;
   limits?: ResultLimits;
+  /** Told about faults, fresh instances and refused accesses (the clients' log). */
+  clientLog?: ClientLog;
 }
 
 /**
@@ -35,11 +38,43 @@ export async function callComponentTool(
       ...(signal ? { signal } : {}),
       ...(instance === undefined ? {} : { instance }),
     });
+    // A per-agent instance's faults are its own: the shared instance's fresh start is tracked alone.
+    if (instance === undefined) context.clientLog?.ran(componentId, name);
+    context.clientLog?.denied(componentId, name, permissionHints(componentId, outcome.denials));
     const result = outcomeToResult(outcome, name, context.limits);
     return withPermissionHints(result, componentId, outcome.denials, false);
   } catch (error) {
     const result = withPermissionHints(errorToResult(error, name), componentId, errorDenials(error), true);
-    return withMemoryNote(context, result, componentId, error);
+    const withNote = await withMemoryNote(context, result, componentId, error);
+    tellClients(context.clientLog, componentId, name, error, withNote, instance !== undefined);
+    return withNote;
+  }
+}
+
+/** A fault (the next call gets a fresh instance) and the refused accesses of a failed call, for the clients. */
+function tellClients(
+  clientLog: ClientLog | undefined,
+  componentId: string,
+  tool: string,
+  error: unknown,
+  result: CallToolResult,
+  perAgent: boolean,
+): void {
+  if (!clientLog) return;
+  clientLog.denied(componentId, tool, permissionHints(componentId, errorDenials(error)));
+  if (error instanceof MachineError && (error.code === 'fault' || error.code === 'state-lost')) {
+    // The result's own message: what the client's tool result already carries, nothing more.
+    const first = result.content[0];
+    const note = {
+      event: 'component-fault',
+      component: componentId,
+      tool,
+      code: error.code,
+      message: first?.type === 'text' ? first.text : error.message,
+    };
+    // A per-agent instance's fault is told, but the shared instance's next call is not a fresh start.
+    if (perAgent) clientLog.send('warning', note);
+    else clientLog.fault(componentId, note);
   }
 }
 

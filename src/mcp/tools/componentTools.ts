@@ -110,6 +110,7 @@ function registerListTool(mcp: McpServer, server: ComponentManager): void {
         generation: c.generation,
         restarts: c.restarts,
         tools: c.tools,
+        tools_count: c.tools.length, // wassette's name
         served: c.served,
         failed: c.failed,
         queueLength: c.queueLength,
@@ -131,7 +132,9 @@ function registerGetPolicyTool(mcp: McpServer, server: ComponentManager): void {
     },
     async ({ component_id }) => {
       try {
-        return answer({ component_id, policy: serializePolicy(await server.policyOf(component_id)) });
+        const policy = serializePolicy(await server.policyOf(component_id));
+        // `status` as wassette says it; every loaded component has a policy here (deny-all at first)
+        return answer({ status: 'policy found', component_id, policy });
       } catch (error) {
         return errorToResult(error, 'get-policy', `Cannot show the policy of ${component_id}`);
       }

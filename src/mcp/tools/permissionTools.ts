@@ -49,8 +49,23 @@ const revokes: Record<(typeof KINDS)[number][0], Change> = {
   environment: (p, d) => revokeEnv(p, d.key ?? ''),
 };
 
+/**
+ * What wassette's answer to the same tool holds besides `component_id`: `status` ("permission granted",
+ * "permission revoked", "permissions reset") and, for a grant or revoke, `permission_type` and the
+ * `details` as the client sent them; prompts written for wassette read these.
+ */
+interface WassetteFields {
+  status: string;
+  permission_type?: string;
+  details?: Details;
+}
+
 /** The answer to a permission change: the permissions now, and when they apply if not at once. */
-function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReloadNeeded }: PolicyChange) {
+function changeAnswer(
+  component_id: string,
+  { policy, reloadNeeded, memoryReloadNeeded }: PolicyChange,
+  wassette: WassetteFields,
+) {
   const notes: string[] = [];
   if (reloadNeeded) {
     notes.push(
@@ -63,6 +78,7 @@ function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReload
     );
   }
   return answer({
+    ...(wassette as unknown as Record<string, Json>),
     component_id,
     permissions: policy.permissions as unknown as Json,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
@@ -74,12 +90,18 @@ function changeAnswer(component_id: string, { policy, reloadNeeded, memoryReload
  * the change's turn, not here: a grant that arrives right after a `load-component` of the same id waits
  * for that load, and one queued behind an `unload-component` is refused with `not-loaded`.
  */
-function policyChanger(server: ComponentManager, tool: string, change: Change) {
+function policyChanger(
+  server: ComponentManager,
+  tool: string,
+  change: Change,
+  wassette: { status: string; permission_type?: string },
+) {
   return async ({ component_id, details }: { component_id: string; details?: Details }) => {
     try {
       return changeAnswer(
         component_id,
         await server.changePolicy(component_id, (p) => change(p, details ?? {}, server.grantGuard)),
+        wassette.permission_type === undefined ? wassette : { ...wassette, details: details ?? {} },
       );
     } catch (error) {
       return errorToResult(error, tool);
@@ -103,7 +125,10 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
           object({ component_id: componentIdSchema, details }, required),
         ),
       },
-      policyChanger(server, `grant-${suffix}-permission`, grants[kind]),
+      policyChanger(server, `grant-${suffix}-permission`, grants[kind], {
+        status: 'permission granted',
+        permission_type: kind,
+      }),
     );
     mcp.registerTool(
       `revoke-${suffix}-permission`,
@@ -113,7 +138,10 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
           object({ component_id: componentIdSchema, details: revokeDetails }, required),
         ),
       },
-      policyChanger(server, `revoke-${suffix}-permission`, revokes[kind]),
+      policyChanger(server, `revoke-${suffix}-permission`, revokes[kind], {
+        status: 'permission revoked',
+        permission_type: kind,
+      }),
     );
   }
   mcp.registerTool(
@@ -122,6 +150,6 @@ export function registerPermissionTools(mcp: McpServer, server: ComponentManager
       description: 'Remove every permission of a component (back to deny-all).',
       inputSchema: sharedSchema<{ component_id: string }>(componentOnly()),
     },
-    policyChanger(server, 'reset-permission', (p) => resetPolicy(p)),
+    policyChanger(server, 'reset-permission', (p) => resetPolicy(p), { status: 'permissions reset' }),
   );
 }
