@@ -154,11 +154,11 @@ describe('the header is checked from the first bytes', () => {
     const path = join(dir, 'shadow.wasm');
     writeFileSync(path, 'root:$6$S3cr3tSaltAndHash:19000:0:99999:7:::\n');
     for (const work of [
-      readComponentSource({ path }),
-      readComponentTypes({ path }),
-      prepareComponent({ path }),
+      () => readComponentSource({ path }),
+      () => readComponentTypes({ path }),
+      () => prepareComponent({ path }),
     ]) {
-      const error = await refusal(work);
+      const error = await refusal(work());
       expect(error.code).toBe('not-wasm');
       expect(error.message).toContain(path);
       const shown = `${error.message} ${error.stack} ${String(error.cause)} ${JSON.stringify(error)}`;
