@@ -6,7 +6,7 @@
  * other (in the order they were sent) give, and afterwards get-policy, the policy.yaml on disk and what
  * the guest can read must all agree with that model.
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import fc from 'fast-check';
@@ -20,10 +20,10 @@ import {
   PermissionModel,
   type Permissions,
   permissionsOf,
-  policyFileText,
   toolCall,
 } from '../test/adversarial/policyConcurrency.model.ts';
-import { fixture, resultJson, resultText, tempDir } from '../test/mcp/helpers.ts';
+import { policyWorld } from '../test/adversarial/policyConcurrency.world.ts';
+import { resultJson, resultText } from '../test/mcp/helpers.ts';
 
 /** fast-check runs; each sends 1 to 12 changes at once (about one in ten a reload). */
 const RUNS = 40;
@@ -37,32 +37,13 @@ let component: { id: string; wasmPath: string; policyPath: string };
 let filePermissions: Permissions;
 
 beforeAll(async () => {
-  const [probe] = (await fixture('wasi-probe')) as [string];
-  const temp = async (prefix: string) => {
-    const t = await tempDir(prefix);
-    cleanups.push(t.cleanup);
-    return t.dir;
-  };
-  storeDir = await temp('wasmactor-pc-store-');
-  const data = await temp('wasmactor-pc-data-');
-  const wasmDir = await temp('wasmactor-pc-wasm-');
-  for (let i = 0; i < DIRS; i++) {
-    const dir = join(data, `d${i}`);
-    await mkdir(dir);
-    await writeFile(join(dir, 'f.txt'), `file ${i}`);
-    dirs.push(dir);
-  }
-  component = {
-    id: 'wasi-probe',
-    wasmPath: join(wasmDir, 'wasi-probe.wasm'),
-    policyPath: join(wasmDir, 'file-policy.yaml'),
-  };
-  await copyFile(probe, component.wasmPath);
-  filePermissions = {
-    storage: { allow: [{ uri: `fs://${dirs[0]}`, access: ['read'] }] },
+  const world = await policyWorld('wasmactor-pc-', (d) => ({
+    storage: { allow: [{ uri: `fs://${d[0]}`, access: ['read'] }] },
     network: { allow: [{ host: 'file.example.com' }] },
-  };
-  await writeFile(component.policyPath, policyFileText(filePermissions));
+  }));
+  cleanups.push(world.cleanup);
+  ({ storeDir, component, filePermissions } = world);
+  dirs.push(...world.dirs);
   server = new WasmactorServer({
     host: new ComponentHost({ runtime: createRuntime() }),
     store: await ComponentStore.open(storeDir),

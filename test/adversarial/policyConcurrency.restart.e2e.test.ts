@@ -7,11 +7,11 @@
  * acknowledged change kept, in the order sent, nothing half-made — and the guest must read exactly the
  * directories that policy grants.
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, resultJson, resultText, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
+import { resultJson, resultText, type SpawnedServer, spawnServer } from '../mcp/helpers.ts';
 import {
   type Change,
   changeArbitrary,
@@ -19,9 +19,9 @@ import {
   PermissionModel,
   type Permissions,
   permissionsOf,
-  policyFileText,
   toolCall,
 } from './policyConcurrency.model.ts';
+import { policyWorld } from './policyConcurrency.world.ts';
 
 /** Kill-and-restart rounds (fast-check runs); each sends 15 to 30 changes at once. */
 const ROUNDS = 10;
@@ -34,32 +34,13 @@ let filePermissions: Permissions;
 let server: SpawnedServer | undefined;
 
 beforeAll(async () => {
-  const [probe] = (await fixture('wasi-probe')) as [string];
-  const temp = async (prefix: string) => {
-    const t = await tempDir(prefix);
-    cleanups.push(t.cleanup);
-    return t.dir;
-  };
-  storeDir = await temp('wasmactor-pc-restart-store-');
-  const data = await temp('wasmactor-pc-restart-data-');
-  const wasmDir = await temp('wasmactor-pc-restart-wasm-');
-  for (let i = 0; i < DIRS; i++) {
-    const dir = join(data, `d${i}`);
-    await mkdir(dir);
-    await writeFile(join(dir, 'f.txt'), `file ${i}`);
-    dirs.push(dir);
-  }
-  component = {
-    id: 'wasi-probe',
-    wasmPath: join(wasmDir, 'wasi-probe.wasm'),
-    policyPath: join(wasmDir, 'file-policy.yaml'),
-  };
-  await copyFile(probe, component.wasmPath);
-  filePermissions = {
-    storage: { allow: [{ uri: `fs://${dirs[1]}`, access: ['read', 'write'] }] },
+  const world = await policyWorld('wasmactor-pc-restart-', (d) => ({
+    storage: { allow: [{ uri: `fs://${d[1]}`, access: ['read', 'write'] }] },
     environment: { allow: [{ key: 'KEY_B' }] },
-  };
-  await writeFile(component.policyPath, policyFileText(filePermissions));
+  }));
+  cleanups.push(world.cleanup);
+  ({ storeDir, component, filePermissions } = world);
+  dirs.push(...world.dirs);
   server = await spawnServer(storeDir);
   const loaded = await server.client.callTool({
     name: 'load-component',
