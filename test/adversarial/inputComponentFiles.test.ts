@@ -25,37 +25,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   defaultMaxComponentSize,
   prepareComponent,
-  RuntimeError,
   readComponentSource,
   readComponentTypes,
 } from '../../src/runtime/index.ts';
+import { refusal } from './refusal.ts';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 let dir: string;
 let fifo: string;
 let socketServer: Server | undefined;
-
-/** The RuntimeError that `work` rejects with, within `ms` (a hang fails the test instead of the suite). */
-async function refusal(work: Promise<unknown>, ms = 3000): Promise<RuntimeError> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    const error = await Promise.race([
-      work.then(
-        () => new Error('expected a refusal, the file was accepted'),
-        (e: unknown) => e,
-      ),
-      deadline,
-    ]);
-    expect(error).toBeInstanceOf(RuntimeError);
-    return error as RuntimeError;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wasmactor-input-'));

@@ -10,30 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POLICY_FILE_SIZE, readPolicyFile } from '../../src/runtime/policy/index.ts';
-import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
+import { refusal } from './refusal.ts';
 
 let dir: string;
 let fifo: string;
-
-async function refusal(work: Promise<unknown>, ms = 3000): Promise<RuntimeError> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    const error = await Promise.race([
-      work.then(
-        () => new Error('expected a refusal, the file was accepted'),
-        (e: unknown) => e,
-      ),
-      deadline,
-    ]);
-    expect(error).toBeInstanceOf(RuntimeError);
-    return error as RuntimeError;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wasmactor-policy-files-'));
