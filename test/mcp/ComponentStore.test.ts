@@ -104,6 +104,22 @@ describe('ComponentStore', () => {
     ]);
   });
 
+  it('makes a nested directory, and refuses one it cannot make at once (not even under /proc)', async () => {
+    const nested = join(dir, 'a', 'b', 'c');
+    await ComponentStore.open(nested);
+    expect(await readdir(nested)).toEqual([]);
+    // Node's own recursive mkdir never settles for a path under /proc.
+    const refused = (path: string) =>
+      ComponentStore.open(path).then(
+        () => undefined,
+        (error: { code?: string; message: string }) => error,
+      );
+    expect(await refused('/proc/wasmactor-not-here/components')).toMatchObject({ code: 'store-failed' });
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    expect(await refused(file)).toMatchObject({ code: 'store-failed' });
+  }, 10_000);
+
   it('refuses ids that are not folder names', async () => {
     const store = await ComponentStore.open(dir);
     await expect(store.save(meta('../evil', 'x'), Uint8Array.of(1))).rejects.toThrow(
