@@ -21,7 +21,25 @@ export type McpErrorCode =
   /** The client cancelled a `load-component` before it finished: nothing was loaded or stored. */
   | 'load-cancelled'
   /** `serve --http` cannot start as asked (a token file unusable, a non-loopback bind without one...). */
-  | 'http-config';
+  | 'http-config'
+  /** A remote source cannot be reached: unknown host, connection refused, TLS failure (hint: NODE_EXTRA_CA_CERTS). */
+  | 'source-unreachable'
+  /** A remote source answered 404: the message says which part (registry, repository, tag, blob, URL). */
+  | 'source-not-found'
+  /** A remote source answered 401/403: the message says whether credentials (~/.docker/config.json) were sent. */
+  | 'source-denied'
+  /** A remote source is not a component artifact (bad reference, wrong media type, several layers...). */
+  | 'source-invalid'
+  /** A download is larger than `--max-component-size` (or another limit it names). */
+  | 'source-too-large'
+  /** A download did not finish within its time limit. */
+  | 'source-timeout'
+  /** Downloaded bytes do not have the digest that was asked for or announced: nothing is stored. */
+  | 'digest-mismatch'
+  /** A manifest file (`--manifest`) cannot be read or is invalid: file:line: field and why. */
+  | 'bad-manifest'
+  /** `load-component`/`unload-component` on a server started with `--manifest`: the manifest owns the set. */
+  | 'manifest-owned';
 
 /** The one error class of the MCP layer; `cause` holds the error of a lower layer when there is one. */
 export class McpError extends Error {

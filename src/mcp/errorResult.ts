@@ -63,6 +63,15 @@ function mcpMessage(error: McpError): string {
     case 'bad-instance':
     case 'load-cancelled':
     case 'http-config':
+    case 'source-unreachable':
+    case 'source-not-found':
+    case 'source-denied':
+    case 'source-invalid':
+    case 'source-too-large':
+    case 'source-timeout':
+    case 'digest-mismatch':
+    case 'bad-manifest':
+    case 'manifest-owned':
       return error.message;
   }
 }

@@ -67,6 +67,15 @@ const mcpCodes = {
   'bad-instance': true,
   'load-cancelled': true,
   'http-config': true,
+  'source-unreachable': true,
+  'source-not-found': true,
+  'source-denied': true,
+  'source-invalid': true,
+  'source-too-large': true,
+  'source-timeout': true,
+  'digest-mismatch': true,
+  'bad-manifest': true,
+  'manifest-owned': true,
 } satisfies Record<McpErrorCode, true>;
 
 const output: CapturedOutput = { stdout: 'partial answer', stderr: 'oops', truncated: false };
