@@ -141,7 +141,8 @@ export interface BearerFront {
  * Basic credentials, and with `anonymousPull` also to anyone for GET/HEAD.
  */
 export async function startBearerFront(registry: TestRegistry, options: { anonymousPull?: boolean } = {}) {
-  const tokens = new Map<string, 'pull' | 'push'>();
+  /** Each token and the actions it grants (as a token server grants the scope asked, within the user's rights). */
+  const tokens = new Map<string, Set<string>>();
   const tokenRequests: BearerFront['tokenRequests'] = [];
   const basic = `Basic ${Buffer.from(`${TEST_USER.username}:${TEST_USER.password}`).toString('base64')}`;
   const server: Server = createServer((req, res) => {
@@ -158,14 +159,16 @@ export async function startBearerFront(registry: TestRegistry, options: { anonym
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
         return;
       }
+      const asked = (url.searchParams.get('scope') ?? '').split(':').at(-1)?.split(',') ?? [];
+      const rights = user ? ['pull', 'push'] : options.anonymousPull ? ['pull'] : [];
       const token = randomBytes(12).toString('hex');
-      tokens.set(token, user ? 'push' : 'pull');
+      tokens.set(token, new Set(asked.filter((action) => rights.includes(action))));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
       return;
     }
     const granted = tokens.get((req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const reading = req.method === 'GET' || req.method === 'HEAD';
-    const allowed = granted === 'push' || (granted === 'pull' && reading && options.anonymousPull === true);
+    const allowed = granted?.has(reading ? 'pull' : 'push') === true;
     if (!allowed) {
       const repo = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1] ?? 'catalog';
       const scope = `repository:${repo}:${reading ? 'pull' : 'pull,push'}`;

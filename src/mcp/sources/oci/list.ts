@@ -4,7 +4,7 @@
  * and the manifest annotations of one tag (`latest` when there is one, else the last tag). Repositories
  * whose manifest is not a component artifact (container images...) are left out.
  */
-import { McpError } from '../../McpError.ts';
+import { McpError, type McpErrorCode } from '../../McpError.ts';
 import { isLoopbackHost } from '../fetchBounded.ts';
 import {
   chooseFromIndex,
@@ -26,6 +26,8 @@ export interface OciListOptions {
   dockerConfigPath?: string;
   /** Repositories looked at, at most (default 500); `truncated` says when there were more. */
   maxRepositories?: number;
+  /** Repositories asked per catalog page (default 100). */
+  pageSize?: number;
 }
 
 /** One component repository of a registry. */
@@ -50,6 +52,13 @@ export interface RegistryListing {
 const PAGE = 100;
 const DEFAULT_MAX_REPOSITORIES = 500;
 const PARALLEL = 4;
+/** Failures that leave one repository out of the listing instead of failing it. */
+const SKIPPED: readonly McpErrorCode[] = [
+  'source-invalid',
+  'source-not-found',
+  'digest-mismatch',
+  'source-denied',
+];
 
 /** `oci://HOST[:PORT]`, `https://HOST`, `http://LOOPBACK[:PORT]` or `HOST[:PORT]` -> `host[:port]`. */
 export function parseRegistryUrl(text: string): string {
@@ -89,9 +98,10 @@ export function nextPage(link: string | null, current: URL, base: URL): URL | un
 async function catalog(
   session: RegistrySession,
   max: number,
+  pageSize: number,
 ): Promise<{ repositories: string[]; truncated: boolean }> {
   const repositories: string[] = [];
-  let page: URL | undefined = new URL(`/v2/_catalog?n=${PAGE}`, session.base);
+  let page: URL | undefined = new URL(`/v2/_catalog?n=${pageSize}`, session.base);
   while (page !== undefined && repositories.length < max) {
     const response = await session.send(page, {
       what: `the catalog of ${session.registry}`,
@@ -134,9 +144,8 @@ async function describe(session: RegistrySession, repository: string): Promise<L
     wasmLayer(manifest.document, label);
     return { repository, source: label, tags, annotations: stringAnnotations(manifest.document) };
   } catch (error) {
-    // Not a component artifact (or gone since the catalog was read): not a search result.
-    if (error instanceof McpError && (error.code === 'source-invalid' || error.code === 'source-not-found'))
-      return undefined;
+    // Not a component artifact, gone since the catalog was read, altered, or private: not a search result.
+    if (error instanceof McpError && SKIPPED.includes(error.code)) return undefined;
     throw error;
   }
 }
@@ -148,6 +157,7 @@ export async function listRegistry(registryUrl: string, options: OciListOptions)
   const { repositories, truncated } = await catalog(
     session,
     options.maxRepositories ?? DEFAULT_MAX_REPOSITORIES,
+    options.pageSize ?? PAGE,
   );
   const components: ListedComponent[] = [];
   for (let i = 0; i < repositories.length; i += PARALLEL) {
