@@ -113,6 +113,29 @@ describe('WasmactorServer.load', () => {
     expect(server.listComponents().map((c) => c.id)).toEqual(['counter']);
   });
 
+  it('an unload of the id stops its download at once: the load is cancelled, nothing stored, the unload answered', async () => {
+    const before = web.requests.get('/stuck.wasm') ?? 0;
+    const loading = server.load({ source: `${web.base}/stuck.wasm`, stateful: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    for (let i = 0; i < 500 && (web.requests.get('/stuck.wasm') ?? 0) === before; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    expect(await server.unloadComponent('stuck')).toBe(true);
+    const error = await loading;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(McpError);
+    expect(error).toMatchObject({
+      code: 'load-cancelled',
+      message:
+        'The load of stuck was cancelled by unload-component while it was downloading: nothing was loaded or stored.',
+    });
+    expect(server.listComponents()).toEqual([]);
+    expect((await store.list()).components).toEqual([]);
+    expect(await server.unloadComponent('stuck')).toBe(false);
+  });
+
   it('restores a downloaded component from the component directory with the web server unreachable', async () => {
     await server.load({ source: `${web.base}/v1/counter.wasm`, stateful: true });
     await server.close();
