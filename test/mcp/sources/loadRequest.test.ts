@@ -3,7 +3,8 @@
  * component directory and a node:http server on 127.0.0.1: an explicit id, an inline policy, the report,
  * the download time limit, and a restore that reads only the component directory.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../../src/machines/index.ts';
 import { ComponentStore, McpError, WasmactorServer } from '../../../src/mcp/index.ts';
@@ -90,6 +91,25 @@ describe('WasmactorServer.load', () => {
     expect((await server.policyOf('tally')).permissions).toMatchObject({
       environment: { allow: [{ key: 'HOME' }] },
     });
+  });
+
+  it('applies a policy_path to a URL source (a remote source has no folder for a sidecar policy)', async () => {
+    const dir = await tempDir('wasmactor-policy-');
+    cleanups.push(dir.cleanup);
+    const policyPath = join(dir.dir, 'p.yaml');
+    await writeFile(
+      policyPath,
+      'version: "1.0"\npermissions:\n  network:\n    allow:\n      - host: example.com\n',
+    );
+    const report = await server.load({ source: `${web.base}/v1/counter.wasm`, stateful: false, policyPath });
+    expect(report.policyPath).toBe(policyPath);
+    expect((await server.policyOf('counter')).permissions).toMatchObject({
+      network: { allow: [{ host: 'example.com' }] },
+    });
+    const plain = await server.load({ source: `${web.base}/v1/counter.wasm`, stateful: false });
+    expect(plain.policyPath).toBeUndefined();
+    // the stored policy stays
+    expect(await store.policy('counter')).toMatch(/example\.com/);
   });
 
   it('refuses an explicit id that cannot be one (invalid-id) before any request', async () => {
