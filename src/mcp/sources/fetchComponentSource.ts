@@ -7,7 +7,7 @@ import { checkComponentHeader, RuntimeError, readComponentSource, sha256 } from 
 import { McpError } from '../McpError.ts';
 import type { BlobCache } from './BlobCache.ts';
 import { type ByteProgress, fetchBounded } from './fetchBounded.ts';
-import { pullComponent } from './oci/index.ts';
+import { pinnedReference, pullComponent } from './oci/index.ts';
 import { canonicalSource, normalizeSha256, type SourceReference } from './sourceReference.ts';
 
 /** Options of `fetchComponentSource`. */
@@ -135,12 +135,34 @@ async function fromUrl(
   return done(bytes, digest, false);
 }
 
+/** A reference pinned `@sha256:` whose layer the cache holds: loaded without asking the registry. */
+async function fromOciCache(
+  reference: Extract<SourceReference, { kind: 'oci' }>,
+  options: FetchSourceOptions,
+): Promise<FetchedComponent | undefined> {
+  const { digest } = reference.reference;
+  const manifestHex = digest === undefined ? undefined : normalizeSha256(digest);
+  if (options.cache === undefined || manifestHex === undefined) return undefined;
+  const layerHex = await options.cache.layerOf(manifestHex);
+  const bytes = layerHex === undefined ? undefined : await options.cache.get(layerHex, options.maxBytes);
+  if (bytes === undefined || layerHex === undefined) return undefined;
+  const source = canonicalSource(reference);
+  const pinned = pinnedReference(reference.reference, `sha256:${manifestHex}`);
+  return { bytes, digest: layerHex, id: reference.id, source, pinned, fromCache: true };
+}
+
 async function fromOci(
   reference: Extract<SourceReference, { kind: 'oci' }>,
   expected: string | undefined,
   options: FetchSourceOptions,
 ): Promise<FetchedComponent> {
   const source = canonicalSource(reference);
+  const offline = await fromOciCache(reference, options);
+  if (offline) {
+    checkPin(source, offline.digest, expected);
+    checkComponent(source, offline.bytes);
+    return offline;
+  }
   let fromCache = false;
   const { cache } = options;
   const pulled = await pullComponent(reference.reference, {
@@ -173,6 +195,8 @@ async function fromOci(
   checkPin(source, digest, expected);
   checkComponent(source, bytes);
   if (!fromCache) await cache?.put(digest, bytes);
+  const manifestHex = normalizeSha256(pulled.manifestDigest);
+  if (manifestHex !== undefined) await cache?.pinLayer(manifestHex, digest);
   return { bytes, digest, id: reference.id, source, pinned: pulled.pinned, fromCache };
 }
 

@@ -143,4 +143,15 @@ describe('load-component from oci:// (a real docker-registry)', () => {
     });
     expect(await readdir(emptyCache)).toEqual([]);
   }, 60_000);
+
+  it('with the registry gone, a reference pinned @sha256: loads again from the download cache; a tag cannot', async () => {
+    // the registry was stopped by the test before
+    const offline = await start(componentDir, ['--download-cache', cacheDir]);
+    const pinned = await load(offline, { path: `${counterRef()}@${counterManifest}`, stateful: true });
+    expect(pinned.isError).toBeFalsy();
+    expect(resultJson(pinned)).toMatchObject({ id: 'counter', fetched: 'cache', sha256: sha256(counter) });
+    const tagged = await load(offline, { path: `${counterRef()}:1.0` });
+    expect(tagged.isError).toBe(true);
+    expect(resultText(tagged)).toMatch(/ECONNREFUSED/);
+  }, 60_000);
 });
