@@ -11,7 +11,7 @@ import {
   ANNOTATION_VERSION,
   parseOciReference,
   pushComponent,
-} from '../sources/oci/index.ts';
+} from '../sources/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
 

@@ -37,6 +37,7 @@ import {
 } from '../http/index.ts';
 import { McpError } from '../McpError.ts';
 import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/index.ts';
+import { registriesProblem } from '../sources/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
@@ -62,6 +63,7 @@ Options:
   --env-file FILE            KEY=VALUE lines, same as --env (repeatable)
   --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
                              (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
+  --registry URL             an OCI registry (oci://HOST[:PORT]) that search-components searches (repeatable)
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
   --examples                 load the example components in examples/ before answering (what
                              \`npm start\` does): built first where the dev dependencies are installed,
@@ -110,6 +112,7 @@ const OPTIONS = {
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
   'env-from': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
+  registry: { type: 'string', multiple: true, default: [] as string[] },
   examples: { type: 'boolean', default: false },
   'echo-tool': { type: 'boolean', default: false },
   'replica-id': { type: 'string' },
@@ -151,6 +154,7 @@ interface ServeOptions {
   replicaId: string;
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
+  registries: string[];
 }
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -229,6 +233,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   }
   const http = parseHttpFlags(values);
   if (typeof http === 'string') return fail(io, NAME, http);
+  const badRegistry = registriesProblem(values.registry);
+  if (badRegistry) return fail(io, NAME, badRegistry);
   if (http === undefined) {
     const httpOnly = [
       'auth-token-file',
@@ -256,6 +262,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     replicaId,
     http,
     instanceIdleMs,
+    registries: values.registry,
   };
 }
 
@@ -306,6 +313,7 @@ async function createServer(
     maxResultSize: options.maxResultSize,
     replicaId: options.replicaId,
     maxComponentSize: options.maxComponentSize,
+    registries: options.registries,
     grantGuard: grantGuard(options),
     version: await packageVersion(),
   });

@@ -57,6 +57,8 @@ export interface WasmactorServerOptions {
    * session ids, instance handles), so a load balancer can route them back to it.
    */
   replicaId?: string;
+  /** The OCI registries `search-components` searches (`serve --registry`, repeatable). */
+  registries?: readonly string[];
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -130,7 +132,7 @@ export class WasmactorServer implements ComponentManager {
         instructions: INSTRUCTIONS,
       },
     );
-    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this, this.options.registries);
     if (this.options.echoTool) registerEchoTool(mcp);
     this.clientLog.watch(mcp);
     this.tools.add(mcp);
