@@ -4,7 +4,9 @@
  * usage errors exit 2 in our words, failures exit 1 naming the problem.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,41 @@ describe('wasmactor component push', () => {
       'org.opencontainers.image.title': 'counter',
       'org.opencontainers.image.description': 'A counter that remembers',
       'org.opencontainers.image.version': '1.2.0',
+    });
+  });
+
+  it("takes the description and version from the component's metadata, the flags winning", async () => {
+    const section = (name: string, text: string) => {
+      const payload = Buffer.concat([Buffer.from([name.length]), Buffer.from(name), Buffer.from(text)]);
+      return Buffer.concat([Buffer.from([0, payload.length]), payload]);
+    };
+    const counter = await readFile(fixturePath('counter'));
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-push-'));
+    const file = join(dir, 'described.wasm');
+    await writeFile(
+      file,
+      Buffer.concat([
+        counter,
+        section('description', 'Counts, from its metadata'),
+        section('version', '0.9.0'),
+      ]),
+    );
+    const result = await runHere(
+      'component',
+      'push',
+      file,
+      `oci://${registry.host}/tools/described:1`,
+      '--version',
+      '1.0.0',
+    );
+    expect(result.code).toBe(0);
+    const pulled = await pullComponent(parseOciReference(result.stdout.trim()), {
+      maxBytes: 1 << 26,
+      timeoutMs: 20_000,
+    });
+    expect(pulled.annotations).toMatchObject({
+      'org.opencontainers.image.description': 'Counts, from its metadata',
+      'org.opencontainers.image.version': '1.0.0',
     });
   });
 

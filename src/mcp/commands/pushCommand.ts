@@ -24,8 +24,9 @@ HTTPS, except for registries on 127.0.0.1, localhost or [::1]. Credentials: the 
 registry in ~/.docker/config.json (or $DOCKER_CONFIG/config.json), as "docker login" writes it.
 
 Options:
-  --description TEXT   the org.opencontainers.image.description annotation (search-components shows it)
-  --version VERSION    the org.opencontainers.image.version annotation
+  --description TEXT   the org.opencontainers.image.description annotation (search-components shows it;
+                       default: the component's own description, as \`wasm-tools metadata add\` writes it)
+  --version VERSION    the org.opencontainers.image.version annotation (default: the component's version)
   --title TEXT         the org.opencontainers.image.title annotation (default: the repository's last segment)
   --timeout SECONDS    give up after this long (default 300)
   -h, --help           show this help
