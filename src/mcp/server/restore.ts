@@ -81,22 +81,27 @@ function startLoad(
 }
 
 /**
- * Starts every component of the component directory. Resolves when every load has been started (not
- * finished); `ready` resolves when they are done.
+ * Starts every component of the component directory (with `only`, just those ids, in that order).
+ * Resolves when every load has been started (not finished); `ready` resolves when they are done.
  */
 export async function restoreComponents(
   context: LoaderContext,
   isClosed: () => boolean,
+  only?: readonly string[],
 ): Promise<RestoreReport> {
   const { store } = context;
   if (!store) return { restored: [], skipped: [], ready: Promise.resolve() };
   const { components, problems } = await store.list();
-  const skipped = [...problems];
+  const skipped = only === undefined ? [...problems] : problems.filter((p) => only.includes(p.id));
   const restored: string[] = [];
   const loads: Promise<void>[] = [];
   // In the order they were first loaded, so a tool name that two components share goes to the same
-  // one as before the restart (the later one is `<id>__<name>`).
-  const ordered = [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt));
+  // one as before the restart (the later one is `<id>__<name>`); with `only` (a manifest), those ids in
+  // that order, so every replica of one manifest names shared tools alike.
+  const ordered =
+    only === undefined
+      ? [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt))
+      : only.flatMap((id) => components.filter((c) => c.metadata.id === id));
   for (const entry of ordered) {
     let bytes: Uint8Array;
     try {
