@@ -33,6 +33,7 @@ import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/in
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
+import { type DownloadFlags, downloadFlags } from './downloadFlags.ts';
 import { loadExamplesFirst } from './examples.ts';
 import { grantGuard, sizeFlag } from './serverFlags.ts';
 
@@ -47,7 +48,8 @@ Options:
   --call-timeout MS          time limit of one call (default 30000)
   --max-result-size BYTES    largest value a call may return, as JSON (default 4Mi; 64Ki at least;
                              also 16Mi, 1Gi...): a larger one gets an error result naming the limit
-  --max-component-size SIZE  largest component file load-component reads (default 256Mi)
+  --max-component-size SIZE  largest component load-component reads or downloads (default 256Mi)
+${downloadFlags.usage}
   --max-memory SIZE          cap on each instance's linear memory unless its policy sets one
                              (default 1Gi; also 512Mi, 2Gi...)
   --allow-broad-grants       allow storage grants of /, /proc, /sys, /dev, the home directory as a
@@ -100,6 +102,7 @@ const OPTIONS = {
   'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
   'max-result-size': { type: 'string', default: String(DEFAULT_MAX_RESULT_BYTES) },
   'max-component-size': { type: 'string', default: String(defaultMaxComponentSize) },
+  ...downloadFlags.options,
   'max-memory': { type: 'string', default: String(defaultMaxMemory) },
   'allow-broad-grants': { type: 'boolean', default: false },
   env: { type: 'string', multiple: true, default: [] as string[] },
@@ -138,6 +141,7 @@ interface ServeOptions {
   callTimeout: number;
   maxResultSize: number;
   maxComponentSize: number;
+  downloads: DownloadFlags;
   maxMemory: number;
   allowBroadGrants: boolean;
   availableEnv: Record<string, string>;
@@ -216,6 +220,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
   if (typeof maxComponentSize === 'string') return fail(io, NAME, maxComponentSize);
+  const downloads = downloadFlags.parse(values);
+  if (typeof downloads === 'string') return fail(io, NAME, downloads);
   const maxMemory = sizeFlag('--max-memory', values['max-memory']);
   if (typeof maxMemory === 'string') return fail(io, NAME, maxMemory);
   const availableEnv: Record<string, string> = {};
@@ -248,6 +254,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     callTimeout,
     maxResultSize,
     maxComponentSize,
+    downloads,
     maxMemory,
     allowBroadGrants: values['allow-broad-grants'],
     availableEnv,
@@ -292,6 +299,7 @@ async function createServer(
     maxResultSize: options.maxResultSize,
     replicaId: options.replicaId,
     maxComponentSize: options.maxComponentSize,
+    ...options.downloads,
     ...(options.manifest ? { manifestPath: options.manifest.path } : {}),
     grantGuard: grantGuard(options),
     version: await packageVersion(),

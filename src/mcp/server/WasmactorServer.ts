@@ -12,8 +12,9 @@ import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
 import { errorToResult } from '../errorResult.ts';
 import { McpError } from '../McpError.ts';
+import { BlobCache } from '../sources/index.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
-import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
+import type { ComponentManager, LoadReport, LoadRequest, PolicyChange, ProgressSink } from '../types.ts';
 import { ClientLog } from './ClientLog.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
@@ -51,8 +52,18 @@ export interface WasmactorServerOptions {
    * directories and the home directory when given; none with `allowBroadGrants` (`--allow-broad-grants`).
    */
   grantGuard?: GrantGuard;
-  /** Largest component file `load-component` reads, in bytes (`--max-component-size`; default 256 MiB). */
+  /**
+   * Largest component `load-component` reads or downloads, in bytes (`--max-component-size`; default
+   * 256 MiB).
+   */
   maxComponentSize?: number;
+  /** Time limit of one download (`--download-timeout`; default 5 minutes). */
+  downloadTimeoutMs?: number;
+  /**
+   * The download cache directory (`serve` gives `$XDG_CACHE_HOME/wasmactor/blobs`, or `--download-cache`);
+   * without it nothing downloaded is cached and every remote load downloads.
+   */
+  downloadCacheDir?: string;
   /**
    * This server's replica id (`serve --replica-id`): the prefix of the ids it mints (2025-era HTTP
    * session ids, instance handles), so a load balancer can route them back to it.
@@ -114,6 +125,10 @@ export class WasmactorServer implements ComponentManager {
       policies: this.policies,
       syncTools: () => this.syncTools(),
       ...(options.maxComponentSize === undefined ? {} : { maxComponentSize: options.maxComponentSize }),
+      ...(options.downloadTimeoutMs === undefined ? {} : { downloadTimeoutMs: options.downloadTimeoutMs }),
+      ...(options.downloadCacheDir === undefined
+        ? {}
+        : { blobCache: new BlobCache(options.downloadCacheDir) }),
     };
     const maxBytes = options.maxResultSize ?? DEFAULT_MAX_RESULT_BYTES;
     const inlineBytes = Math.min(options.inlineResultSize ?? DEFAULT_INLINE_RESULT_BYTES, maxBytes);
@@ -230,23 +245,27 @@ export class WasmactorServer implements ComponentManager {
     );
   }
 
-  /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */
-  async loadComponent(
-    path: string,
+  /** Loads (or reloads) a component from any source and persists it; see `LoadRequest`. */
+  async load(request: LoadRequest): Promise<LoadReport> {
+    this.refuseIfManifest('load');
+    const report = await loadComponent(this.loader, request);
+    this.clientLog.loaded(
+      report.id,
+      request.stateful,
+      report.tools.map((t) => t.name),
+    );
+    return report;
+  }
+
+  /** `load({ source, stateful, onProgress, policyPath, signal })`, positionally. */
+  loadComponent(
+    source: string,
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
     signal?: AbortSignal,
   ): Promise<LoadReport> {
-    this.refuseIfManifest('load');
-    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal }).then((report) => {
-      this.clientLog.loaded(
-        report.id,
-        stateful,
-        report.tools.map((t) => t.name),
-      );
-      return report;
-    });
+    return this.load({ source, stateful, onProgress, policyPath, signal });
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
