@@ -3,7 +3,9 @@
  * fixture components, a component directory reused across restarts.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,11 +80,12 @@ async function writeManifest(name: string, lines: string[]): Promise<string> {
   return path;
 }
 
-async function serve(componentDir: string, manifest?: string): Promise<SpawnedServer> {
+async function serve(componentDir: string, manifest?: string, extra: string[] = []): Promise<SpawnedServer> {
   const server = await spawnServer(componentDir, [
     ...(manifest ? ['--manifest', manifest] : []),
     '--env',
     `PERM_TEST_VALUE=${ENV.PERM_TEST_VALUE}`,
+    ...extra,
   ]);
   servers.push(server);
   return server;
@@ -210,6 +213,43 @@ describe('serve --manifest', () => {
   });
 });
 
+describe('serve --manifest with a remote source', () => {
+  it('downloads it once: a restart, also with a new stateful flag, sends no request', async () => {
+    const bytes = await readFile(counterPath);
+    const requests: string[] = [];
+    const http = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length });
+      response.end(bytes);
+    });
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/c/counter.wasm`;
+      const lines = ['components:', '  - id: remote', `    source: ${url}`];
+      const manifest = await writeManifest('remote.yaml', lines);
+      const target = join(dir, 'remote');
+      // Its own download cache: a cached blob would hide a second download.
+      const flags = ['--download-cache', join(dir, 'blobs')];
+      const first = await serve(target, manifest, flags);
+      expect(await toolNames(first)).toContain('increment');
+      expect(requests).toEqual(['/c/counter.wasm']);
+      await first.close();
+      const second = await serve(target, manifest, flags);
+      expect((await second.client.callTool({ name: 'increment', arguments: {} })).structuredContent).toEqual({
+        result: 1,
+      });
+      await second.close();
+      await writeManifest('remote.yaml', [...lines, '    stateful: true']);
+      const third = await serve(target, manifest, flags);
+      expect((await components(third)).map((c) => [c.id, c.stateful])).toEqual([['remote', true]]);
+      expect(requests).toHaveLength(1);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((done) => http.close(done));
+    }
+  });
+});
+
 describe('a manifest that cannot be served stops the start', () => {
   it('exits 2 with FILE:LINE: field: why for a bad manifest, before serving anything', async () => {
     const manifest = await writeManifest('bad.yaml', [
@@ -227,7 +267,7 @@ describe('a manifest that cannot be served stops the start', () => {
       [
         `wasmactor serve: invalid manifest ${manifest}:`,
         `${manifest}:4: components[0].stateful: expected true or false`,
-        `${manifest}:6: components[1].source: unknown scheme gopher:// (expected a path, file://, https:// or oci://)`,
+        `${manifest}:6: components[1].source: unknown scheme "gopher://" in source; give a .wasm file path, file://, https://…/name.wasm or oci://REGISTRY/REPO:TAG`,
       ].join('\n'),
     );
   });

@@ -54,39 +54,16 @@ describe('a valid manifest', () => {
       ].join('\n'),
       FILE,
     );
-    expect(manifest.components.map((c) => [c.id, c.source, c.stateful, c.sha256])).toEqual([
+    expect(manifest.components.map((c) => [c.id, c.source.kind, c.sourceText, c.stateful, c.sha256])).toEqual(
       [
-        'notes',
-        { kind: 'file', reference: '/srv/app/build/notes.wasm', path: '/srv/app/build/notes.wasm' },
-        true,
-        undefined,
+        ['notes', 'file', '/srv/app/build/notes.wasm', true, undefined],
+        ['abs', 'file', '/opt/x.wasm', false, undefined],
+        ['web', 'url', 'https://example.com/c/web.wasm', false, HEX],
+        ['local-web', 'url', 'http://127.0.0.1:8080/x.wasm', false, undefined],
+        ['tagged', 'oci', 'oci://ghcr.io/acme/tools/fetch:1.2.0', false, undefined],
+        ['pinned', 'oci', `oci://localhost:5000/acme/fetch@sha256:${HEX}`, false, HEX],
       ],
-      ['abs', { kind: 'file', reference: '/opt/x.wasm', path: '/opt/x.wasm' }, false, undefined],
-      [
-        'web',
-        {
-          kind: 'https',
-          reference: `https://example.com/c/web.wasm#sha256=${HEX}`,
-          url: 'https://example.com/c/web.wasm',
-          pin: HEX,
-        },
-        false,
-        HEX,
-      ],
-      [
-        'local-web',
-        { kind: 'https', reference: 'http://127.0.0.1:8080/x.wasm', url: 'http://127.0.0.1:8080/x.wasm' },
-        false,
-        undefined,
-      ],
-      ['tagged', { kind: 'oci', reference: 'oci://ghcr.io/acme/tools/fetch:1.2.0' }, false, undefined],
-      [
-        'pinned',
-        { kind: 'oci', reference: `oci://localhost:5000/acme/fetch@sha256:${HEX}`, pin: HEX },
-        false,
-        HEX,
-      ],
-    ]);
+    );
     expect(manifest.components[0]?.at).toEqual({ field: 'components[0]', line: 2 });
     expect(manifest.components[0]?.policy).toEqual({ version: '1.0', permissions: {} });
   });
@@ -164,7 +141,7 @@ describe('a bad manifest is refused with FILE:LINE: field: why for every problem
           '  - id: c',
           '    source: oci://ghcr.io/Acme/c:1', // 7
           '  - id: d',
-          `    source: oci://ghcr.io/acme/d:1@sha256:${HEX}`, // 9
+          '    source: https://example.com/dir/', // 9
           '  - id: e',
           '    source: https://example.com/e.wasm#sha256=00', // 11
           '  - id: f',
@@ -182,11 +159,11 @@ describe('a bad manifest is refused with FILE:LINE: field: why for every problem
         ].join('\n'),
       ),
     ).toEqual([
-      `${FILE}:3: components[0].source: unknown scheme ftp:// (expected a path, file://, https:// or oci://)`,
-      `${FILE}:5: components[1].source: plain http:// is only for loopback hosts (127.0.0.1, localhost, [::1]); use https://`,
-      `${FILE}:7: components[2].source: the repository must be lowercase letters, digits and . _ - separated by /`,
-      `${FILE}:9: components[3].source: give a tag or a digest, not both`,
-      `${FILE}:11: components[4].source: the only fragment understood is #sha256= followed by 64 hex digits`,
+      `${FILE}:3: components[0].source: unknown scheme "ftp://" in source; give a .wasm file path, file://, https://…/name.wasm or oci://REGISTRY/REPO:TAG`,
+      `${FILE}:5: components[1].source: plain http:// is only allowed for loopback hosts (127.0.0.1, localhost, [::1]), not example.com: use https://`,
+      `${FILE}:7: components[2].source: oci://ghcr.io/Acme/c:1 is not a usable OCI reference: the repository segment "Acme" may hold only lowercase letters, digits and single . _ __ - separators (repository names are lowercase) (the form is oci://REGISTRY/REPOSITORY[:TAG] or oci://REGISTRY/REPOSITORY@sha256:HEX)`,
+      `${FILE}:9: components[3].source: cannot derive a component id from https://example.com/dir/: its path does not end in a file name (…/name.wasm)`,
+      `${FILE}:11: components[4].source: the fragment of source must be #sha256=<64 hex digits> (the component's digest), not "#sha256=00"`,
       `${FILE}:14: components[5].stateful: expected true or false`,
       `${FILE}:17: components[6].stateful: expected true or false`,
       `${FILE}:18: components[6].sha256: expected 64 hex digits (the sha256 of the .wasm)`,

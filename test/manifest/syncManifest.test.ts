@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentStore } from '../../src/mcp/ComponentStore.ts';
 import {
-  fetchSource,
-  type ManifestSource,
   parseManifest,
   type SourceFetcher,
+  sourceFetcher,
   syncManifest,
 } from '../../src/mcp/manifest/index.ts';
 import { sha256 } from '../../src/runtime/index.ts';
@@ -30,13 +29,13 @@ let fetched: string[];
 /** What the fake network answers, by URL or reference. */
 let remote: Map<string, Uint8Array>;
 
-/** Files through the real reader; https/oci from `remote`, each request recorded. */
-const fetcher: SourceFetcher = async (source: ManifestSource, options) => {
-  fetched.push(source.reference);
-  if (source.kind === 'file') return fetchSource(source, options);
-  const bytes = remote.get(source.kind === 'https' ? source.url : source.reference);
-  if (!bytes) throw new Error(`no such remote ${source.reference}`);
-  return bytes;
+/** Files through the real fetcher; https/oci from `remote`, each request recorded. */
+const fetcher: SourceFetcher = async (entry, options) => {
+  fetched.push(entry.sourceText);
+  if (entry.source.kind === 'file') return sourceFetcher()(entry, options);
+  const bytes = remote.get(entry.sourceText);
+  if (!bytes) throw new Error(`no such remote ${entry.sourceText}`);
+  return { bytes, pinned: `${entry.sourceText}#sha256=${sha256(bytes)}` };
 };
 
 beforeAll(async () => {

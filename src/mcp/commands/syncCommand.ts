@@ -5,9 +5,11 @@
 import { resolve } from 'node:path';
 import { defaultMaxComponentSize } from '../../runtime/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
-import { readManifest, syncManifest } from '../manifest/index.ts';
+import { readManifest, sourceFetcher, syncManifest } from '../manifest/index.ts';
+import { BlobCache } from '../sources/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
+import { downloadFlags } from './downloadFlags.ts';
 import { grantGuard, sizeFlag } from './serverFlags.ts';
 
 export const syncUsage = `Usage: wasmactor component sync --manifest FILE [options]
@@ -22,6 +24,7 @@ Options:
   --component-dir DIR        the component directory (default $XDG_DATA_HOME/wasmactor/components)
   --max-component-size SIZE  largest component read (default 256Mi)
   --allow-broad-grants       allow storage grants of /, the home directory... in the manifest
+${downloadFlags.usage}
   --log-level LEVEL          debug | info | warn | error | silent (default warn)
   -h, --help                 show this help
 `;
@@ -34,6 +37,7 @@ const OPTIONS = {
   'max-component-size': { type: 'string', default: String(defaultMaxComponentSize) },
   'allow-broad-grants': { type: 'boolean', default: false },
   'log-level': { type: 'string', default: 'warn' },
+  ...downloadFlags.options,
 } as const;
 
 /** Runs `wasmactor component sync ...` (the arguments after `sync`); resolves to the exit code. */
@@ -46,11 +50,17 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   if (values.manifest === undefined) return fail(io, NAME, `--manifest FILE is required\n\n${syncUsage}`);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
   if (typeof maxComponentSize === 'string') return fail(io, NAME, maxComponentSize);
+  const downloads = downloadFlags.parse(values);
+  if (typeof downloads === 'string') return fail(io, NAME, downloads);
   const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
   const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
   const manifest = await readManifest(values.manifest, guard);
   const store = await ComponentStore.open(componentDir, { maxComponentBytes: maxComponentSize });
-  const report = await syncManifest(manifest, store, { removeOthers: true, maxComponentSize });
+  const fetch = sourceFetcher({
+    timeoutMs: downloads.downloadTimeoutMs,
+    cache: new BlobCache(downloads.downloadCacheDir),
+  });
+  const report = await syncManifest(manifest, store, { removeOthers: true, maxComponentSize, fetch });
   for (const id of report.loaded) out(io, `loaded  ${id}`);
   for (const { id, changed } of report.updated) out(io, `updated ${id} (${changed.join(', ')})`);
   for (const id of report.kept) out(io, `kept    ${id}`);

@@ -1,24 +1,31 @@
 /**
- * The bytes of a manifest entry's source. Files are read here (bounded like `load-component` reads
- * them); remote sources (https, oci) go through the component loader's remote sources.
+ * The bytes of a manifest entry, through the loader's sources (`fetchComponentSource`): a file read, an
+ * `https://` download or an OCI pull, within the size and time limits, the digest pin checked, and
+ * downloads kept in the download cache.
  */
-import { readComponentSource } from '../../runtime/index.ts';
-import { McpError } from '../McpError.ts';
-import type { ManifestSource } from './types.ts';
+import { type BlobCache, fetchComponentSource } from '../sources/index.ts';
+import type { ManifestEntry } from './types.ts';
 
-/** Reads a source's bytes; the signature `syncManifest` takes (tests give their own). */
+/** Default time limit of one download (`--download-timeout`). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** Reads an entry's source: its bytes and, for a remote source, the reference that names exactly them. */
 export type SourceFetcher = (
-  source: ManifestSource,
+  entry: ManifestEntry,
   options: { maxComponentSize: number },
-) => Promise<Uint8Array>;
+) => Promise<{ bytes: Uint8Array; pinned?: string | undefined }>;
 
-/** The default fetcher: files only until remote sources land in the loader. */
-export const fetchSource: SourceFetcher = async (source, { maxComponentSize }) => {
-  if (source.kind === 'file') {
-    return (await readComponentSource({ path: source.path }, { maxComponentSize })).bytes;
-  }
-  throw new McpError(
-    'source-invalid',
-    `${source.reference}: ${source.kind === 'oci' ? 'oci://' : 'https://'} sources are not supported by this build yet; download the .wasm and give its path as source`,
-  );
-};
+/** A fetcher with the download time limit and cache of a server (or of `component sync`). */
+export function sourceFetcher(
+  options: { timeoutMs?: number; cache?: BlobCache | undefined } = {},
+): SourceFetcher {
+  return async (entry, { maxComponentSize }) => {
+    const fetched = await fetchComponentSource(entry.source, {
+      maxBytes: maxComponentSize,
+      timeoutMs: options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      cache: options.cache,
+      sha256: entry.sha256,
+    });
+    return { bytes: fetched.bytes, pinned: fetched.pinned };
+  };
+}

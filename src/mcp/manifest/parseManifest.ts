@@ -19,7 +19,7 @@ import {
 } from '../../runtime/policy/index.ts';
 import { isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
-import { checkSource, normalizeSha256 } from './manifestSource.ts';
+import { canonicalSource, normalizeSha256, parseSourceReference } from '../sources/index.ts';
 import type { Manifest, ManifestEntry } from './types.ts';
 
 /** Largest manifest read: a manifest of a thousand components is far below. */
@@ -143,9 +143,13 @@ async function readEntry(
   if (sourceNode === undefined) r.report(item, field, 'missing source (a path, file://, https:// or oci://)');
   else {
     const text = r.string(sourceNode.value, `${field}.source`);
-    const checked = text === undefined ? undefined : checkSource(text, baseDir);
-    if (checked?.ok === false) r.report(sourceNode.value, `${field}.source`, checked.problem);
-    else source = checked?.source;
+    try {
+      // The parser of load-component's sources, with this file's folder as the working directory.
+      source = text === undefined ? undefined : parseSourceReference(text, baseDir, { argument: 'source' });
+    } catch (error) {
+      if (!(error instanceof McpError)) throw error;
+      r.report(sourceNode.value, `${field}.source`, error.message);
+    }
   }
   let stateful = false;
   const statefulNode = keys.get('stateful');
@@ -163,11 +167,11 @@ async function readEntry(
     if (text !== undefined && sha256 === undefined)
       r.report(shaNode.value, `${field}.sha256`, 'expected 64 hex digits (the sha256 of the .wasm)');
   }
-  if (source?.kind === 'https' && source.pin !== undefined) {
-    if (sha256 !== undefined && sha256 !== source.pin) {
+  if (source?.kind === 'url' && source.sha256 !== undefined) {
+    if (sha256 !== undefined && sha256 !== source.sha256) {
       r.report(shaNode?.value, `${field}.sha256`, 'differs from the #sha256= pin of the source');
     }
-    sha256 = source.pin;
+    sha256 = source.sha256;
   }
   const permissions = keys.get('permissions');
   const policyNode = keys.get('policy');
@@ -200,6 +204,7 @@ async function readEntry(
   return {
     id,
     source,
+    sourceText: canonicalSource(source),
     stateful,
     ...(sha256 === undefined ? {} : { sha256 }),
     policy,

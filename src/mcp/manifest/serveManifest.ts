@@ -10,7 +10,8 @@ import type { GrantGuard } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
 import type { RestoreReport, WasmactorServer } from '../server/index.ts';
-import type { SourceFetcher } from './fetchSource.ts';
+import { BlobCache } from '../sources/index.ts';
+import { type SourceFetcher, sourceFetcher } from './fetchSource.ts';
 import { readManifest } from './parseManifest.ts';
 import { syncManifest } from './syncManifest.ts';
 import type { Manifest } from './types.ts';
@@ -87,9 +88,18 @@ export async function manifestFlag(
 export async function restoreManifest(
   server: WasmactorServer,
   manifest: Manifest,
-  options: { maxComponentSize: number; fetch?: SourceFetcher },
+  options: {
+    maxComponentSize: number;
+    /** `serve --download-timeout` and `--download-cache`: remote sources download as load-component does. */
+    downloads: { downloadTimeoutMs: number; downloadCacheDir: string };
+  },
 ): Promise<RestoreReport> {
-  const only = await prepareManifest(manifest, server.store, options);
+  const { downloadTimeoutMs, downloadCacheDir } = options.downloads;
+  const fetch = sourceFetcher({ timeoutMs: downloadTimeoutMs, cache: new BlobCache(downloadCacheDir) });
+  const only = await prepareManifest(manifest, server.store, {
+    maxComponentSize: options.maxComponentSize,
+    fetch,
+  });
   const report = await server.restore(only);
   await report.ready;
   checkManifestLoaded(manifest, server);

@@ -23,7 +23,7 @@ import { parsePolicy, serializePolicy } from '../../runtime/policy/index.ts';
 import type { ComponentStore, StoredComponent } from '../ComponentStore.ts';
 import { isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
-import { fetchSource, type SourceFetcher } from './fetchSource.ts';
+import { type SourceFetcher, sourceFetcher } from './fetchSource.ts';
 import type { Manifest, ManifestEntry } from './types.ts';
 
 /** Options of `syncManifest`. */
@@ -32,7 +32,7 @@ export interface SyncOptions {
   removeOthers: boolean;
   /** Largest component read or downloaded (`--max-component-size`). */
   maxComponentSize: number;
-  /** How sources are read (default `fetchSource`). */
+  /** How sources are read (default `sourceFetcher()`: the default time limit, no download cache). */
   fetch?: SourceFetcher;
 }
 
@@ -101,7 +101,7 @@ async function syncEntry(
   const policyText = serializePolicy(entry.policy);
   const stored = await storedEntry(store, entry.id);
   let local = await currentLocalBytes(entry, options.maxComponentSize);
-  if (stored !== undefined && stored.metadata.source === entry.source.reference) {
+  if (stored !== undefined && stored.metadata.source === entry.sourceText) {
     const intact = await store.readComponent(stored).then(
       () => true,
       () => false,
@@ -113,7 +113,7 @@ async function syncEntry(
       if (entry.source.kind === 'file' && local === undefined) {
         log.warn('the source of a manifest component is gone; its stored copy is used', {
           id: entry.id,
-          source: entry.source.reference,
+          source: entry.sourceText,
         });
       }
       const changed: ('stateful' | 'policy')[] = [];
@@ -128,25 +128,29 @@ async function syncEntry(
       return { action: 'updated', changed };
     }
   }
-  local ??= await (options.fetch ?? fetchSource)(entry.source, {
-    maxComponentSize: options.maxComponentSize,
-  });
+  let pinned: string | undefined;
+  if (local === undefined) {
+    const fetch = options.fetch ?? sourceFetcher();
+    ({ bytes: local, pinned } = await fetch(entry, { maxComponentSize: options.maxComponentSize }));
+  }
   const digest = sha256(local);
+  // The fetcher checks a pin too; checked here once more, whichever way the bytes came (a local file).
   if (entry.sha256 !== undefined && digest !== entry.sha256) {
     throw new McpError(
       'digest-mismatch',
-      `${entry.source.reference} has sha256 ${digest}, but the manifest pins ${entry.sha256}: nothing was stored (update the pin if the new component is the one you want)`,
+      `${entry.sourceText} has sha256 ${digest}, but the manifest pins ${entry.sha256}: nothing was stored (update the pin if the new component is the one you want)`,
     );
   }
   const { types } = await readComponentTypes(
-    { bytes: local, name: entry.source.reference },
+    { bytes: local, name: entry.sourceText },
     { maxComponentSize: options.maxComponentSize },
   );
   await store.save(
     {
       version: 1,
       id: entry.id,
-      source: entry.source.reference,
+      source: entry.sourceText,
+      ...(pinned === undefined ? {} : { pinned }),
       sha256: digest,
       stateful: entry.stateful,
       tools: toolDefinitions(types),

@@ -1,23 +1,17 @@
 /** The shapes of a manifest (`serve --manifest FILE`, `component sync --manifest FILE`). */
 import type { Policy } from '../../runtime/policy/index.ts';
-
-/** Where a manifest entry's component comes from, classified and checked. */
-export type ManifestSource =
-  /** A file: `path` is absolute (a relative `source` is resolved against the manifest's folder). */
-  | { kind: 'file'; reference: string; path: string }
-  /** `https://...` (or `http://` on loopback); `pin` from a `#sha256=HEX` suffix. */
-  | { kind: 'https'; reference: string; url: string; pin?: string }
-  /** `oci://REGISTRY/REPO[:TAG|@sha256:HEX]`; `pin` from `@sha256:`. */
-  | { kind: 'oci'; reference: string; pin?: string };
+import type { SourceReference } from '../sources/index.ts';
 
 /** One entry of `components:`. */
 export interface ManifestEntry {
   id: string;
+  /** The source, parsed as `load-component` parses one (a relative path against the manifest's folder). */
+  source: SourceReference;
   /**
-   * The source as compared with the component directory's `metadata.json` `source`: the absolute path of
-   * a file, the URL or `oci://` reference as written otherwise.
+   * The source in canonical form (an absolute path, a URL without fragment, an `oci://` reference): what
+   * the component directory's `metadata.json` records as `source`, and what a restart compares.
    */
-  source: ManifestSource;
+  sourceText: string;
   stateful: boolean;
   /**
    * sha256 (64 lowercase hex digits) the component's bytes must have: the entry's `sha256`, or the
