@@ -298,6 +298,20 @@ describe('a manifest that cannot be served stops the start', () => {
     }
   });
 
+  it('exits 2 naming a component that fails to load, with the error of its load', async () => {
+    const manifest = await writeManifest('tight.yaml', [
+      'components:',
+      '  - id: probe',
+      `    source: ${probePath}`,
+      '    permissions: {resources: {limits: {memory: 64Ki}}}',
+    ]);
+    const result = await wasmactor('serve', '--component-dir', join(dir, 'tight'), '--manifest', manifest);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `wasmactor serve: cannot start from the manifest ${manifest}: every component it lists must load, and one does not:\ncomponent probe (components[0], ${manifest}:2): component probe failed to load: the memory limit (65536 bytes) is below`,
+    );
+  });
+
   it('refuses --manifest with --examples', async () => {
     const result = await wasmactor('serve', '--examples', '--manifest', join(dir, 'serve.yaml'));
     expect(result.code).toBe(2);

@@ -7,7 +7,7 @@
  */
 import { log } from '../../runtime/index.ts';
 import type { GrantGuard } from '../../runtime/policy/index.ts';
-import type { ComponentStore } from '../ComponentStore.ts';
+import type { ComponentStore, StoreProblem } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
 import type { RestoreReport, WasmactorServer } from '../server/index.ts';
 import { BlobCache } from '../sources/index.ts';
@@ -20,7 +20,7 @@ import type { Manifest } from './types.ts';
 function refusal(manifest: Manifest, problems: string[]): McpError {
   return new McpError(
     'bad-manifest',
-    `cannot start from the manifest ${manifest.path}: every component it lists must load, and ${problems.length === 1 ? 'one does' : `${problems.length} do`} not:\n${problems.join('\n')}\nFix the source (or remove the entry from the manifest) and start again.`,
+    `cannot start from the manifest ${manifest.path}: every component it lists must load, and ${problems.length === 1 ? 'one does' : `${problems.length} do`} not:\n${problems.join('\n')}\nFix what is named (in the manifest or at the source) and start again.`,
   );
 }
 
@@ -50,13 +50,19 @@ export async function prepareManifest(
   return manifest.components.map((c) => c.id);
 }
 
-/** Once the restore is done: throws `bad-manifest` naming every manifest component that did not load. */
-export function checkManifestLoaded(manifest: Manifest, server: WasmactorServer): void {
-  const summaries = new Map(server.listComponents().map((c) => [c.id, c]));
+/**
+ * Once the restore is done: throws `bad-manifest` naming every manifest component that is not loaded
+ * (with the error of its load, from `failed`).
+ */
+export function checkManifestLoaded(
+  manifest: Manifest,
+  server: WasmactorServer,
+  failed: readonly StoreProblem[],
+): void {
   const problems = manifest.components
     .filter((entry) => server.preparedComponent(entry.id) === undefined)
     .map((entry) => {
-      const why = summaries.get(entry.id)?.lastError ?? 'its load failed (see the log above)';
+      const why = failed.find((f) => f.id === entry.id)?.message ?? 'it is not loaded (see the log above)';
       return `component ${entry.id} (${entry.at.field}, ${manifest.path}:${entry.at.line}): ${why}`;
     });
   if (problems.length > 0) throw refusal(manifest, problems);
@@ -102,6 +108,6 @@ export async function restoreManifest(
   });
   const report = await server.restore(only);
   await report.ready;
-  checkManifestLoaded(manifest, server);
+  checkManifestLoaded(manifest, server, report.failed);
   return report;
 }
