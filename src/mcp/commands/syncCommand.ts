@@ -15,9 +15,10 @@ import { grantGuard, sizeFlag } from './serverFlags.ts';
 export const syncUsage = `Usage: wasmactor component sync --manifest FILE [options]
 
 Makes the component directory hold exactly the components of the manifest (see examples/manifest.yaml):
-loads what is missing or changed (source, digest, stateful flag, permissions), keeps what is already
-as the manifest says without reading its source again, and deletes the components the manifest does not
-name. \`wasmactor serve\` then restores that set. Exits 1 when a component cannot be synced (the others are).
+loads what is missing or changed (source, digest, stateful flag, permissions), keeps what already is
+as the manifest says without downloading it again (a local file is read, to see whether it was rebuilt),
+and deletes the components the manifest does not name. \`wasmactor serve\` then restores that set.
+Exits 1 when a component cannot be synced (the others are), 2 when the manifest is invalid.
 
 Options:
   --manifest FILE            the manifest (required)
