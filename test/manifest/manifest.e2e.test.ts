@@ -403,7 +403,9 @@ describe('component sync --manifest', () => {
       join(dir, 's2'),
     );
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`${bad}:2: components[0]: missing source`);
+    expect(refused.stderr).toContain(
+      `wasmactor component sync: invalid manifest ${bad}:\n${bad}:2: components[0]: missing source`,
+    );
     const noFlag = await wasmactor('component', 'sync');
     expect(noFlag.code).toBe(2);
     expect(noFlag.stderr).toContain('--manifest FILE is required');

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { defaultMaxComponentSize } from '../../runtime/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
-import { readManifest, sourceFetcher, syncManifest } from '../manifest/index.ts';
+import { McpError } from '../McpError.ts';
+import { type Manifest, readManifest, sourceFetcher, syncManifest } from '../manifest/index.ts';
 import { BlobCache } from '../sources/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
@@ -55,7 +56,13 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   if (typeof downloads === 'string') return fail(io, NAME, downloads);
   const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
   const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
-  const manifest = await readManifest(values.manifest, guard);
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(values.manifest, guard);
+  } catch (error) {
+    if (error instanceof McpError) return fail(io, NAME, error.message);
+    throw error;
+  }
   const store = await ComponentStore.open(componentDir, { maxComponentBytes: maxComponentSize });
   const fetch = sourceFetcher({
     timeoutMs: downloads.downloadTimeoutMs,
