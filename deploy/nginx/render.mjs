@@ -29,13 +29,15 @@ const REPLICA_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 const USAGE = `Usage: node deploy/nginx/render.mjs [--listen [HOST:]PORT] [--server-name NAME] [--standalone]
-                                   [--max-body-size SIZE] ID=HOST:PORT...
+                                   [--max-body-size SIZE]
+                                   [--fail-timeout TIME] ID=HOST:PORT...
 
 Prints the nginx configuration for wasmactor replicas (one ID=HOST:PORT per replica, ID = its --replica-id).
   --listen [HOST:]PORT   where nginx listens (default 127.0.0.1:8080)
   --server-name NAME     the server_name (default _)
   --max-body-size SIZE   nginx's client_max_body_size (default 5m: above the replicas' 4Mi, so that
                          their JSON-RPC answer names the limit, not an HTML page of nginx)
+  --fail-timeout TIME    how long a replica that failed stays out of the balanced group (default 10s)
   --standalone           a whole nginx.conf (events, http, temp paths under nginx's -p PREFIX)
 `;
 
@@ -64,7 +66,7 @@ export function parseReplica(text) {
 /**
  * The configuration text.
  * @param {{ replicas: { id: string, address: string }[], listen?: string, serverName?: string,
- *   maxBodySize?: string, standalone?: boolean }} options
+ *   maxBodySize?: string, failTimeout?: string, standalone?: boolean }} options
  * @returns {string}
  */
 export function renderNginxConfig(options) {
@@ -78,6 +80,7 @@ export function renderNginxConfig(options) {
   const listen = options.listen ?? '127.0.0.1:8080';
   const serverName = options.serverName ?? '_';
   const maxBodySize = options.maxBodySize ?? '5m';
+  const failTimeout = options.failTimeout ?? '10s';
   const lines = [];
   const add = (...more) => lines.push(...more);
 
@@ -87,10 +90,10 @@ export function renderNginxConfig(options) {
     '# Do not edit by hand: render again when the list changes. deploy/nginx/README.md explains each part.',
     '',
     '# Passive health: a replica that refused or dropped a connection once is left out of the balanced',
-    '# group for 10 s (then tried again). Keepalive: HTTP/1.1 connections to the replicas are reused.',
+    `# group for ${failTimeout} (then tried again). Keepalive: HTTP/1.1 connections to the replicas are reused.`,
     'upstream wasmactor_all {',
     '    least_conn;',
-    ...replicas.map((r) => `    server ${r.address} max_fails=1 fail_timeout=10s;`),
+    ...replicas.map((r) => `    server ${r.address} max_fails=1 fail_timeout=${failTimeout};`),
     '    keepalive 32;',
     '}',
     '',
@@ -239,6 +242,7 @@ export function renderFromArgs(argv) {
     if (arg === '--listen') options.listen = value();
     else if (arg === '--server-name') options.serverName = value();
     else if (arg === '--max-body-size') options.maxBodySize = value();
+    else if (arg === '--fail-timeout') options.failTimeout = value();
     else if (arg === '--standalone') options.standalone = true;
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else options.replicas.push(parseReplica(arg));

@@ -55,6 +55,8 @@ export interface ClusterOptions {
   inspect?: boolean;
   /** More `serve` flags for every replica. */
   serveArgs?: string[];
+  /** More options of render.mjs (e.g. `--fail-timeout 1s`). */
+  renderArgs?: string[];
   /** Edits the rendered configuration before nginx reads it (the tests' mutations do it by hand). */
   editConfig?: (config: string) => string;
 }
@@ -142,8 +144,12 @@ async function startReplica(id: string, dir: string, options: ClusterOptions): P
 }
 
 /** Renders the configuration for `replicas` with `deploy/nginx/render.mjs` (its command line). */
-export async function renderConfig(replicas: { id: string; port: number }[], listenPort: number) {
-  const args = [RENDER, '--standalone', '--listen', `127.0.0.1:${listenPort}`];
+export async function renderConfig(
+  replicas: { id: string; port: number }[],
+  listenPort: number,
+  extra: string[] = [],
+) {
+  const args = [RENDER, '--standalone', '--listen', `127.0.0.1:${listenPort}`, ...extra];
   args.push(...replicas.map((r) => `${r.id}=127.0.0.1:${r.port}`));
   return (await run(process.execPath, args)).stdout;
 }
@@ -153,12 +159,13 @@ async function startNginx(
   prefix: string,
   replicas: Replica[],
   edit: (config: string) => string,
+  renderArgs: string[],
 ): Promise<{ proc: ChildProcess; url: string; config: string; log: () => string }> {
   await mkdir(join(prefix, 'tmp'), { recursive: true });
   await mkdir(join(prefix, 'logs'), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const config = edit(await renderConfig(replicas, port));
+    const config = edit(await renderConfig(replicas, port, renderArgs));
     const file = join(prefix, 'nginx.conf');
     await writeFile(file, config);
     // As root, nginx would hand its workers to `nobody`, who cannot use the temp paths under PREFIX.
@@ -218,7 +225,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const r of results) if (r.status === 'fulfilled') replicas.push(r.value);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const started = await startNginx(join(root, 'nginx'), replicas, options.editConfig ?? ((c) => c));
+    const started = await startNginx(
+      join(root, 'nginx'),
+      replicas,
+      options.editConfig ?? ((c) => c),
+      options.renderArgs ?? [],
+    );
     nginx = started.proc;
     return { replicas, url: started.url, config: started.config, nginxLog: started.log, close };
   } catch (error) {
