@@ -307,8 +307,22 @@ describe('three replicas behind nginx', () => {
     // --fail-timeout (connection refused: the request is sent to another replica)
     for (let i = 0; i < 3; i++) expect(await hello(a.client)).toBe('Hello from versioned!');
     await new Promise((r) => setTimeout(r, 1500));
-    for (let i = 0; i < 9; i++) expect(await hello(a.client)).toBe('Hello from versioned!');
-    expect((await a.client.listTools()).tools.some((t) => t.name === 'hello')).toBe(true);
+    // nginx's own error log shows when it tried the dead replica again (connection refused)
+    const refusals = () =>
+      cluster
+        .nginxLog()
+        .split('\n')
+        .filter((line) => line.includes('connect() failed') && line.includes(`:${target.port}/`)).length;
+    const before = refusals();
+    for (let i = 0; i < 30 && refusals() === before; i++) {
+      expect(await hello(a.client)).toBe('Hello from versioned!');
+    }
+    expect(
+      refusals(),
+      'nginx tried the dead replica again, and the call went to another one',
+    ).toBeGreaterThan(before);
+    for (let i = 0; i < 3; i++)
+      expect((await a.client.listTools()).tools.some((t) => t.name === 'hello')).toBe(true);
 
     // the dead replica's handle: a clear error, every time
     for (let i = 0; i < 3; i++) {
