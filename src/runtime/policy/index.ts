@@ -15,7 +15,7 @@ export {
   revokeNetwork,
   revokeStorage,
 } from './grants.ts';
-export { parsePolicy, serializePolicy } from './parse.ts';
+export { type PolicyProblem, parsePolicy, readPermissionsBlock, serializePolicy } from './parse.ts';
 export { MAX_POLICY_FILE_SIZE, readPolicyFile } from './readPolicyFile.ts';
 export {
   ALLOW_BROAD_GRANTS_FLAG,
