@@ -1,6 +1,7 @@
 /**
  * A scale-out set-up on loopback for the nginx test and bench: N `wasmactor serve --http` replicas (each
- * its own component directory, pre-filled with `wasmactor component load`, and its inspector), and
+ * its own component directory, pre-filled with `wasmactor component load` or synced from one manifest,
+ * and its inspector), and
  * Debian's nginx running the configuration that `deploy/nginx/render.mjs` renders from their list.
  * Every process is a child of this one; `close()` kills them all (and is safe to call twice).
  */
@@ -31,6 +32,8 @@ export interface Replica {
   /** `http://127.0.0.1:PORT` (MCP at /mcp). */
   base: string;
   port: number;
+  /** Its folder: `components/` (its component directory) and, with a manifest, `downloads/`. */
+  dir: string;
   /** `http://127.0.0.1:PORT` of its inspector (`/api/snapshot`), when started with one. */
   inspector?: string;
   stderr(): string;
@@ -50,7 +53,13 @@ export interface Cluster {
 
 export interface ClusterOptions {
   replicas: number;
-  components: ComponentSpec[];
+  /** Components stored in each replica's directory with `wasmactor component load` before it starts. */
+  components?: ComponentSpec[];
+  /**
+   * Or: every replica runs `serve --manifest FILE` (the same file), each with its own download cache,
+   * so each one fetches the manifest's sources itself.
+   */
+  manifest?: string;
   /** Serve each replica's inspector (`--inspect 0`). */
   inspect?: boolean;
   /** More `serve` flags for every replica. */
@@ -80,7 +89,8 @@ function exited(proc: ChildProcess): Promise<void> {
 
 /** Spawns one replica and waits for its `listening` (and `inspector`) lines and for `/readyz`. */
 async function startReplica(id: string, dir: string, options: ClusterOptions): Promise<Replica> {
-  const args = [BIN, 'serve', '--http', '0', '--replica-id', id, '--component-dir', dir];
+  const args = [BIN, 'serve', '--http', '0', '--replica-id', id, '--component-dir', join(dir, 'components')];
+  if (options.manifest) args.push('--manifest', options.manifest, '--download-cache', join(dir, 'downloads'));
   args.push(
     '--log-level',
     'warn',
@@ -119,6 +129,7 @@ async function startReplica(id: string, dir: string, options: ClusterOptions): P
   const replica: Replica = {
     id,
     proc,
+    dir,
     base,
     port: Number(new URL(base).port),
     ...(inspector ? { inspector } : {}),
@@ -214,8 +225,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const ids = Array.from({ length: options.replicas }, (_, i) => `r${i + 1}`);
     await Promise.all(
       ids.map(async (id) => {
-        const dir = join(root, id);
-        for (const c of options.components) {
+        const dir = join(root, id, 'components');
+        for (const c of options.components ?? []) {
           const args = [BIN, 'component', 'load', c.path, '--component-dir', dir];
           await run(process.execPath, c.stateful ? [...args, '--stateful'] : args, { cwd: REPO_ROOT });
         }

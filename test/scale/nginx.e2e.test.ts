@@ -1,14 +1,22 @@
 /**
  * Scale-out behind nginx, for real on loopback: Debian's nginx running the configuration rendered by
- * deploy/nginx/render.mjs, three `wasmactor serve --http` replicas (r1..r3, each with its inspector), and
+ * deploy/nginx/render.mjs, Debian's docker-registry holding the components, three `wasmactor serve --http
+ * --manifest FILE` replicas (r1..r3, one manifest of digest-pinned oci:// sources, each replica with its
+ * own component directory, download cache and inspector), and
  * three agents (two modern SDK clients, one 2025-era client with a session) that each hold a per-agent
  * instance of the stateful counter on a different replica. What is checked comes from outside the code
  * under test: the counts each replica's inspector reports (`/api/snapshot`), the answers the agents get,
  * and what happens when a replica is killed.
  */
+import { execFile } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture } from '../mcp/helpers.ts';
+import { type PushedComponent, parseOciReference, pushComponent } from '../../src/mcp/sources/oci/index.ts';
+import { BIN, fixture, tempDir } from '../mcp/helpers.ts';
+import { startRegistry, type TestRegistry } from '../oci/registry.ts';
 import { type Cluster, type Replica, startCluster } from './cluster.ts';
 
 interface Agent {
@@ -36,7 +44,11 @@ interface ComponentView {
   instanceList: InstanceView[];
 }
 
+const run = promisify(execFile);
 let cluster: Cluster;
+let registry: TestRegistry | undefined;
+let removeTemp: (() => Promise<void>) | undefined;
+const pushed = new Map<string, PushedComponent>();
 const agents: Agent[] = [];
 
 const replicaOf = (handle: string) => handle.slice(0, handle.indexOf('.'));
@@ -101,15 +113,30 @@ async function openElsewhere(client: Client, taken: Set<string>): Promise<string
 
 beforeAll(async () => {
   const [counter, versioned] = (await fixture('counter', 'versioned')) as [string, string];
+  // One registry, one manifest naming digest-pinned components: every replica pulls the same bytes.
+  registry = await startRegistry();
+  for (const [id, path] of [
+    ['counter', counter],
+    ['versioned', versioned],
+  ] as const) {
+    const ref = parseOciReference(`oci://${registry.host}/wasmactor/${id}:1`);
+    pushed.set(id, await pushComponent(ref, await readFile(path), { timeoutMs: 20_000 }));
+  }
+  const temp = await tempDir('wasmactor-scale-manifest-');
+  removeTemp = temp.cleanup;
+  const manifest = join(temp.dir, 'manifest.yaml');
+  await writeFile(
+    manifest,
+    'components:\n' +
+      `  - id: counter\n    source: ${pushed.get('counter')?.pinned}\n    stateful: true\n` +
+      `  - id: versioned\n    source: ${pushed.get('versioned')?.pinned}\n`,
+  );
   cluster = await startCluster({
     replicas: 3,
     inspect: true,
+    manifest,
     // a failed replica is tried again after 1 s, so that the test sees nginx retry it (below)
     renderArgs: ['--fail-timeout', '1s'],
-    components: [
-      { path: counter, stateful: true },
-      { path: versioned, stateful: false },
-    ],
   });
   // The 2025-era agent first: its session (and the instance it opens) lives where its initialize landed.
   const legacy = await connect('agent-c', 'legacy');
@@ -136,9 +163,44 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled(agents.map((a) => a.client.close()));
   await cluster?.close();
+  await registry?.stop();
+  await removeTemp?.();
 });
 
 describe('three replicas behind nginx', () => {
+  it('every replica pulled the pinned components from the registry itself; the manifest owns the set', async () => {
+    for (const replica of cluster.replicas) {
+      const { stdout } = await run(process.execPath, [
+        BIN,
+        'component',
+        'list',
+        '--json',
+        '--component-dir',
+        join(replica.dir, 'components'),
+      ]);
+      const stored = new Map(
+        (JSON.parse(stdout) as { id: string; source: string; sha256: string }[]).map((c) => [c.id, c]),
+      );
+      for (const [id, push] of pushed) {
+        expect(stored.get(id)?.source, `${replica.id} stores ${id} from the registry`).toBe(push.pinned);
+        expect(`sha256:${stored.get(id)?.sha256}`, `${replica.id} serves the pushed bytes of ${id}`).toBe(
+          push.layerDigest,
+        );
+      }
+      expect(
+        (await readdir(join(replica.dir, 'downloads'))).length,
+        `${replica.id} downloaded itself`,
+      ).toBeGreaterThan(0);
+    }
+    const [a] = agents as [Agent];
+    const refused = (await a.client.callTool({
+      name: 'load-component',
+      arguments: { path: '/nonexistent.wasm' },
+    })) as { isError?: boolean; content: { text: string }[] };
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0]?.text).toMatch(/manifest/);
+  });
+
   it('holds the agents on three different replicas (the set-up the next tests rely on)', () => {
     expect(new Set(agents.map((a) => replicaOf(a.handle))).size).toBe(3);
     expect(replicaOf(agents[2]?.transport.sessionId ?? '')).toBe(replicaOf(agents[2]?.handle ?? ''));
