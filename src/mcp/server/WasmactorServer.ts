@@ -11,6 +11,7 @@ import type { GrantGuard, Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
 import { errorToResult } from '../errorResult.ts';
+import { McpError } from '../McpError.ts';
 import { BlobCache } from '../sources/index.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
 import type { ComponentManager, LoadReport, LoadRequest, PolicyChange, ProgressSink } from '../types.ts';
@@ -68,6 +69,13 @@ export interface WasmactorServerOptions {
    * session ids, instance handles), so a load balancer can route them back to it.
    */
   replicaId?: string;
+  /** The OCI registries `search-components` searches (`serve --registry`, repeatable). */
+  registries?: readonly string[];
+  /**
+   * The manifest that owns the component set and its policies (`serve --manifest FILE`): loads,
+   * unloads and permission changes are refused with `manifest-owned`.
+   */
+  manifestPath?: string;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -145,7 +153,7 @@ export class WasmactorServer implements ComponentManager {
         instructions: INSTRUCTIONS,
       },
     );
-    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this, this.options.registries);
     if (this.options.echoTool) registerEchoTool(mcp);
     this.clientLog.watch(mcp);
     this.tools.add(mcp);
@@ -225,16 +233,30 @@ export class WasmactorServer implements ComponentManager {
     await Promise.allSettled(handles.map((handle) => this.host.closeInstance(handle, 'session-ended')));
   }
 
+  /** Throws `manifest-owned` when a manifest owns the component set (`serve --manifest`). */
+  private refuseIfManifest(change: 'load' | 'unload' | 'permissions'): void {
+    const manifest = this.options.manifestPath;
+    if (manifest === undefined) return;
+    const what =
+      change === 'permissions'
+        ? "the components' permissions are set by the manifest too (permissions or policy of each entry)"
+        : `${change === 'load' ? 'load-component' : 'unload-component'} cannot change them here`;
+    throw new McpError(
+      'manifest-owned',
+      `This server was started with --manifest ${manifest}: the manifest owns the set of components, and ${what}. To change them, edit ${manifest} and restart the server (or run \`wasmactor component sync --manifest ${manifest}\` on its component directory, then restart).`,
+    );
+  }
+
   /** Loads (or reloads) a component from any source and persists it; see `LoadRequest`. */
-  load(request: LoadRequest): Promise<LoadReport> {
-    return loadComponent(this.loader, request).then((report) => {
-      this.clientLog.loaded(
-        report.id,
-        request.stateful,
-        report.tools.map((t) => t.name),
-      );
-      return report;
-    });
+  async load(request: LoadRequest): Promise<LoadReport> {
+    this.refuseIfManifest('load');
+    const report = await loadComponent(this.loader, request);
+    this.clientLog.loaded(
+      report.id,
+      request.stateful,
+      report.tools.map((t) => t.name),
+    );
+    return report;
   }
 
   /** `load({ source, stateful, onProgress, policyPath, signal })`, positionally. */
@@ -249,7 +271,8 @@ export class WasmactorServer implements ComponentManager {
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
-  unloadComponent(id: string): Promise<boolean> {
+  async unloadComponent(id: string): Promise<boolean> {
+    this.refuseIfManifest('unload');
     return unloadComponent(this.loader, id).then((unloaded) => {
       if (unloaded) this.clientLog.unloaded(id);
       return unloaded;
@@ -282,7 +305,8 @@ export class WasmactorServer implements ComponentManager {
   }
 
   /** Applies `change` to a component's policy; see `PolicyBook.change`. */
-  changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+  async changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+    this.refuseIfManifest('permissions');
     return this.policies.change(id, change);
   }
 
@@ -293,9 +317,9 @@ export class WasmactorServer implements ComponentManager {
     return this.host.prepared(id);
   }
 
-  /** Starts every component of the component directory (see restore.ts). */
-  restore(): Promise<RestoreReport> {
-    return restoreComponents(this.loader, () => this.closed).then((report) => {
+  /** Starts every component of the component directory (with `only`, those ids; see restore.ts). */
+  restore(only?: readonly string[]): Promise<RestoreReport> {
+    return restoreComponents(this.loader, () => this.closed, only).then((report) => {
       for (const problem of report.skipped) this.clientLog.restoreProblem(problem.id, problem.message);
       return report;
     });
