@@ -74,15 +74,21 @@ function checkPin(source: string, digest: string, expected: string | undefined):
   );
 }
 
-/** Refuses downloaded bytes that are not a component (an HTML error page, a core module...). */
-function checkComponent(source: string, bytes: Uint8Array): void {
+/**
+ * Refuses downloaded bytes that are not a component (an HTML error or sign-in page, a core module...);
+ * `contentType` is the server's `Content-Type`, when there is one, for the hint about HTML pages.
+ */
+function checkComponent(source: string, bytes: Uint8Array, contentType?: string | null): void {
   try {
     checkComponentHeader(bytes);
   } catch (error) {
     if (!(error instanceof RuntimeError)) throw error;
+    const html = contentType?.toLowerCase().includes('html')
+      ? ' The server sent an HTML page (Content-Type text/html): give the URL of the .wasm file itself (a release asset, a raw file).'
+      : '';
     throw new McpError(
       'source-invalid',
-      `${source} is not a WebAssembly component: ${error.message.replace(/the file/g, 'the download')}`,
+      `${source} is not a WebAssembly component: ${error.message.replace(/the file/g, 'the download')}.${html}`,
       { cause: error },
     );
   }
@@ -130,7 +136,7 @@ async function fromUrl(
   const bytes = response.body;
   const digest = sha256(bytes);
   checkPin(source, digest, expected);
-  checkComponent(source, bytes);
+  checkComponent(source, bytes, response.headers.get('content-type'));
   await options.cache?.put(digest, bytes);
   return done(bytes, digest, false);
 }

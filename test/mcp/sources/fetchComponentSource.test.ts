@@ -31,7 +31,10 @@ beforeAll(async () => {
   server.routes.set('/a/counter.wasm', { body: counter });
   server.routes.set('/b/counter.wasm', { body: counter });
   server.routes.set('/trap.wasm', { body: trap });
-  server.routes.set('/page.wasm', { body: new TextEncoder().encode('<!DOCTYPE html><html>sign in</html>') });
+  server.routes.set('/page.wasm', {
+    body: new TextEncoder().encode('<!DOCTYPE html><html>sign in</html>'),
+    type: 'text/html; charset=utf-8',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -138,8 +141,8 @@ describe('fetchComponentSource', () => {
     const cache = await freshCache();
     const error = await refusal(fetchFrom(`${server.base}/page.wasm`, { cache }));
     expect(error.code).toBe('source-invalid');
-    expect(error.message).toMatch(
-      /page\.wasm is not a WebAssembly component: not WebAssembly: the download does not start/,
+    expect(error.message).toBe(
+      `${server.base}/page.wasm is not a WebAssembly component: not WebAssembly: the download does not start with the magic bytes '\\0asm'; a WebAssembly component ('\\0asm' magic, layer 1) was expected. The server sent an HTML page (Content-Type text/html): give the URL of the .wasm file itself (a release asset, a raw file).`,
     );
     expect(error.message).not.toMatch(/sign in/);
     expect(await readdir(cache.dir)).toEqual([]);

@@ -83,6 +83,8 @@ export interface Route {
   stallAfter?: number;
   /** Answer with this status instead of 200 (the body is still sent). */
   status?: number;
+  /** The Content-Type (default application/wasm). */
+  type?: string;
 }
 
 /** A running test server. */
@@ -110,7 +112,7 @@ function serve(route: Route | undefined, path: string, response: ServerResponse,
     if (!finished) server.abandoned.add(path);
   });
   response.writeHead(route.status ?? 200, {
-    'content-type': 'application/wasm',
+    'content-type': route.type ?? 'application/wasm',
     'content-length': String(route.body.length),
   });
   const chunk = route.chunk ?? route.body.length;
