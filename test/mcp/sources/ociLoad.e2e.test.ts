@@ -72,8 +72,19 @@ describe('load-component from oci:// (a real docker-registry)', () => {
   }, 60_000);
 
   it('loads by tag: the id is the last repository segment; the directory records the pinned reference and the digest', async () => {
-    const result = await load(server, { path: `${counterRef()}:1.0`, stateful: true });
+    const steps: { progress: number; total?: number; message?: string }[] = [];
+    const result = await server.client.callTool(
+      { name: 'load-component', arguments: { path: `${counterRef()}:1.0`, stateful: true } },
+      { onprogress: (p) => steps.push(p) },
+    );
     expect(result.isError).toBeFalsy();
+    // the layer's bytes, then the load's own steps
+    expect(steps[0]).toEqual({
+      progress: counter.length,
+      total: counter.length,
+      message: `downloading ${counterRef()}:1.0: ${counter.length} bytes of ${counter.length} bytes`,
+    });
+    expect(steps.length).toBeGreaterThan(1);
     const pinned = `${counterRef()}@${counterManifest}`;
     expect(resultJson(result)).toMatchObject({
       id: 'counter',
