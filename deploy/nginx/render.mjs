@@ -92,16 +92,27 @@ export function renderNginxConfig(options) {
     '# Passive health: a replica that refused or dropped a connection once is left out of the balanced',
     `# group for ${failTimeout} (then tried again). Keepalive: HTTP/1.1 connections to the replicas are reused.`,
     'upstream wasmactor_all {',
+    '    # shared by the worker processes: the connection counts and the failures of each replica',
+    '    zone wasmactor_all 64k;',
     '    least_conn;',
     ...replicas.map((r) => `    server ${r.address} max_fails=1 fail_timeout=${failTimeout};`),
     '    keepalive 32;',
+    "    # below Node's 5 s keep-alive: nginx never reuses a connection the replica is closing (a POST",
+    '    # lost that way would not be retried)',
+    '    keepalive_timeout 4s;',
     '}',
     '',
     '# One group per replica: where the calls of its handles and its 2025-era sessions go. A group of one',
     '# server is never marked down by nginx, so a dead owner is noticed at once (connection refused).',
   );
   for (const r of replicas) {
-    add(`upstream wasmactor_${r.id} {`, `    server ${r.address};`, '    keepalive 8;', '}');
+    add(
+      `upstream wasmactor_${r.id} {`,
+      `    server ${r.address};`,
+      '    keepalive 8;',
+      '    keepalive_timeout 4s;',
+      '}',
+    );
   }
   add(
     '',
@@ -208,7 +219,7 @@ export function renderNginxConfig(options) {
   if (!options.standalone) return `${body}\n`;
   return `${[
     '# A whole nginx.conf: run it with `nginx -p PREFIX -c FILE` (paths below are relative to PREFIX).',
-    'worker_processes 1;',
+    'worker_processes auto;',
     'events {',
     '    worker_connections 1024;',
     '}',
