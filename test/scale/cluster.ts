@@ -39,6 +39,8 @@ export interface Replica {
   stderr(): string;
   /** SIGKILL, resolves when it exited. */
   kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown), resolves to the exit code. */
+  stop(): Promise<number | null>;
 }
 
 export interface Cluster {
@@ -139,6 +141,11 @@ async function startReplica(id: string, dir: string, options: ClusterOptions): P
     kill: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited(proc);
+    },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited(proc);
+      return proc.exitCode;
     },
   };
   const deadline = Date.now() + 60_000;

@@ -426,4 +426,26 @@ describe('three replicas behind nginx', () => {
     expect(lost.status).toBe(404);
     expect(await lost.text()).toMatch(/session lost.*initialize a new session/);
   }, 120_000);
+  it('a replica stopped with SIGTERM (a rolling restart) finishes its call in flight while the others take new calls', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    const target = byId(replicaOf(a.handle));
+    const before = await get(a);
+    a.handleCalls++;
+    const slow = a.client.callTool({
+      name: 'increment-slowly',
+      arguments: { ms: 2500, _instance: a.handle },
+    });
+    await expect.poll(async () => (await instanceOn(target, a.handle))?.inFlight).toBe(1);
+    const stopped = target.stop();
+    // while it shuts down: every stateless call is answered, by the replicas still up
+    for (let i = 0; i < 12; i++) {
+      expect(await hello(b.client)).toBe('Hello from versioned!');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(structured(await slow), 'the call in flight finished on its instance').toEqual({
+      result: before + 1,
+    });
+    expect(await stopped).toBe(0);
+    await expect(get(a)).rejects.toThrow(/instance lost/);
+  }, 60_000);
 });
