@@ -92,16 +92,27 @@ export function renderNginxConfig(options) {
     '# Passive health: a replica that refused or dropped a connection once is left out of the balanced',
     `# group for ${failTimeout} (then tried again). Keepalive: HTTP/1.1 connections to the replicas are reused.`,
     'upstream wasmactor_all {',
+    '    # shared by the worker processes: the connection counts and the failures of each replica',
+    '    zone wasmactor_all 64k;',
     '    least_conn;',
     ...replicas.map((r) => `    server ${r.address} max_fails=1 fail_timeout=${failTimeout};`),
     '    keepalive 32;',
+    "    # below Node's 5 s keep-alive: nginx never reuses a connection the replica is closing (a POST",
+    '    # lost that way would not be retried)',
+    '    keepalive_timeout 4s;',
     '}',
     '',
     '# One group per replica: where the calls of its handles and its 2025-era sessions go. A group of one',
     '# server is never marked down by nginx, so a dead owner is noticed at once (connection refused).',
   );
   for (const r of replicas) {
-    add(`upstream wasmactor_${r.id} {`, `    server ${r.address};`, '    keepalive 8;', '}');
+    add(
+      `upstream wasmactor_${r.id} {`,
+      `    server ${r.address};`,
+      '    keepalive 8;',
+      '    keepalive_timeout 4s;',
+      '}',
+    );
   }
   add(
     '',
@@ -164,6 +175,11 @@ export function renderNginxConfig(options) {
     '    proxy_next_upstream_timeout 10s;',
     '    # nginx itself could not get an answer from the replica: say what that means, as JSON-RPC.',
     '    error_page 502 504 = @wasmactor_unreachable;',
+    '    # A replica answers 503 only before it runs anything (it is shutting down, or has too many open',
+    '    # requests): such a request is sent once more, to a replica chosen again (a rolling restart loses',
+    '    # no call). Only the codes that have an error_page are intercepted; the others pass as they are.',
+    '    error_page 503 = @wasmactor_refused;',
+    '    proxy_intercept_errors on;',
     '',
     '    location = /mcp {',
     '        if ($wasmactor_retry_safe) {',
@@ -182,8 +198,18 @@ export function renderNginxConfig(options) {
     '',
     '    # Alive check of one replica behind this nginx (any replica answers for the group).',
     '    location = /healthz {',
+    '        proxy_intercept_errors off;',
     '        proxy_next_upstream error timeout http_502 http_503;',
     '        proxy_pass http://wasmactor_all/healthz;',
+    '    }',
+    '',
+    '    # The second try after a 503: a closing replica refuses the new connection, so the request goes',
+    '    # to another one; a handle or session of that replica gets "instance lost" / "session lost"; a',
+    '    # second 503 (all busy) reaches the client as the replica wrote it.',
+    '    location @wasmactor_refused {',
+    '        proxy_intercept_errors off;',
+    '        recursive_error_pages on;',
+    '        proxy_pass http://$wasmactor_upstream$request_uri;',
     '    }',
     '',
     '    location @wasmactor_unreachable {',
@@ -208,7 +234,7 @@ export function renderNginxConfig(options) {
   if (!options.standalone) return `${body}\n`;
   return `${[
     '# A whole nginx.conf: run it with `nginx -p PREFIX -c FILE` (paths below are relative to PREFIX).',
-    'worker_processes 1;',
+    'worker_processes auto;',
     'events {',
     '    worker_connections 1024;',
     '}',

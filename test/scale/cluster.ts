@@ -39,6 +39,8 @@ export interface Replica {
   stderr(): string;
   /** SIGKILL, resolves when it exited. */
   kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown), resolves to the exit code. */
+  stop(): Promise<number | null>;
 }
 
 export interface Cluster {
@@ -47,6 +49,8 @@ export interface Cluster {
   url: string;
   /** The rendered configuration nginx runs. */
   config: string;
+  /** The pid of nginx's master process. */
+  nginxPid: number;
   nginxLog(): string;
   close(): Promise<void>;
 }
@@ -138,6 +142,11 @@ async function startReplica(id: string, dir: string, options: ClusterOptions): P
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited(proc);
     },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited(proc);
+      return proc.exitCode;
+    },
   };
   const deadline = Date.now() + 60_000;
   while (
@@ -165,13 +174,28 @@ export async function renderConfig(
   return (await run(process.execPath, args)).stdout;
 }
 
-/** Starts nginx (not as a daemon) on a free port with the rendered configuration; retries a taken port. */
-async function startNginx(
+/** A running nginx (a child process, not a daemon). */
+export interface Nginx {
+  proc: ChildProcess;
+  /** `http://127.0.0.1:PORT/mcp`. */
+  url: string;
+  config: string;
+  /** Its error log so far. */
+  log(): string;
+  /** SIGKILL, resolves when it exited. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts nginx on a free port with the configuration rendered for `replicas`, its prefix (temp paths,
+ * logs) under `prefix`; retries when the port was taken meanwhile.
+ */
+export async function startNginx(
   prefix: string,
-  replicas: Replica[],
-  edit: (config: string) => string,
-  renderArgs: string[],
-): Promise<{ proc: ChildProcess; url: string; config: string; log: () => string }> {
+  replicas: { id: string; port: number }[],
+  edit: (config: string) => string = (c) => c,
+  renderArgs: string[] = [],
+): Promise<Nginx> {
   await mkdir(join(prefix, 'tmp'), { recursive: true });
   await mkdir(join(prefix, 'logs'), { recursive: true });
   for (let attempt = 0; ; attempt++) {
@@ -199,7 +223,13 @@ async function startNginx(
           .catch(() => 0)) === 200;
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
-    if (up) return { proc, url: `${url}/mcp`, config, log: () => log };
+    if (up) {
+      const kill = async () => {
+        proc.kill('SIGKILL');
+        await exited(proc);
+      };
+      return { proc, url: `${url}/mcp`, config, log: () => log, kill };
+    }
     proc.kill('SIGKILL');
     await exited(proc);
     if (!/Address already in use/.test(log) || attempt >= 3) {
@@ -243,7 +273,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       options.renderArgs ?? [],
     );
     nginx = started.proc;
-    return { replicas, url: started.url, config: started.config, nginxLog: started.log, close };
+    return {
+      replicas,
+      url: started.url,
+      config: started.config,
+      nginxPid: started.proc.pid as number,
+      nginxLog: started.log,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -284,18 +284,16 @@ describe('three replicas behind nginx', () => {
     }
   });
 
-  it('a request whose Mcp-Method lies (so nginx would retry it) is refused by the replica before it runs', async () => {
-    const [a] = agents as [Agent];
-    const before = await get(a);
-    const res = await fetch(cluster.url, {
+  /** A raw 2026-07-28 `add` of `n` on `handle` with these routing headers (no SDK client in between). */
+  function rawAdd(handle: string, n: number, headers: Record<string, string>) {
+    return fetch(cluster.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
         'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/list',
         'mcp-name': 'add',
-        'mcp-param-instance': a.handle,
+        ...headers,
       },
       body: JSON.stringify({
         jsonrpc: '2.0',
@@ -303,17 +301,34 @@ describe('three replicas behind nginx', () => {
         method: 'tools/call',
         params: {
           name: 'add',
-          arguments: { n: 1000, _instance: a.handle },
+          arguments: { n, _instance: handle },
           _meta: {
             'io.modelcontextprotocol/protocolVersion': '2026-07-28',
             'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 'liar', version: '0' },
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '0' },
           },
         },
       }),
     });
+  }
+
+  it('a request whose Mcp-Method lies (so nginx would retry it) is refused by the replica before it runs', async () => {
+    const [a] = agents as [Agent];
+    const before = await get(a);
+    const res = await rawAdd(a.handle, 1000, { 'mcp-method': 'tools/list', 'mcp-param-instance': a.handle });
     expect(res.status, await res.text()).toBe(400);
     expect(await get(a), 'the lying call never ran').toBe(before);
+  });
+
+  it('a handle sent without its Mcp-Param-Instance header (so nginx balances it) is refused wherever it lands', async () => {
+    const [a] = agents as [Agent];
+    const before = await get(a);
+    for (let i = 0; i < 6; i++) {
+      const res = await rawAdd(a.handle, 1000, { 'mcp-method': 'tools/call' });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/Mcp-Param-Instance header is absent/);
+    }
+    expect(await get(a)).toBe(before);
   });
 
   it('a handle of a replica nginx does not know gets our server\'s "another server" error', async () => {
@@ -411,4 +426,26 @@ describe('three replicas behind nginx', () => {
     expect(lost.status).toBe(404);
     expect(await lost.text()).toMatch(/session lost.*initialize a new session/);
   }, 120_000);
+  it('a replica stopped with SIGTERM (a rolling restart) finishes its call in flight while the others take new calls', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    const target = byId(replicaOf(a.handle));
+    const before = await get(a);
+    a.handleCalls++;
+    const slow = a.client.callTool({
+      name: 'increment-slowly',
+      arguments: { ms: 2500, _instance: a.handle },
+    });
+    await expect.poll(async () => (await instanceOn(target, a.handle))?.inFlight).toBe(1);
+    const stopped = target.stop();
+    // while it shuts down: every stateless call is answered, by the replicas still up
+    for (let i = 0; i < 12; i++) {
+      expect(await hello(b.client)).toBe('Hello from versioned!');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(structured(await slow), 'the call in flight finished on its instance').toEqual({
+      result: before + 1,
+    });
+    expect(await stopped).toBe(0);
+    await expect(get(a)).rejects.toThrow(/instance lost/);
+  }, 60_000);
 });
