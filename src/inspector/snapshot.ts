@@ -4,8 +4,23 @@
  * start times of calls in flight, which the actors do not keep.
  */
 import { type ComponentHost, type ComponentSummary, componentMachine } from '../machines/index.ts';
+import type { LastErrorView } from './CallBook.ts';
+import type { ClippedText } from './callDetails.ts';
 import { activeStateIds } from './chartModel.ts';
 import type { Inspector } from './Inspector.ts';
+
+/** A call waiting behind the busy one. */
+export interface QueuedCallView {
+  callId: string;
+  tool: string;
+  /** Its arguments, short (environment values hidden); only for the first `QUEUED_WITH_ARGS` of a queue. */
+  args?: ClippedText;
+  /** `Date.now()` when the host sent it. */
+  sentAt?: number;
+}
+
+/** Queued calls listed with their arguments; the rest of a long queue by id and tool only. */
+const QUEUED_WITH_ARGS = 20;
 
 /** A call in flight. */
 export interface InFlightCallView {
@@ -24,8 +39,11 @@ export interface ComponentView extends ComponentSummary {
   stateValue: unknown;
   /** Ids of the active state nodes of the chart (`component`, `component.busy`). */
   activeStates: string[];
-  queuedCalls: { callId: string; tool: string }[];
+  /** In the order they will run. */
+  queuedCalls: QueuedCallView[];
   inFlightCalls: InFlightCallView[];
+  /** When the last error happened and which call it was (its text is `lastError`, environment values hidden). */
+  lastErrorAt?: LastErrorView;
 }
 
 export interface InspectorSnapshot {
@@ -49,11 +67,22 @@ export function takeSnapshot(host: ComponentHost, inspector: Inspector): Inspect
     const snapshot = refs[summary.id]?.ref.getSnapshot();
     const context = snapshot?.context;
     const starts = inspector.callStarts(summary.id);
+    const hide = (text: string) => inspector.hide(summary.id, text);
+    const lastErrorAt = inspector.lastError(summary.id);
     return {
       ...summary,
+      ...(summary.lastError !== undefined ? { lastError: hide(summary.lastError) } : {}),
+      ...(lastErrorAt && summary.lastError !== undefined ? { lastErrorAt } : {}),
+      instanceList: summary.instanceList.map((i) =>
+        i.lastError === undefined ? i : { ...i, lastError: hide(i.lastError) },
+      ),
       stateValue: snapshot?.value ?? summary.state,
       activeStates: activeStateIds(MACHINE_ID, snapshot?.value ?? summary.state),
-      queuedCalls: (context?.queue ?? []).map((c) => ({ callId: c.callId, tool: c.tool })),
+      queuedCalls: (context?.queue ?? []).map((c, i) => ({
+        callId: c.callId,
+        tool: c.tool,
+        ...(i < QUEUED_WITH_ARGS ? inspector.queuedCall(c.callId) : {}),
+      })),
       inFlightCalls: (context?.inFlight ?? []).map((c) => {
         const startedAt = starts.get(c.callId);
         return {
