@@ -244,7 +244,8 @@ export class Inspector {
   #label(eventType: string): string {
     const anonymous = ANONYMOUS_END.exec(eventType);
     const src = anonymous && this.#anonymous.get(anonymous[2] ?? '');
-    return src ? `${anonymous[1]}: ${src}` : this.#eventText(eventType);
+    if (src) return `${anonymous[1]}: ${src}`;
+    return eventType === 'xstate.init' ? 'actor spawned' : this.#eventText(eventType);
   }
 
   #onEvent(component: string, event: { type: string; [key: string]: unknown }): void {

@@ -105,7 +105,7 @@ function apply(data, reset) {
 function inFlightText(c) {
   const elapsed = Date.now() - state.receivedAt;
   return c.inFlightCalls.map((call) =>
-    call.callId + ' ' + call.tool + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')
+    'call ' + call.callId + ' ' + call.tool + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')
   ).join(', ');
 }
 
@@ -144,7 +144,7 @@ function renderQueues() {
     const running = c.inFlightCalls.map((call) => callName(call) + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')).join(', ');
     const waiting = c.queuedCalls.map((q) => el('li', { className: 'queued' },
       callName(q) + ' ',
-      q.args ? el('code', { textContent: q.args.text.length > PREVIEW ? q.args.text.slice(0, PREVIEW) + '\u2026' : q.args.text }) : '',
+      q.args ? el('code', { textContent: q.args.text.length > PREVIEW ? q.args.text.slice(0, PREVIEW) + '\\u2026' : q.args.text }) : '',
       q.sentAt !== undefined ? el('span', { className: 'wait', textContent: ' waiting ' + fmtMs(Date.now() - q.sentAt) }) : ''));
     const div = el('div', { className: 'queue' },
       el('b', { textContent: c.id }), ' ',
@@ -214,8 +214,8 @@ function renderLog() {
     const row = el('div', { className: 'kind-' + e.kind + (e.outcome ? ' out-' + e.outcome : '') },
       el('span', { className: 't', textContent: clock(e.time) + ' ' }),
       el('span', { className: 'c', textContent: e.component + ' ' }),
-      // a call entry says "call c12 increment ..." itself
-      (e.kind === 'call' ? '' : e.kind.padEnd(10) + ' ') + e.text);
+      // a call entry says "call c12 increment ..." itself; a failed one's error is in its details
+      (e.kind === 'call' ? '' : e.kind.padEnd(10) + ' ') + lineText(e));
     row.dataset.seq = String(e.seq);
     if (e.details) row.append(fieldsOf(e));
     rows.push(row);
@@ -226,20 +226,26 @@ function renderLog() {
 
 const FIELDS = [['args', 'args'], ['result', 'result'], ['error', 'error'], ['stdout', 'stdout'], ['stderr', 'stderr']];
 
+function lineText(e) {
+  const tail = ': ' + e.error;
+  return e.details?.error && e.error !== undefined && e.text.endsWith(tail) ? e.text.slice(0, -tail.length) : e.text;
+}
+
 function detailsText(e) {
   return e.details ? FIELDS.map(([f]) => e.details[f]?.text ?? '').join(' ') : '';
 }
 
 // One value of a call: shown whole when short, else a preview that expands (<details>) to what the server kept.
 function field(seq, name, clipped) {
-  const oneLine = clipped.text.replace(/s+/g, ' ');
-  if (clipped.text.length <= PREVIEW && !clipped.text.includes('\n') && !clipped.omitted) {
-    return el('div', { className: 'field ' + name }, el('b', { textContent: name + ' ' }), el('code', { textContent: clipped.text }));
+  const oneLine = clipped.text.replace(/\\s+/g, ' ');
+  const body = clipped.text.replace(/\\n$/, ''); // one line of output ends with a newline
+  if (body.length <= PREVIEW && !body.includes('\\n') && !clipped.omitted) {
+    return el('div', { className: 'field ' + name }, el('b', { textContent: name + ' ' }), el('code', { textContent: body }));
   }
   const key = seq + ':' + name;
   const node = el('details', { className: 'field ' + name, open: state.open.has(key) },
     el('summary', {}, el('b', { textContent: name + ' ' }),
-      el('code', { className: 'preview', textContent: oneLine.slice(0, PREVIEW) + '\u2026' }),
+      el('code', { className: 'preview', textContent: oneLine.slice(0, PREVIEW) + '\\u2026' }),
       el('span', { className: 'note', textContent: ' (' + (clipped.text.length + (clipped.omitted || 0)) + ' characters)' })),
     el('pre', { textContent: clipped.text }));
   if (clipped.omitted) node.append(el('div', { className: 'omitted', textContent: clipped.omitted + ' more characters not kept' }));

@@ -80,6 +80,9 @@ describe('inspector over a real host (counter fixture)', () => {
     expect(html).toContain('data-id="component.busy"');
     // nothing is loaded from elsewhere
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // its script is valid JavaScript (an escape lost in the template literal would stop the whole page)
+    const script = html.slice(html.indexOf('<script>') + 8, html.lastIndexOf('</script>'));
+    expect(() => new Function(script)).not.toThrow();
   });
 
   it('GET /api/snapshot matches the actors while calls queue, and after they finish', async () => {
