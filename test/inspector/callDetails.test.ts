@@ -79,4 +79,25 @@ describe('the call watch and the inspector memory of calls', () => {
       await host.stop();
     }
   });
+
+  it('logs a per-agent instance call with the instance redacted, never the whole handle', async () => {
+    const inspector = createInspector();
+    const host = new ComponentHost({ runtime, inspect: inspector.inspect });
+    const stop = inspector.watch(host);
+    try {
+      await host.load({ id: 'counter', source: { path: fixturePath('counter') }, stateful: true });
+      const handle = 'r1.Zx81kQp0aVbN3mR7tY2uW5eL9sD4fG6h';
+      await host.openInstance('counter', handle);
+      await host.call('add', { n: 5 }, { instance: handle });
+      const log = inspector.log({ component: 'counter' });
+      const ended = log.find((e) => e.kind === 'call' && e.outcome === 'ok');
+      expect(ended?.text).toMatch(/^call c1 add on instance r1\.Zx81kQ… returned in /);
+      expect(ended?.details).toEqual({ args: { text: '{"n":5}' }, result: { text: '5' } });
+      expect(log.some((e) => e.text === 'CALL: call c1 add on instance r1.Zx81kQ…')).toBe(true);
+      expect(JSON.stringify(log)).not.toContain(handle);
+    } finally {
+      stop();
+      await host.stop();
+    }
+  });
 });
