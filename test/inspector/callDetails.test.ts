@@ -94,7 +94,12 @@ describe('the call watch and the inspector memory of calls', () => {
       expect(ended?.text).toMatch(/^call c1 add on instance r1\.Zx81kQ… returned in /);
       expect(ended?.details).toEqual({ args: { text: '{"n":5}' }, result: { text: '5' } });
       expect(log.some((e) => e.text === 'CALL: call c1 add on instance r1.Zx81kQ…')).toBe(true);
-      expect(JSON.stringify(log)).not.toContain(handle);
+      await host.closeInstance(handle);
+      const texts = inspector.log({ component: 'counter' }).map((e) => e.text);
+      expect(texts).toContain('OPEN_INSTANCE: instance r1.Zx81kQ…');
+      expect(texts).toContain('CLOSE_INSTANCE: instance r1.Zx81kQ…');
+      expect(texts).toContain('instance r1.Zx81kQ… ended');
+      expect(JSON.stringify(inspector.log())).not.toContain(handle);
     } finally {
       stop();
       await host.stop();
