@@ -23,6 +23,7 @@ export {
   type ComponentView,
   type InFlightCallView,
   type InspectorSnapshot,
+  type InstanceCallsView,
   type QueuedCallView,
   takeSnapshot,
 } from './snapshot.ts';

@@ -63,6 +63,7 @@ svg .state.active > .name { fill: #7c2d12; }
 #log details pre { margin: 2px 0 2px 16px; padding: 4px 6px; background: #f1f5f9; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 240px; overflow-y: auto; }
 #log .omitted, #log .note { color: var(--muted); margin-left: 16px; }
 #queues .queue { margin: 4px 0 8px; font-size: 13px; }
+#queues .queue.instance { margin-left: 20px; }
 #queues ol { margin: 2px 0 0; padding-left: 28px; font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', monospace; }
 #queues .running { font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', monospace; }
 #queues code, #queues .wait { color: var(--muted); overflow-wrap: anywhere; }
@@ -135,23 +136,35 @@ function lastErrorCell(c) {
   return cell;
 }
 
+function waitingList(queued) {
+  if (queued.length === 0) return [];
+  const items = queued.map((q) => el('li', { className: 'queued' },
+    callName(q) + ' ',
+    q.args ? el('code', { textContent: q.args.text.length > PREVIEW ? q.args.text.slice(0, PREVIEW) + '\\u2026' : q.args.text }) : '',
+    q.sentAt !== undefined ? el('span', { className: 'wait', textContent: ' waiting ' + fmtMs(Date.now() - q.sentAt) }) : ''));
+  return [el('div', { textContent: items.length + ' waiting, in the order they will run:' }), el('ol', {}, ...items)];
+}
+
 function renderQueues() {
   const box = $('#queues');
-  const busy = state.components.filter((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0);
+  const busy = state.components.filter((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0 || c.instanceCalls.length > 0);
   $('#no-queues').hidden = busy.length > 0;
   const elapsed = Date.now() - state.receivedAt;
   box.replaceChildren(...busy.map((c) => {
     const running = c.inFlightCalls.map((call) => callName(call) + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')).join(', ');
-    const waiting = c.queuedCalls.map((q) => el('li', { className: 'queued' },
-      callName(q) + ' ',
-      q.args ? el('code', { textContent: q.args.text.length > PREVIEW ? q.args.text.slice(0, PREVIEW) + '\\u2026' : q.args.text }) : '',
-      q.sentAt !== undefined ? el('span', { className: 'wait', textContent: ' waiting ' + fmtMs(Date.now() - q.sentAt) }) : ''));
     const div = el('div', { className: 'queue' },
       el('b', { textContent: c.id }), ' ',
       el('span', { className: 'running', textContent: running ? 'running: ' + running : 'nothing running' }),
-      waiting.length ? el('div', { textContent: waiting.length + ' waiting, in the order they will run:' }) : '',
-      waiting.length ? el('ol', {}, ...waiting) : '');
+      ...waitingList(c.queuedCalls));
     div.dataset.id = c.id;
+    for (const i of c.instanceCalls) {
+      const sub = el('div', { className: 'queue instance' },
+        el('b', { textContent: 'instance ' + i.instance }), ' ',
+        el('span', { className: 'running', textContent: i.running ? 'running: ' + callName(i.running) : 'nothing running' }),
+        ...waitingList(i.queuedCalls));
+      sub.dataset.instance = i.instance;
+      div.append(sub);
+    }
     return div;
   }));
 }
@@ -269,7 +282,7 @@ setInterval(() => {
     const cell = document.querySelector('#components tr[data-id="' + CSS.escape(c.id) + '"] td.inflight');
     if (cell) cell.textContent = inFlightText(c);
   }
-  if (state.components.some((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0)) renderQueues();
+  if (state.components.some((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0 || c.instanceCalls.length > 0)) renderQueues();
 }, 250);
 
 const source = new EventSource('api/events');

@@ -232,6 +232,19 @@ describe('inspector page in chromium', () => {
     expect(waiting[2]).toMatch(/\{"ms":1212\}/);
     expect(running).toMatch(/^running: call c\d+ increment-slowly for \d+ ms$/);
 
+    // a per-agent instance has its own queue, listed under its component by its shortened handle
+    const handle = 'r1.Qm4tB8zLx2Pc7Vn0Ws5Yk9Jd3Hf6Rg1A';
+    await host.openInstance('counter', handle);
+    const own = [700, 701, 702].map((ms) => host.call('increment-slowly', { ms }, { instance: handle }));
+    const instance = queue.locator('.queue.instance');
+    await expect.poll(() => instance.locator('li.queued').count(), { timeout: 5_000 }).toBe(2);
+    expect(await instance.locator('b').textContent()).toBe('instance r1.Qm4tB8\u2026');
+    expect(await instance.locator('.running').textContent()).toMatch(/^running: call c\d+ increment-slowly$/);
+    const ownWaiting = await instance.locator('li.queued').allTextContents();
+    expect(ownWaiting[0]).toMatch(/\{"ms":701\}/);
+    expect(ownWaiting[1]).toMatch(/\{"ms":702\}/);
+    expect(await page.content()).not.toContain(handle);
+
     // README screenshot: a queue, the last error with its time, calls with their arguments and results
     if (process.env.WASMACTOR_SCREENSHOT === '1') {
       await page.waitForTimeout(500); // let the running-for counters tick for the picture
@@ -239,7 +252,8 @@ describe('inspector page in chromium', () => {
       mkdirSync(docsDir, { recursive: true });
       await page.screenshot({ path: join(docsDir, 'inspector.png'), fullPage: true });
     }
-    await Promise.all(calls);
+    await Promise.all([...calls, ...own]);
+    await host.closeInstance(handle);
     await expect.poll(() => queue.count()).toBe(0);
     expect(await page.locator('#no-queues').isVisible()).toBe(true);
     // seconds and many updates later the last error still shows when it happened, not when it was drawn
