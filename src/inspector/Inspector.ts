@@ -93,7 +93,7 @@ function stateText(value: unknown): string {
   return '';
 }
 
-const INSTANCE_END = /^(xstate\.(?:done|error)\.actor\.instance\.)(.+)$/;
+const INSTANCE_END = /^(xstate\.(done|error)\.actor\.instance\.)(.+)$/;
 const CALL_END = /^xstate\.(done|error)\.actor\.call\.(.+)$/;
 const ANONYMOUS_ACTOR = /^x:\d+$/;
 const ANONYMOUS_END = /^xstate\.(done|error)\.actor\.(x:\d+)$/;
@@ -103,7 +103,7 @@ const ANONYMOUS_LIMIT = 1_000;
 /** `xstate.done.actor.instance.<handle>` with the handle redacted (other event types unchanged). */
 function withoutHandle(eventType: string): string {
   const match = INSTANCE_END.exec(eventType);
-  return match ? `${match[1]}${redactHandle(match[2] ?? '')}` : eventType;
+  return match ? `${match[1]}${redactHandle(match[3] ?? '')}` : eventType;
 }
 
 /** `call c12 increment` (and the instance that serves it). */
@@ -245,6 +245,9 @@ export class Inspector {
     const anonymous = ANONYMOUS_END.exec(eventType);
     const src = anonymous && this.#anonymous.get(anonymous[2] ?? '');
     if (src) return `${anonymous[1]}: ${src}`;
+    // (`eventType` is already without its handle)
+    const instanceEnd = INSTANCE_END.exec(eventType);
+    if (instanceEnd) return `instance ${instanceEnd[3]} ${instanceEnd[2] === 'done' ? 'ended' : 'failed'}`;
     return eventType === 'xstate.init' ? 'actor spawned' : this.#eventText(eventType);
   }
 
@@ -254,7 +257,9 @@ export class Inspector {
     const anonymous = ANONYMOUS_END.exec(event.type);
     const callId = typeof event.callId === 'string' ? event.callId : undefined;
     let tool = typeof event.tool === 'string' ? event.tool : undefined;
-    let instance = typeof event.instance === 'string' ? redactHandle(event.instance) : undefined;
+    // OPEN_INSTANCE / CLOSE_INSTANCE name a handle, CALL an instance: both capabilities, shown redacted.
+    const handle = typeof event.handle === 'string' ? event.handle : event.instance;
+    let instance = typeof handle === 'string' ? redactHandle(handle) : undefined;
     if (callId && event.type === 'CALL' && tool) this.#calls.reached(callId, component, tool);
     if (callId) {
       const record = this.#calls.pending(callId);
@@ -269,7 +274,11 @@ export class Inspector {
       component,
       kind: 'event',
       event: type,
-      text: callId ? `${label}: ${callName(callId, tool, instance)}` : label,
+      text: callId
+        ? `${label}: ${callName(callId, tool, instance)}`
+        : instance
+          ? `${label}: instance ${instance}`
+          : label,
       ...(callId ? { callId } : {}),
       ...(tool ? { tool } : {}),
       ...(instance ? { instance } : {}),

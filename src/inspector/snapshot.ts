@@ -3,7 +3,12 @@
  * Read from the actors' own snapshots at the moment it is asked for; the inspector only adds the
  * start times of calls in flight, which the actors do not keep.
  */
-import { type ComponentHost, type ComponentSummary, componentMachine } from '../machines/index.ts';
+import {
+  type ComponentHost,
+  type ComponentSummary,
+  componentMachine,
+  redactHandle,
+} from '../machines/index.ts';
 import type { LastErrorView } from './CallBook.ts';
 import type { ClippedText } from './callDetails.ts';
 import { activeStateIds } from './chartModel.ts';
@@ -17,6 +22,15 @@ export interface QueuedCallView {
   args?: ClippedText;
   /** `Date.now()` when the host sent it. */
   sentAt?: number;
+}
+
+/** The calls of one per-agent instance (a child actor of a stateful component, with its own queue). */
+export interface InstanceCallsView {
+  /** The handle, shortened (it is a capability). */
+  instance: string;
+  running?: { callId: string; tool: string };
+  /** In the order they will run. */
+  queuedCalls: QueuedCallView[];
 }
 
 /** Queued calls listed with their arguments; the rest of a long queue by id and tool only. */
@@ -42,6 +56,8 @@ export interface ComponentView extends ComponentSummary {
   /** In the order they will run. */
   queuedCalls: QueuedCallView[];
   inFlightCalls: InFlightCallView[];
+  /** Per-agent instances with a call running or waiting. */
+  instanceCalls: InstanceCallsView[];
   /** When the last error happened and which call it was (its text is `lastError`, environment values hidden). */
   lastErrorAt?: LastErrorView;
 }
@@ -58,6 +74,41 @@ export interface InspectorSnapshot {
 
 /** The chart's root: every component actor runs this machine. */
 const MACHINE_ID = componentMachine.id;
+
+const INSTANCE_PREFIX = 'instance.';
+
+interface InstanceSnapshotLike {
+  context?: { queue?: { callId: string; tool: string }[]; current?: { callId: string; tool: string } };
+}
+
+function queuedView(inspector: Inspector, calls: { callId: string; tool: string }[]): QueuedCallView[] {
+  return calls.map((c, i) => ({
+    callId: c.callId,
+    tool: c.tool,
+    ...(i < QUEUED_WITH_ARGS ? inspector.queuedCall(c.callId) : {}),
+  }));
+}
+
+/** The per-agent instances (child actors `instance.<handle>`) that have a call running or waiting. */
+function instanceCalls(
+  inspector: Inspector,
+  children: Record<string, unknown> | undefined,
+): InstanceCallsView[] {
+  const views: InstanceCallsView[] = [];
+  for (const [id, child] of Object.entries(children ?? {})) {
+    if (!id.startsWith(INSTANCE_PREFIX)) continue;
+    const context = (child as { getSnapshot(): InstanceSnapshotLike }).getSnapshot().context;
+    const current = context?.current;
+    const queue = context?.queue ?? [];
+    if (!current && queue.length === 0) continue;
+    views.push({
+      instance: redactHandle(id.slice(INSTANCE_PREFIX.length)),
+      ...(current ? { running: { callId: current.callId, tool: current.tool } } : {}),
+      queuedCalls: queuedView(inspector, queue),
+    });
+  }
+  return views;
+}
 
 /** Takes the snapshot. */
 export function takeSnapshot(host: ComponentHost, inspector: Inspector): InspectorSnapshot {
@@ -78,11 +129,8 @@ export function takeSnapshot(host: ComponentHost, inspector: Inspector): Inspect
       ),
       stateValue: snapshot?.value ?? summary.state,
       activeStates: activeStateIds(MACHINE_ID, snapshot?.value ?? summary.state),
-      queuedCalls: (context?.queue ?? []).map((c, i) => ({
-        callId: c.callId,
-        tool: c.tool,
-        ...(i < QUEUED_WITH_ARGS ? inspector.queuedCall(c.callId) : {}),
-      })),
+      queuedCalls: queuedView(inspector, context?.queue ?? []),
+      instanceCalls: instanceCalls(inspector, snapshot?.children),
       inFlightCalls: (context?.inFlight ?? []).map((c) => {
         const startedAt = starts.get(c.callId);
         return {

@@ -296,4 +296,28 @@ describe('inspector page in chromium', () => {
     for (const path of ['api/snapshot', 'api/log'])
       expect(await (await fetch(web.url + path)).text()).not.toContain(SECRET);
   });
+
+  it('stays readable 800 px wide with call details open and calls waiting', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    const calls = [1, 2, 3].map(() => host.call('increment-slowly', { ms: 400 }));
+    await expect.poll(() => page.locator('#queues li.queued').count(), { timeout: 5_000 }).toBe(2);
+    for (const d of await page.locator('#log details').all())
+      await d.evaluate((e) => e.setAttribute('open', ''));
+    const widths = await page.evaluate(() => {
+      const log = document.querySelector('#log') as Element;
+      const queues = [...document.querySelectorAll('#queues li, #queues .running')];
+      return {
+        page: document.documentElement.scrollWidth,
+        logScroll: log.scrollWidth - log.clientWidth,
+        queueRight: Math.max(...queues.map((e) => e.getBoundingClientRect().right)),
+        opened: document.querySelectorAll('#log details[open] pre').length,
+      };
+    });
+    expect(widths.opened).toBeGreaterThan(0);
+    expect(widths.page).toBeLessThanOrEqual(800);
+    expect(widths.logScroll, 'the log scrolls sideways: a long value is cut off').toBe(0);
+    expect(widths.queueRight).toBeLessThanOrEqual(800);
+    await Promise.all(calls);
+    await page.setViewportSize({ width: 1500, height: 1100 });
+  });
 });
