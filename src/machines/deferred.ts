@@ -3,7 +3,7 @@
  * sent the event (replies never need polling); and the read-only watch on calls and their replies
  * (`ComponentHost.watchCalls`, what the inspector's call log is made of).
  */
-import type { CallOutcome, JsonObject } from '../runtime/index.ts';
+import { type CallOutcome, type JsonObject, log } from '../runtime/index.ts';
 
 export interface Deferred<T> {
   resolve(value: T): void;
@@ -54,7 +54,17 @@ export class CallWatchers {
     );
   }
 
+  /** A watcher that throws is logged and skipped: watching never changes a call (nor crashes the host). */
   #emit(event: CallWatchEvent): void {
-    for (const watcher of this.#watchers) watcher(event);
+    for (const watcher of this.#watchers) {
+      try {
+        watcher(event);
+      } catch (error) {
+        log.error('a call watcher failed', {
+          callId: event.callId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
   }
 }

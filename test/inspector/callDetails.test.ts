@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { clip, hiddenValues, MIN_HIDDEN_LENGTH, TEXT_LIMIT } from '../../src/inspector/callDetails.ts';
 import { createInspector } from '../../src/inspector/index.ts';
 import { type CallWatchEvent, ComponentHost } from '../../src/machines/index.ts';
@@ -54,6 +54,21 @@ describe('the call watch and the inspector memory of calls', () => {
       ]);
       expect(seen[0]).toEqual({ type: 'sent', callId: 'c1', tool: 'add', args: { n: 2 } });
       expect(seen[1]).toMatchObject({ outcome: { ok: true, value: 2 } });
+      // a watcher that throws changes nothing for the caller
+      const stopThrowing = host.watchCalls(() => {
+        throw new Error('watcher bug');
+      });
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        await expect(host.call('add', { n: 1 })).resolves.toMatchObject({ ok: true, value: 1 });
+        await new Promise((r) => setTimeout(r, 10));
+        expect(stderr.mock.calls.map(([line]) => String(line)).join('')).toMatch(
+          /a call watcher failed.*watcher bug/,
+        );
+      } finally {
+        stderr.mockRestore();
+        stopThrowing();
+      }
     } finally {
       await host.stop();
     }
