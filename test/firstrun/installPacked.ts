@@ -124,10 +124,14 @@ export async function packAndInstall(dir: string): Promise<InstalledPackage> {
   await mkdir(staged, { recursive: true });
   await stage(staged);
   let started = performance.now();
-  const { stdout } = await exec('npm', ['pack', '--json', '--offline', '--pack-destination', dir], {
-    cwd: staged,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await exec(
+    'npm',
+    ['pack', '--json', '--offline', '--loglevel=error', '--pack-destination', dir],
+    {
+      cwd: staged,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const pack = (JSON.parse(stdout) as PackReport[])[0] as PackReport;
   const packMs = performance.now() - started;
   const tarball = join(dir, pack.filename);
