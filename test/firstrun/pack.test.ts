@@ -106,6 +106,16 @@ describe('installed from the tarball', () => {
     expect(stdout).toBe(`${repoManifest.version}\n`);
   });
 
+  it('hands `serve --env-file` to serve, not to node (the bin runs `node --` through its shebang)', async () => {
+    const missing = join(dir, 'missing.env');
+    const failed = (await wasmactor('serve', '--env-file', missing).catch((error: unknown) => error)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toMatch(/^wasmactor serve: .*--env-file/);
+  });
+
   it('serves the prebuilt examples over stdio: the first tools/list has their tools, and they answer', async () => {
     const transport = new StdioClientTransport({
       command: installed.bin,
