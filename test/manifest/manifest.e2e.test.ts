@@ -110,13 +110,9 @@ async function getEnv(server: SpawnedServer): Promise<unknown> {
 }
 
 describe('serve --manifest', () => {
-  const componentDir = () => join(dir, 'served');
-
-  it('serves exactly the components of the manifest, with their inline permissions', async () => {
-    // Stored before: not in the manifest, so not served (and left on disk).
-    const stored = await wasmactor('component', 'load', trapPath, '--component-dir', componentDir());
-    expect(stored.code).toBe(0);
-    const manifest = await writeManifest('serve.yaml', [
+  /** counter (stateful) and probe (granted PERM_TEST_VALUE). */
+  const servedManifest = () =>
+    writeManifest('serve.yaml', [
       'components:',
       '  - id: counter',
       `    source: ${counterPath}`,
@@ -128,6 +124,13 @@ describe('serve --manifest', () => {
       '        allow:',
       '          - key: PERM_TEST_VALUE',
     ]);
+
+  it('serves exactly the components of the manifest, with their inline permissions', async () => {
+    const componentDir = () => join(dir, 'served');
+    // Stored before: not in the manifest, so not served (and left on disk).
+    const stored = await wasmactor('component', 'load', trapPath, '--component-dir', componentDir());
+    expect(stored.code).toBe(0);
+    const manifest = await servedManifest();
     const server = await serve(componentDir(), manifest);
     expect(await toolNames(server)).toEqual([...BUILTIN_TOOLS, ...COUNTER_TOOLS, ...PROBE_TOOLS].sort());
     expect((await components(server)).map((c) => [c.id, c.stateful, c.state])).toEqual([
@@ -144,8 +147,8 @@ describe('serve --manifest', () => {
   });
 
   it('refuses load, unload, grant and revoke, saying that the manifest owns the components', async () => {
-    const manifest = join(dir, 'serve.yaml');
-    const server = await serve(componentDir(), manifest);
+    const manifest = await servedManifest();
+    const server = await serve(join(dir, 'refusing'), manifest);
     const owned = `This server was started with --manifest ${manifest}: the manifest owns the set of components, and`;
     const change = `To change them, edit ${manifest} and restart the server (or run \`wasmactor component sync --manifest ${manifest}\` on its component directory, then restart).`;
     const load = await server.client.callTool({ name: 'load-component', arguments: { path: trapPath } });
@@ -179,17 +182,41 @@ describe('serve --manifest', () => {
   });
 
   it('on a restart with a changed manifest, serves the new set: removed, re-flagged, re-permitted', async () => {
+    const target = join(dir, 'changed');
+    const first = await serve(target, await servedManifest());
+    expect(await getEnv(first)).toBe(ENV.PERM_TEST_VALUE);
+    await first.close();
     const manifest = await writeManifest('serve.yaml', [
       'components:',
       '  - id: probe',
       `    source: ${probePath}`,
       '    stateful: true',
     ]);
-    const server = await serve(componentDir(), manifest);
+    const server = await serve(target, manifest);
     expect((await components(server)).map((c) => [c.id, c.stateful])).toEqual([['probe', true]]);
     expect(await toolNames(server)).not.toContain('increment');
     // No permissions in the manifest: the grant of the previous start is gone.
     expect(await getEnv(server)).toBeNull();
+  });
+
+  it('gives a tool name two components share to the one listed first, whatever was stored first', async () => {
+    const target = join(dir, 'ordered');
+    // `older` is stored first; the manifest lists `newer` first: newer keeps the plain names.
+    const older = join(dir, 'older.wasm');
+    await copyFile(counterPath, older);
+    expect((await wasmactor('component', 'load', older, '--component-dir', target)).code).toBe(0);
+    const manifest = await writeManifest('ordered.yaml', [
+      'components:',
+      '  - id: newer',
+      `    source: ${counterPath}`,
+      '  - id: older',
+      `    source: ${older}`,
+    ]);
+    const server = await serve(target, manifest);
+    const names = await toolNames(server);
+    expect(names).toContain('increment');
+    expect(names).toContain('older__increment');
+    expect(names).not.toContain('newer__increment');
   });
 
   it('restores an unchanged entry from the component directory when its source file is gone', async () => {
@@ -376,7 +403,9 @@ describe('component sync --manifest', () => {
       join(dir, 's2'),
     );
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`${bad}:2: components[0]: missing source`);
+    expect(refused.stderr).toContain(
+      `wasmactor component sync: invalid manifest ${bad}:\n${bad}:2: components[0]: missing source`,
+    );
     const noFlag = await wasmactor('component', 'sync');
     expect(noFlag.code).toBe(2);
     expect(noFlag.stderr).toContain('--manifest FILE is required');

@@ -242,6 +242,9 @@ describe('a bad manifest is refused with FILE:LINE: field: why for every problem
     expect(await problems('components:\n  - id: a\n    source: [unclosed\n')).toEqual([
       expect.stringMatching(new RegExp(`^${FILE}:\\d: \\(yaml\\): not valid YAML: `)),
     ]);
+    expect(await problems('components:\n  - id: a\n\tsource: x\n')).toEqual([
+      `${FILE}:3: (yaml): not valid YAML: a tab is used for indentation`,
+    ]);
     expect(await problems('# nothing\n')).toEqual([
       `${FILE}:1: (top level): empty manifest: write components: followed by a list`,
     ]);
@@ -261,7 +264,7 @@ describe('a bad manifest is refused with FILE:LINE: field: why for every problem
     const missing = join(dir, 'nope.yaml');
     await expect(readManifest(missing)).rejects.toMatchObject({
       code: 'bad-manifest',
-      message: expect.stringContaining(`cannot read the manifest ${missing}`),
+      message: `cannot read manifest ${missing}: there is no such file`,
     });
   });
 });

@@ -21,6 +21,7 @@ Manages the component directory that \`wasmactor serve\` restores on start, with
                                                             <name>.policy.yaml beside it is its policy
   wasmactor component unload <id>                           delete a component and its policy
   wasmactor component list [--json]                         show the stored components
+  wasmactor component push <file> oci://REGISTRY/REPO:TAG   publish a component (see: component push --help)
   wasmactor component sync --manifest FILE                  make it match a manifest (see: component sync -h)
 
 Options:
@@ -117,6 +118,7 @@ async function list(io: CommandIo, store: ComponentStore, rest: string[], json: 
 
 /** Runs `wasmactor component ...`; resolves to the exit code. */
 export async function componentCommand(args: string[], io: CommandIo): Promise<number> {
+  if (args[0] === 'push') return (await import('./pushCommand.ts')).pushCommand(args.slice(1), io);
   // `sync` has its own flags (--manifest...): it is parsed by its own module.
   if (args[0] === 'sync') return (await import('./syncCommand.ts')).syncCommand(args.slice(1), io);
   const parsed = parseCommand({ name: NAME, usage: componentUsage, options: OPTIONS }, args, io);

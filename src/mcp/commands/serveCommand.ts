@@ -30,6 +30,7 @@ import {
 import { McpError } from '../McpError.ts';
 import { type Manifest, manifestFlag, restoreManifest } from '../manifest/index.ts';
 import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/index.ts';
+import { registriesProblem } from '../sources/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
@@ -58,6 +59,7 @@ ${downloadFlags.usage}
   --env-file FILE            KEY=VALUE lines, same as --env (repeatable)
   --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
                              (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
+  --registry URL             an OCI registry (oci://HOST[:PORT]) that search-components searches (repeatable)
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
   --manifest FILE            serve exactly the components of FILE (see examples/manifest.yaml); load,
                              unload, grant, revoke refused; a bad manifest or component: exit code 2
@@ -109,6 +111,7 @@ const OPTIONS = {
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
   'env-from': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
+  registry: { type: 'string', multiple: true, default: [] as string[] },
   examples: { type: 'boolean', default: false },
   manifest: { type: 'string' },
   'echo-tool': { type: 'boolean', default: false },
@@ -153,6 +156,7 @@ interface ServeOptions {
   replicaId: string;
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
+  registries: string[];
 }
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -233,6 +237,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   }
   const http = parseHttpFlags(values);
   if (typeof http === 'string') return fail(io, NAME, http);
+  const badRegistry = registriesProblem(values.registry);
+  if (badRegistry) return fail(io, NAME, badRegistry);
   const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
   const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
   const manifest = await manifestFlag(values.manifest, values.examples, guard);
@@ -266,6 +272,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     replicaId,
     http,
     instanceIdleMs,
+    registries: values.registry,
   };
 }
 
@@ -299,6 +306,7 @@ async function createServer(
     maxResultSize: options.maxResultSize,
     replicaId: options.replicaId,
     maxComponentSize: options.maxComponentSize,
+    registries: options.registries,
     ...options.downloads,
     ...(options.manifest ? { manifestPath: options.manifest.path } : {}),
     grantGuard: grantGuard(options),

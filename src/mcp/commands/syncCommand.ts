@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { defaultMaxComponentSize } from '../../runtime/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
-import { readManifest, sourceFetcher, syncManifest } from '../manifest/index.ts';
+import { McpError } from '../McpError.ts';
+import { type Manifest, readManifest, sourceFetcher, syncManifest } from '../manifest/index.ts';
 import { BlobCache } from '../sources/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
@@ -15,9 +16,10 @@ import { grantGuard, sizeFlag } from './serverFlags.ts';
 export const syncUsage = `Usage: wasmactor component sync --manifest FILE [options]
 
 Makes the component directory hold exactly the components of the manifest (see examples/manifest.yaml):
-loads what is missing or changed (source, digest, stateful flag, permissions), keeps what is already
-as the manifest says without reading its source again, and deletes the components the manifest does not
-name. \`wasmactor serve\` then restores that set. Exits 1 when a component cannot be synced (the others are).
+loads what is missing or changed (source, digest, stateful flag, permissions), keeps what already is
+as the manifest says without downloading it again (a local file is read, to see whether it was rebuilt),
+and deletes the components the manifest does not name. \`wasmactor serve\` then restores that set.
+Exits 1 when a component cannot be synced (the others are), 2 when the manifest is invalid.
 
 Options:
   --manifest FILE            the manifest (required)
@@ -54,7 +56,13 @@ export async function syncCommand(args: string[], io: CommandIo): Promise<number
   if (typeof downloads === 'string') return fail(io, NAME, downloads);
   const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
   const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
-  const manifest = await readManifest(values.manifest, guard);
+  let manifest: Manifest;
+  try {
+    manifest = await readManifest(values.manifest, guard);
+  } catch (error) {
+    if (error instanceof McpError) return fail(io, NAME, error.message);
+    throw error;
+  }
   const store = await ComponentStore.open(componentDir, { maxComponentBytes: maxComponentSize });
   const fetch = sourceFetcher({
     timeoutMs: downloads.downloadTimeoutMs,

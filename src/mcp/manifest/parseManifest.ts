@@ -16,6 +16,7 @@ import {
   type Policy,
   readPermissionsBlock,
   readPolicyFile,
+  yamlProblem,
 } from '../../runtime/policy/index.ts';
 import { isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
@@ -223,8 +224,7 @@ export async function parseManifest(text: string, path: string, guard: GrantGuar
   const doc = parseDocument(text, { schema: 'failsafe', lineCounter: r.lines, uniqueKeys: true });
   for (const error of doc.errors) {
     const line = error.linePos?.[0]?.line ?? r.lines.linePos(error.pos[0]).line;
-    const why = error.code.toLowerCase().replace(/_/g, ' ');
-    r.problems.push({ line, field: '(yaml)', problem: `not valid YAML: ${why}` });
+    r.problems.push({ line, field: '(yaml)', problem: yamlProblem(error.code) });
   }
   const components: ManifestEntry[] = [];
   if (doc.errors.length === 0) {
@@ -275,9 +275,8 @@ export async function readManifest(path: string, guard: GrantGuard = {}): Promis
   } catch (error) {
     if (error instanceof TypeError)
       throw new McpError('bad-manifest', `manifest ${absolute} is not UTF-8 text`);
-    throw new McpError('bad-manifest', `cannot read the manifest ${absolute}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // The reader's message names the file and the problem (`cannot read manifest PATH: ...`).
+    throw new McpError('bad-manifest', (error as Error).message, { cause: error });
   }
   return parseManifest(text, absolute, guard);
 }

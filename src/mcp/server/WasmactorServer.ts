@@ -69,6 +69,8 @@ export interface WasmactorServerOptions {
    * session ids, instance handles), so a load balancer can route them back to it.
    */
   replicaId?: string;
+  /** The OCI registries `search-components` searches (`serve --registry`, repeatable). */
+  registries?: readonly string[];
   /**
    * The manifest that owns the component set and its policies (`serve --manifest FILE`): loads,
    * unloads and permission changes are refused with `manifest-owned`.
@@ -151,7 +153,7 @@ export class WasmactorServer implements ComponentManager {
         instructions: INSTRUCTIONS,
       },
     );
-    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this, this.options.registries);
     if (this.options.echoTool) registerEchoTool(mcp);
     this.clientLog.watch(mcp);
     this.tools.add(mcp);

@@ -73,7 +73,13 @@ export async function loadComponent(context: LoaderContext, request: LoadRequest
   return context.policies.serialize(id, () => loadNow(context, id, reference, request));
 }
 
-/** The component's bytes; a cancel during a download reads as the cancel of this load. */
+/** The downloads in progress of each loader, by component id: what `unloadComponent` stops at once. */
+const downloads = new WeakMap<LoaderContext, Map<string, AbortController>>();
+
+/**
+ * The component's bytes. The download stops when the client cancels (the load's own signal) or when an
+ * unload of the same id arrives (it does not wait for a download of up to `--download-timeout`).
+ */
 async function fetchFor(
   context: LoaderContext,
   id: string,
@@ -81,18 +87,34 @@ async function fetchFor(
   request: LoadRequest,
   onProgress: ((received: number, total: number | undefined) => void) | undefined,
 ): Promise<FetchedComponent> {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  request.signal?.addEventListener('abort', forward, { once: true });
+  if (request.signal?.aborted) controller.abort();
+  const running = downloads.get(context) ?? new Map<string, AbortController>();
+  downloads.set(context, running);
+  running.set(id, controller);
   try {
     return await fetchComponentSource(reference, {
       maxBytes: context.maxComponentSize ?? defaultMaxComponentSize,
       timeoutMs: context.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
-      signal: request.signal,
+      signal: controller.signal,
       onProgress,
       cache: context.blobCache,
       sha256: request.sha256,
     });
   } catch (error) {
     checkCancelled(id, request.signal);
+    if (controller.signal.aborted) {
+      throw new McpError(
+        'load-cancelled',
+        `The load of ${id} was cancelled by unload-component while it was downloading: nothing was loaded or stored.`,
+      );
+    }
     throw error;
+  } finally {
+    request.signal?.removeEventListener('abort', forward);
+    if (running.get(id) === controller) running.delete(id);
   }
 }
 
@@ -195,13 +217,17 @@ async function save(
 /**
  * Unloads a component and deletes it from the component directory; false when it was not loaded. One
  * change of the component like a load (see `loadComponent`): a grant queued behind it finds it gone.
- * The one exception to arrival order: a load that is already running in the host is cancelled at once
- * (its caller is told that the unload cancelled it) instead of being waited for.
+ * The one exception to arrival order: a load that is already downloading or running in the host is
+ * cancelled at once (its caller is told that the unload cancelled it) instead of being waited for.
  */
 export function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+  const download = downloads.get(context)?.get(id);
+  download?.abort();
   const loading = context.host.list().some((c) => c.id === id && c.state === 'loading');
   // Its failure is the unit's own `host.unload` failure too, which reports it.
-  const cancelled = loading ? context.host.unload(id).catch(() => false) : Promise.resolve(false);
+  const cancelled = loading
+    ? context.host.unload(id).catch(() => false)
+    : Promise.resolve(download !== undefined);
   return context.policies.serialize(id, async () => (await unloadNow(context, id)) || (await cancelled));
 }
 

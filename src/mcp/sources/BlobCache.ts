@@ -1,5 +1,7 @@
 /**
- * The download cache: downloaded components by content, `<dir>/sha256/<hex>`. The default directory is
+ * The download cache: downloaded components by content, `<dir>/sha256/<hex>`, and for each OCI manifest
+ * digest that was pulled, the digest of its component layer (`<dir>/oci-pins/<manifest hex>`), so that a
+ * reference pinned `@sha256:` loads again without asking the registry. The default directory is
  * `$XDG_CACHE_HOME/wasmactor/blobs` (beside the transpile cache): it is a cache in the XDG sense — the
  * component directory keeps its own copy of every loaded component, so deleting the cache loses nothing
  * and a restart never needs it — and one user's servers share it, which content addressing makes safe.
@@ -10,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultCacheDir, log, sha256 } from '../../runtime/index.ts';
 import { readRegularFile } from '../readRegularFile.ts';
 
@@ -58,11 +60,36 @@ export class BlobCache {
   }
 
   /** Keeps `bytes` under their sha256 (`hex`, computed by the caller); failures are logged, never thrown. */
-  async put(hex: string, bytes: Uint8Array): Promise<void> {
-    const path = this.pathOf(hex);
-    const temporary = join(this.dir, 'sha256', `.tmp-${randomBytes(6).toString('hex')}`);
+  put(hex: string, bytes: Uint8Array): Promise<void> {
+    return this.write(this.pathOf(hex), bytes);
+  }
+
+  /**
+   * The layer digest (hex) recorded for an OCI manifest digest (hex), if any. A manifest digest names
+   * immutable content, so the record never goes stale; the layer itself is verified when it is read.
+   */
+  async layerOf(manifestHex: string): Promise<string | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(manifestHex)) return undefined;
     try {
-      await mkdir(join(this.dir, 'sha256'), { recursive: true });
+      const text = (await readRegularFile(join(this.dir, 'oci-pins', manifestHex), 64)).toString('utf8');
+      return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records the layer digest of a pulled manifest (both hex); failures are logged, never thrown. */
+  pinLayer(manifestHex: string, layerHex: string): Promise<void> {
+    if (!/^[0-9a-f]{64}$/.test(manifestHex) || !/^[0-9a-f]{64}$/.test(layerHex)) return Promise.resolve();
+    return this.write(join(this.dir, 'oci-pins', manifestHex), new TextEncoder().encode(layerHex));
+  }
+
+  /** Writes a file atomically: a temporary file beside it, fsynced, renamed into place. */
+  private async write(path: string, bytes: Uint8Array): Promise<void> {
+    const folder = dirname(path);
+    const temporary = join(folder, `.tmp-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(folder, { recursive: true });
       const handle = await open(temporary, 'wx', 0o644);
       try {
         await handle.writeFile(bytes);

@@ -9,7 +9,7 @@
  * origin (registries redirect blob downloads to storage hosts that must not see the registry token).
  */
 import { McpError } from '../McpError.ts';
-import { networkError } from './networkError.ts';
+import { checkPort, networkError } from './networkError.ts';
 
 /** Bytes received so far, and the total when the server said it (`Content-Length`). */
 export type ByteProgress = (received: number, total: number | undefined) => void;
@@ -54,6 +54,7 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** Refuses a URL that is neither `https:` nor `http:` on a loopback host. */
 function checkScheme(url: URL, via: URL | undefined): void {
+  checkPort(url);
   if (url.protocol === 'https:') return;
   const where = via ? `${via.href} redirects to ${url.href}, which` : `${url.href}`;
   const code = via ? 'source-invalid' : 'bad-path';

@@ -7,7 +7,7 @@ import { checkComponentHeader, RuntimeError, readComponentSource, sha256 } from 
 import { McpError } from '../McpError.ts';
 import type { BlobCache } from './BlobCache.ts';
 import { type ByteProgress, fetchBounded } from './fetchBounded.ts';
-import { pullComponent } from './oci/index.ts';
+import { pinnedReference, pullComponent } from './oci/index.ts';
 import { canonicalSource, normalizeSha256, type SourceReference } from './sourceReference.ts';
 
 /** Options of `fetchComponentSource`. */
@@ -74,15 +74,21 @@ function checkPin(source: string, digest: string, expected: string | undefined):
   );
 }
 
-/** Refuses downloaded bytes that are not a component (an HTML error page, a core module...). */
-function checkComponent(source: string, bytes: Uint8Array): void {
+/**
+ * Refuses downloaded bytes that are not a component (an HTML error or sign-in page, a core module...);
+ * `contentType` is the server's `Content-Type`, when there is one, for the hint about HTML pages.
+ */
+function checkComponent(source: string, bytes: Uint8Array, contentType?: string | null): void {
   try {
     checkComponentHeader(bytes);
   } catch (error) {
     if (!(error instanceof RuntimeError)) throw error;
+    const html = contentType?.toLowerCase().includes('html')
+      ? ' The server sent an HTML page (Content-Type text/html): give the URL of the .wasm file itself (a release asset, a raw file).'
+      : '';
     throw new McpError(
       'source-invalid',
-      `${source} is not a WebAssembly component: ${error.message.replace(/the file/g, 'the download')}`,
+      `${source} is not a WebAssembly component: ${error.message.replace(/the file/g, 'the download')}.${html}`,
       { cause: error },
     );
   }
@@ -130,9 +136,25 @@ async function fromUrl(
   const bytes = response.body;
   const digest = sha256(bytes);
   checkPin(source, digest, expected);
-  checkComponent(source, bytes);
+  checkComponent(source, bytes, response.headers.get('content-type'));
   await options.cache?.put(digest, bytes);
   return done(bytes, digest, false);
+}
+
+/** A reference pinned `@sha256:` whose layer the cache holds: loaded without asking the registry. */
+async function fromOciCache(
+  reference: Extract<SourceReference, { kind: 'oci' }>,
+  options: FetchSourceOptions,
+): Promise<FetchedComponent | undefined> {
+  const { digest } = reference.reference;
+  const manifestHex = digest === undefined ? undefined : normalizeSha256(digest);
+  if (options.cache === undefined || manifestHex === undefined) return undefined;
+  const layerHex = await options.cache.layerOf(manifestHex);
+  const bytes = layerHex === undefined ? undefined : await options.cache.get(layerHex, options.maxBytes);
+  if (bytes === undefined || layerHex === undefined) return undefined;
+  const source = canonicalSource(reference);
+  const pinned = pinnedReference(reference.reference, `sha256:${manifestHex}`);
+  return { bytes, digest: layerHex, id: reference.id, source, pinned, fromCache: true };
 }
 
 async function fromOci(
@@ -141,6 +163,12 @@ async function fromOci(
   options: FetchSourceOptions,
 ): Promise<FetchedComponent> {
   const source = canonicalSource(reference);
+  const offline = await fromOciCache(reference, options);
+  if (offline) {
+    checkPin(source, offline.digest, expected);
+    checkComponent(source, offline.bytes);
+    return offline;
+  }
   let fromCache = false;
   const { cache } = options;
   const pulled = await pullComponent(reference.reference, {
@@ -173,6 +201,8 @@ async function fromOci(
   checkPin(source, digest, expected);
   checkComponent(source, bytes);
   if (!fromCache) await cache?.put(digest, bytes);
+  const manifestHex = normalizeSha256(pulled.manifestDigest);
+  if (manifestHex !== undefined) await cache?.pinLayer(manifestHex, digest);
   return { bytes, digest, id: reference.id, source, pinned: pulled.pinned, fromCache };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Component sources: files, `https://` downloads and OCI pulls, with the download cache. The loader
- * (`server/componentLoader.ts`) and the manifest use `parseSourceReference` + `fetchComponentSource`.
+ * Component sources: files, `https://` downloads and OCI pulls (pull, push, list), with the download
+ * cache. The loader (`server/componentLoader.ts`) and the manifest use `parseSourceReference` +
+ * `fetchComponentSource`; the rest of the MCP layer imports the registry client from here too.
  */
 export { BlobCache, defaultBlobCacheDir } from './BlobCache.ts';
 export {
@@ -15,6 +16,7 @@ export {
   type FetchSourceOptions,
   fetchComponentSource,
 } from './fetchComponentSource.ts';
+export * from './oci/index.ts';
 export {
   canonicalSource,
   normalizeSha256,

@@ -19,6 +19,27 @@ const TLS_CAUSES: Record<string, string> = {
   CERT_REVOKED: 'its certificate was revoked',
 };
 
+/**
+ * The ports that fetch (WHATWG, and so undici) refuses to connect to, whatever the scheme; undici says only
+ * "bad port", so the URL is checked here first to say which port and why.
+ */
+const BLOCKED_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
+  109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515,
+  526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049,
+  3659, 4045, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080,
+]);
+
+/** Refuses a URL on a port that fetch never connects to (SSH, SMTP, X11...), naming the port. */
+export function checkPort(url: URL): void {
+  if (url.port !== '' && BLOCKED_PORTS.has(Number(url.port))) {
+    throw new McpError(
+      'bad-path',
+      `${url.href} uses port ${url.port}, which fetch refuses for safety (the "bad ports" of the Fetch standard: SSH, SMTP, X11...); serve the registry or file on another port`,
+    );
+  }
+}
+
 /** The first `code` found along the `cause` chain. */
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;

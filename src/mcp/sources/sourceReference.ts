@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
 import { isLoopbackHost } from './fetchBounded.ts';
-import { type OciReference, parseOciReference } from './oci/index.ts';
+import { formatOciReference, type OciReference, parseOciReference } from './oci/index.ts';
 
 /** A parsed component source. */
 export type SourceReference =
@@ -150,9 +150,7 @@ export function canonicalSource(reference: SourceReference): string {
       return reference.path;
     case 'url':
       return reference.url.href;
-    case 'oci': {
-      const { registry, repository, tag, digest } = reference.reference;
-      return `oci://${registry}/${repository}${tag === undefined ? '' : `:${tag}`}${digest === undefined ? '' : `@${digest}`}`;
-    }
+    case 'oci':
+      return formatOciReference(reference.reference);
   }
 }

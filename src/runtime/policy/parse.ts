@@ -65,8 +65,8 @@ const YAML_ERRORS: Record<string, string> = {
   KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
 };
 
-/** A YAML error as a sentence without content from the file. */
-function yamlProblem(code: string): string {
+/** A YAML error (by its code) as a sentence without content from the file: `not valid YAML: ...`. */
+export function yamlProblem(code: string): string {
   return `not valid YAML: ${YAML_ERRORS[code] ?? code.toLowerCase().replace(/_/g, ' ')}`;
 }
 

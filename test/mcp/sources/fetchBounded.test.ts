@@ -145,6 +145,8 @@ describe('fetchBounded', () => {
     expect(redirected.message).toContain('redirects to http://example.com/x');
     const other = await failure(fetchBounded(new URL('ftp://127.0.0.1/x'), limits));
     expect(other.code).toBe('bad-path');
+    const blocked = await failure(fetchBounded(new URL('http://127.0.0.1:6000/x'), limits));
+    expect(blocked.message).toContain('uses port 6000, which fetch refuses');
   });
 
   it('knows the loopback hosts', () => {

@@ -36,6 +36,16 @@ describe('parseSourceReference', () => {
     expect(parseSourceReference('https://example.com/a%20b/my%2Dtool.wasm')).toMatchObject({ id: 'my-tool' });
   });
 
+  it('reads oci:// with the last repository segment as id (DESIGN.md: oci://r/acme/notes:1.0 -> notes)', () => {
+    const ref = parseSourceReference('oci://ghcr.io/acme/tools/notes:1.0');
+    expect(ref).toMatchObject({ kind: 'oci', id: 'notes' });
+    expect(canonicalSource(ref)).toBe('oci://ghcr.io/acme/tools/notes:1.0');
+    const pinned = parseSourceReference(`oci://127.0.0.1:5000/notes@sha256:${HEX}`);
+    expect(pinned).toMatchObject({ id: 'notes', reference: { digest: `sha256:${HEX}` } });
+    expect(canonicalSource(parseSourceReference('oci://r.example/a/b'))).toBe('oci://r.example/a/b:latest');
+    expect(refusal('oci://r.example/Acme/x:1').message).toMatch(/not a usable OCI reference/);
+  });
+
   it('takes plain http:// only for loopback hosts', () => {
     expect(parseSourceReference('http://127.0.0.1:8080/x.wasm')).toMatchObject({ kind: 'url', id: 'x' });
     expect(parseSourceReference('http://localhost/x.wasm')).toMatchObject({ kind: 'url' });

@@ -11,6 +11,7 @@ export {
   type OciListOptions,
   parseRegistryUrl,
   type RegistryListing,
+  registriesProblem,
 } from './list.ts';
 export {
   ANNOTATION_DESCRIPTION,

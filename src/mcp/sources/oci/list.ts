@@ -86,6 +86,19 @@ export function parseRegistryUrl(text: string): string {
   return registry;
 }
 
+/** What is wrong with the first bad `--registry` value, or undefined when every one is usable. */
+export function registriesProblem(values: readonly string[]): string | undefined {
+  for (const value of values) {
+    try {
+      parseRegistryUrl(value);
+    } catch (error) {
+      if (error instanceof McpError) return error.message;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
 /** The next page of a paginated answer, from its `Link: <...>; rel="next"` header, on `base`'s origin only. */
 export function nextPage(link: string | null, current: URL, base: URL): URL | undefined {
   const match = link === null ? null : /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);

@@ -3,7 +3,9 @@
  * use (the `oci-wasm` crate): an OCI image manifest (`mediaType` set, no `artifactType`) whose config is
  * `application/vnd.wasm.config.v0+json` (`{created, architecture: "wasm", os: "wasip2", layerDigests}`)
  * and whose one layer is the component, `application/wasm`; the annotations
- * `org.opencontainers.image.{title,description,version,created}` sit on the manifest. Blobs go up with
+ * `org.opencontainers.image.{title,description,version,created}` sit on the manifest (description,
+ * version, authors, licenses, source, url and revision also from the component's own `wasm-metadata`
+ * custom sections; the caller's annotations win). Blobs go up with
  * the monolithic upload of the distribution spec (POST an upload, PUT it with `?digest=`), skipped when
  * the registry already has them (HEAD).
  */
@@ -11,6 +13,7 @@ import { McpError } from '../../McpError.ts';
 import type { ByteProgress } from '../fetchBounded.ts';
 import { sha256Digest } from './manifest.ts';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE, OCI_MANIFEST, WASM_CONFIG, WASM_LAYER } from './mediaTypes.ts';
+import { metadataAnnotations } from './metadata.ts';
 import { checkComponentBinary } from './pull.ts';
 import { RegistrySession } from './RegistrySession.ts';
 import { apiRepository, formatOciReference, type OciReference, pinnedReference } from './reference.ts';
@@ -19,7 +22,7 @@ import { apiRepository, formatOciReference, type OciReference, pinnedReference }
 export interface OciPushOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** Manifest annotations, over the defaults (title: the repository's last segment; created: now). */
+  /** Manifest annotations, over the defaults (title: the repository's last segment; created: now; the component's metadata). */
   annotations?: Record<string, string>;
   /** `~/.docker/config.json` by default (`DOCKER_CONFIG` honoured). */
   dockerConfigPath?: string;
@@ -109,6 +112,7 @@ export async function pushComponent(
   const annotations = {
     [ANNOTATION_TITLE]: repository.split('/').at(-1) ?? repository,
     [ANNOTATION_CREATED]: created,
+    ...metadataAnnotations(bytes),
     ...options.annotations,
   };
   const manifest = Buffer.from(
