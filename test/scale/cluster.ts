@@ -6,7 +6,7 @@
  * Every process is a child of this one; `close()` kills them all (and is safe to call twice).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,8 @@ export interface Cluster {
   /** The pid of nginx's master process. */
   nginxPid: number;
   nginxLog(): string;
+  /** nginx's access log so far (see `Nginx.accessLog`). */
+  accessLog(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -182,6 +184,8 @@ export interface Nginx {
   config: string;
   /** Its error log so far. */
   log(): string;
+  /** Its access log so far (one line per request: method, URI, status, replicas tried and their statuses). */
+  accessLog(): Promise<string>;
   /** SIGKILL, resolves when it exited. */
   kill(): Promise<void>;
 }
@@ -228,7 +232,8 @@ export async function startNginx(
         proc.kill('SIGKILL');
         await exited(proc);
       };
-      return { proc, url: `${url}/mcp`, config, log: () => log, kill };
+      const accessLog = () => readFile(join(prefix, 'logs', 'access.log'), 'utf8').catch(() => '');
+      return { proc, url: `${url}/mcp`, config, log: () => log, accessLog, kill };
     }
     proc.kill('SIGKILL');
     await exited(proc);
@@ -279,6 +284,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       config: started.config,
       nginxPid: started.proc.pid as number,
       nginxLog: started.log,
+      accessLog: started.accessLog,
       close,
     };
   } catch (error) {
