@@ -1,13 +1,16 @@
 #!/usr/bin/env -S node --
-// The `wasmactor` command. The sources are TypeScript, run through tsx's loader (no build step).
+// The `wasmactor` command. The published package runs the JavaScript that `npm run build` compiled
+// into dist/ (its `prepack` step); it carries no src/. In a checkout, src/ is there and is what runs,
+// through tsx's loader (no build step), so a dist/ left over from an earlier `npm pack` is never run
+// in place of the sources being edited.
 //
-// `--help` and `--version` are answered here, in plain JS, before tsx or anything of the server is
+// `--help` and `--version` are answered here, in plain JS, before anything of the server (or tsx) is
 // loaded: they take about as long as starting node.
 //
 // The shebang runs `node -- <this file>`: Node 20 reads `--env-file` anywhere on its command line, even
 // after the script (`node: FILE: not found`, exit 9, before this file runs); after `--` it leaves the
 // arguments to us, so `wasmactor serve --env-file FILE` reaches `serve`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** The top-level help; each command has its own (`wasmactor help <command>`, `wasmactor <command> -h`). */
 const usage = `wasmactor — WebAssembly components as MCP tools
@@ -41,8 +44,14 @@ if (first === undefined) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('../src/cli.ts');
-  process.exitCode = await main(args, usage);
+  const sources = new URL('../src/cli.ts', import.meta.url);
+  let cli;
+  if (existsSync(sources)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    cli = await import(sources.href);
+  } else {
+    cli = await import('../dist/cli.js');
+  }
+  process.exitCode = await cli.main(args, usage);
 }

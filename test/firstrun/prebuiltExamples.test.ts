@@ -2,7 +2,7 @@
  * An installed package (no dev dependencies) serves the examples that `prepack` built, without running
  * their build; a checkout with the build tools builds them as before.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
@@ -54,6 +54,17 @@ describe('loadExamples', () => {
       .join('');
     expect(logged).toMatch(/examples: using the prebuilt components/);
     expect(logged).not.toMatch(/the build ran/);
+  });
+
+  it('serves the prebuilt examples when the package has no build script, even where componentize-js resolves', async () => {
+    // The published package ships no examples/build.ts; a componentize-js found up the tree (say, in a
+    // global prefix) must not make it try to build.
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const examples = await examplesDir();
+    await rm(join(examples, 'build.ts'));
+    const target = await server();
+    await loadExamples(target, { examplesDir: examples });
+    expect(target.listComponents().map((c) => c.id)).toEqual(['counter']);
   });
 
   it('runs the build where the build tools are installed', async () => {

@@ -6,7 +6,7 @@
  * Every process is a child of this one; `close()` kills them all (and is safe to call twice).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,8 @@ export interface Replica {
   stderr(): string;
   /** SIGKILL, resolves when it exited. */
   kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown), resolves to the exit code. */
+  stop(): Promise<number | null>;
 }
 
 export interface Cluster {
@@ -47,7 +49,11 @@ export interface Cluster {
   url: string;
   /** The rendered configuration nginx runs. */
   config: string;
+  /** The pid of nginx's master process. */
+  nginxPid: number;
   nginxLog(): string;
+  /** nginx's access log so far (see `Nginx.accessLog`). */
+  accessLog(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -138,6 +144,11 @@ async function startReplica(id: string, dir: string, options: ClusterOptions): P
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       await exited(proc);
     },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited(proc);
+      return proc.exitCode;
+    },
   };
   const deadline = Date.now() + 60_000;
   while (
@@ -165,13 +176,30 @@ export async function renderConfig(
   return (await run(process.execPath, args)).stdout;
 }
 
-/** Starts nginx (not as a daemon) on a free port with the rendered configuration; retries a taken port. */
-async function startNginx(
+/** A running nginx (a child process, not a daemon). */
+export interface Nginx {
+  proc: ChildProcess;
+  /** `http://127.0.0.1:PORT/mcp`. */
+  url: string;
+  config: string;
+  /** Its error log so far. */
+  log(): string;
+  /** Its access log so far (one line per request: method, URI, status, replicas tried and their statuses). */
+  accessLog(): Promise<string>;
+  /** SIGKILL, resolves when it exited. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts nginx on a free port with the configuration rendered for `replicas`, its prefix (temp paths,
+ * logs) under `prefix`; retries when the port was taken meanwhile.
+ */
+export async function startNginx(
   prefix: string,
-  replicas: Replica[],
-  edit: (config: string) => string,
-  renderArgs: string[],
-): Promise<{ proc: ChildProcess; url: string; config: string; log: () => string }> {
+  replicas: { id: string; port: number }[],
+  edit: (config: string) => string = (c) => c,
+  renderArgs: string[] = [],
+): Promise<Nginx> {
   await mkdir(join(prefix, 'tmp'), { recursive: true });
   await mkdir(join(prefix, 'logs'), { recursive: true });
   for (let attempt = 0; ; attempt++) {
@@ -199,7 +227,14 @@ async function startNginx(
           .catch(() => 0)) === 200;
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
-    if (up) return { proc, url: `${url}/mcp`, config, log: () => log };
+    if (up) {
+      const kill = async () => {
+        proc.kill('SIGKILL');
+        await exited(proc);
+      };
+      const accessLog = () => readFile(join(prefix, 'logs', 'access.log'), 'utf8').catch(() => '');
+      return { proc, url: `${url}/mcp`, config, log: () => log, accessLog, kill };
+    }
     proc.kill('SIGKILL');
     await exited(proc);
     if (!/Address already in use/.test(log) || attempt >= 3) {
@@ -243,7 +278,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       options.renderArgs ?? [],
     );
     nginx = started.proc;
-    return { replicas, url: started.url, config: started.config, nginxLog: started.log, close };
+    return {
+      replicas,
+      url: started.url,
+      config: started.config,
+      nginxPid: started.proc.pid as number,
+      nginxLog: started.log,
+      accessLog: started.accessLog,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

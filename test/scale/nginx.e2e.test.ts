@@ -284,18 +284,16 @@ describe('three replicas behind nginx', () => {
     }
   });
 
-  it('a request whose Mcp-Method lies (so nginx would retry it) is refused by the replica before it runs', async () => {
-    const [a] = agents as [Agent];
-    const before = await get(a);
-    const res = await fetch(cluster.url, {
+  /** A raw 2026-07-28 `add` of `n` on `handle` with these routing headers (no SDK client in between). */
+  function rawAdd(handle: string, n: number, headers: Record<string, string>) {
+    return fetch(cluster.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
         'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/list',
         'mcp-name': 'add',
-        'mcp-param-instance': a.handle,
+        ...headers,
       },
       body: JSON.stringify({
         jsonrpc: '2.0',
@@ -303,17 +301,34 @@ describe('three replicas behind nginx', () => {
         method: 'tools/call',
         params: {
           name: 'add',
-          arguments: { n: 1000, _instance: a.handle },
+          arguments: { n, _instance: handle },
           _meta: {
             'io.modelcontextprotocol/protocolVersion': '2026-07-28',
             'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 'liar', version: '0' },
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '0' },
           },
         },
       }),
     });
+  }
+
+  it('a request whose Mcp-Method lies (so nginx would retry it) is refused by the replica before it runs', async () => {
+    const [a] = agents as [Agent];
+    const before = await get(a);
+    const res = await rawAdd(a.handle, 1000, { 'mcp-method': 'tools/list', 'mcp-param-instance': a.handle });
     expect(res.status, await res.text()).toBe(400);
     expect(await get(a), 'the lying call never ran').toBe(before);
+  });
+
+  it('a handle sent without its Mcp-Param-Instance header (so nginx balances it) is refused wherever it lands', async () => {
+    const [a] = agents as [Agent];
+    const before = await get(a);
+    for (let i = 0; i < 6; i++) {
+      const res = await rawAdd(a.handle, 1000, { 'mcp-method': 'tools/call' });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/Mcp-Param-Instance header is absent/);
+    }
+    expect(await get(a)).toBe(before);
   });
 
   it('a handle of a replica nginx does not know gets our server\'s "another server" error', async () => {
@@ -376,8 +391,10 @@ describe('three replicas behind nginx', () => {
         .split('\n')
         .filter((line) => line.includes('connect() failed') && line.includes(`:${target.port}/`)).length;
     const before = refusals();
-    for (let i = 0; i < 30 && refusals() === before; i++) {
+    const deadline = Date.now() + 10_000;
+    while (refusals() === before && Date.now() < deadline) {
       expect(await hello(a.client)).toBe('Hello from versioned!');
+      await new Promise((r) => setTimeout(r, 50));
     }
     expect(
       refusals(),
@@ -411,4 +428,40 @@ describe('three replicas behind nginx', () => {
     expect(lost.status).toBe(404);
     expect(await lost.text()).toMatch(/session lost.*initialize a new session/);
   }, 120_000);
+  it('a replica stopped with SIGTERM (a rolling restart) finishes its call in flight; its 503s are sent on to the others', async () => {
+    const [a, b] = agents as [Agent, Agent];
+    const target = byId(replicaOf(a.handle));
+    const before = await get(a);
+    a.handleCalls++;
+    const slow = a.client.callTool({
+      name: 'increment-slowly',
+      arguments: { ms: 2500, _instance: a.handle },
+    });
+    await expect.poll(async () => (await instanceOn(target, a.handle))?.inFlight).toBe(1);
+    // stateless traffic from four loops while the replica shuts down
+    let running = true;
+    const outcomes: string[] = [];
+    const loops = Array.from({ length: 4 }, async () => {
+      while (running) {
+        outcomes.push(await hello(b.client).catch((error: Error) => error.message));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = target.stop();
+    expect(structured(await slow), 'the call in flight finished on its instance').toEqual({
+      result: before + 1,
+    });
+    expect(await stopped).toBe(0);
+    running = false;
+    await Promise.all(loops);
+    const failed = outcomes.filter((o) => o !== 'Hello from versioned!');
+    // A closing replica answers 503 to a request on a kept-alive connection: nginx sends it on, so no
+    // client ever sees it. What may remain is the keep-alive race (nginx writes on a connection the
+    // replica is closing): nginx's own "no replica answered" error, never a wrong answer.
+    for (const message of failed) expect(message).toMatch(/no wasmactor replica answered/);
+    expect(failed.length, `${failed.length} of ${outcomes.length} failed`).toBeLessThan(outcomes.length / 4);
+    const resent = (await cluster.accessLog()).split('\n').filter((l) => /statuses=503 : /.test(l));
+    for (const line of resent) expect(line, 'a 503 sent on was answered').toMatch(/^POST \/mcp 200 /);
+    await expect(get(a)).rejects.toThrow(/instance lost/);
+  }, 60_000);
 });

@@ -85,7 +85,10 @@ async function alreadyLoaded(server: WasmactorServer, example: Example): Promise
 export interface LoadExamplesOptions {
   examplesDir?: string;
   signal?: AbortSignal;
-  /** Whether the build tools (dev dependencies) are installed; default: whether componentize-js resolves. */
+  /**
+   * Whether the examples can be built here; default: whether their build script is there (a checkout,
+   * not the published package) and componentize-js (a dev dependency) resolves.
+   */
   canBuild?: boolean;
 }
 
@@ -116,7 +119,8 @@ export async function loadExamples(
   const started = performance.now();
   const elapsedMs = () => Math.round(performance.now() - started);
   const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
-  if (!(options.canBuild ?? buildToolsInstalled()) && (await prebuilt(examplesDir))) {
+  const canBuild = options.canBuild ?? (existsSync(join(examplesDir, 'build.ts')) && buildToolsInstalled());
+  if (!canBuild && (await prebuilt(examplesDir))) {
     // An installed package: the components were built by `prepack`, the build tools are not here.
     log.info('examples: using the prebuilt components (building them needs the dev dependencies)');
   } else {

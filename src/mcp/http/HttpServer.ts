@@ -170,6 +170,8 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpHa
   let openStreams = 0;
   /** Requests other than GET streams being answered: shutdown waits for them. */
   let exchanges = 0;
+  /** Their responses: at shutdown, those not yet started say `Connection: close` (a proxy must not reuse it). */
+  const answering = new Set<ServerResponse>();
 
   function serve(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -194,9 +196,11 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpHa
     openStreams++;
     const counts = req.method !== 'GET';
     if (counts) exchanges++;
+    if (counts) answering.add(res);
     res.once('close', () => {
       openStreams--;
       if (counts) exchanges--;
+      answering.delete(res);
     });
     if (req.method === 'GET') flushHeadersAtOnce(res);
     void mcp(req, res);
@@ -230,6 +234,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpHa
     async close() {
       if (closing) return;
       closing = true;
+      for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       const grace = options.shutdownGraceMs ?? 10_000;

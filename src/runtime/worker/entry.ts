@@ -3,7 +3,8 @@
  * the main thread's TypeScript loader; registering tsx in every worker costs about 18 MiB per worker
  * (bench/capacity.bench.ts). So the worker host is bundled once per process with esbuild (~20 ms) into
  * `node_modules/.cache/wasmactor/`, beside the packages its imports resolve to, and workers load plain
- * JavaScript. Should bundling fail, workers fall back to registering tsx themselves.
+ * JavaScript. Should bundling fail, workers fall back to registering tsx themselves. The published
+ * package (dist/) carries the bundle made at build time (scripts/build.mjs), used as it is.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,16 +14,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { log } from '../log.ts';
 
 const fallback = new URL('./instanceWorker.boot.js', import.meta.url);
+/** Written beside the compiled entry by `npm run build`; never present in src/. */
+const prebuilt = new URL('./instanceWorker.bundle.js', import.meta.url);
 let entry: Promise<URL> | undefined;
 
-/** URL of the worker script, bundled on first use. */
+/** URL of the worker script: the build's bundle when there is one, else bundled on first use. */
 export function workerEntry(): Promise<URL> {
-  entry ??= bundle().catch((error: unknown) => {
-    log.warn('cannot bundle the instance worker; workers load TypeScript through tsx instead', {
-      error: (error as Error).message,
-    });
-    return fallback;
-  });
+  entry ??= existsSync(prebuilt)
+    ? Promise.resolve(prebuilt)
+    : bundle().catch((error: unknown) => {
+        log.warn('cannot bundle the instance worker; workers load TypeScript through tsx instead', {
+          error: (error as Error).message,
+        });
+        return fallback;
+      });
   return entry;
 }
 
