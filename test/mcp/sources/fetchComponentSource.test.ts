@@ -156,6 +156,13 @@ describe('fetchComponentSource', () => {
     expect(wrong.code).toBe('digest-mismatch');
   });
 
+  it('still loads when the cache directory cannot be made, even under /proc (no endless mkdir)', async () => {
+    const fetched = await fetchFrom(`${server.base}/a/counter.wasm`, {
+      cache: new BlobCache('/proc/wasmactor-x'),
+    });
+    expect(fetched.digest).toBe(sha256(counter));
+  });
+
   it('still loads when the cache cannot be written (it is logged, not fatal)', async () => {
     const { dir, cleanup } = await tempDir('wasmactor-blobs-');
     cleanups.push(cleanup);
