@@ -143,6 +143,11 @@ export interface PrepareOptions {
   maxMemory?: number;
   /** Largest component file accepted, in bytes (`--max-component-size`; default 256 MiB). */
   maxComponentSize?: number;
+  /**
+   * A worker of stateless calls idle for this long is ended, with its warm instance (`--worker-idle`;
+   * default 60,000 ms; 0 keeps none, every call then starts a worker).
+   */
+  workerIdleMs?: number;
 }
 
 /** Options for one call. */

@@ -10,17 +10,28 @@ export interface ComponentPayload {
   imports: string[];
 }
 
+/** The sandbox of stateless calls; `version` changes whenever the sandbox does (see StatelessPool.ts). */
+export interface VersionedSandbox {
+  version: number;
+  spec: SandboxSpec;
+}
+
+/**
+ * `fresh-call`: one call on a fresh instance (stateless). `component` is sent with a worker's first call
+ * only, `sandbox` when the worker has not seen that version yet; the worker keeps both.
+ */
 export type WorkerRequest =
   | { type: 'instantiate'; id: number; instanceId: number; component: ComponentPayload; sandbox: SandboxSpec }
   | { type: 'call'; id: number; instanceId: number; fn: number; args: JsonObject }
   | {
-      type: 'call-once';
+      type: 'fresh-call';
       id: number;
-      component: ComponentPayload;
-      sandbox: SandboxSpec;
       fn: number;
       args: JsonObject;
+      component?: ComponentPayload;
+      sandbox?: VersionedSandbox;
     }
+  /** Disposes the instance (and a stateless worker's warm instance), closing what the guest opened. */
   | { type: 'dispose'; id: number; instanceId: number };
 
 /** An error as it crosses the thread boundary. */
