@@ -73,6 +73,8 @@ Options:
                              Mcp-Session-Id: ID.* back here (default a short random id)
   --instance-idle DURATION   a per-agent instance without calls for this long is closed
                              (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
+  --worker-idle DURATION     a worker thread of stateless calls idle for this long is ended, with the
+                             instance it keeps ready (default 60s; same units as --instance-idle)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
 
@@ -114,6 +116,7 @@ const OPTIONS = {
   'echo-tool': { type: 'boolean', default: false },
   'replica-id': { type: 'string' },
   'instance-idle': { type: 'string', default: '30m' },
+  'worker-idle': { type: 'string', default: '60s' },
   'log-level': { type: 'string', default: 'info' },
   http: { type: 'string' },
   'auth-token-file': { type: 'string' },
@@ -151,6 +154,7 @@ interface ServeOptions {
   replicaId: string;
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
+  workerIdleMs: number;
 }
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -214,6 +218,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (badReplica) return fail(io, NAME, badReplica);
   const instanceIdleMs = parseDuration('--instance-idle', values['instance-idle']);
   if (typeof instanceIdleMs === 'string') return fail(io, NAME, instanceIdleMs);
+  const workerIdleMs = parseDuration('--worker-idle', values['worker-idle']);
+  if (typeof workerIdleMs === 'string') return fail(io, NAME, workerIdleMs);
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
@@ -256,6 +262,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     replicaId,
     http,
     instanceIdleMs,
+    workerIdleMs,
   };
 }
 
@@ -290,7 +297,7 @@ async function createServer(
     maxComponentBytes: options.maxComponentSize,
   });
   const host = new ComponentHost({
-    runtime: createRuntime(),
+    runtime: createRuntime({ workerIdleMs: options.workerIdleMs }),
     defaultTimeoutMs: options.callTimeout,
     instanceIdleMs: options.instanceIdleMs,
     prepareOptions: { maxMemory: options.maxMemory, maxComponentSize: options.maxComponentSize },
