@@ -21,6 +21,7 @@ import {
   type PrepareOptions,
   type SandboxSpec,
   type ToolDefinition,
+  transient,
 } from '../runtime/index.ts';
 import {
   type ComponentState,
@@ -38,7 +39,6 @@ import {
 } from './instanceRules.ts';
 import type { InstanceContext, InstanceState } from './instanceTypes.ts';
 import { MachineError } from './MachineError.ts';
-import { transient } from './transientSource.ts';
 
 export type { LoadResult } from './hostMachine.ts';
 
@@ -164,7 +164,7 @@ export class ComponentHost {
 
   /**
    * Loads a component; an id that exists is reloaded (new generation, fresh instance). Bytes given as
-   * the source are let go once the load has ended (see transientSource.ts).
+   * the source are let go once the load has ended (see runtime/prepare/transientSource.ts).
    */
   load(req: LoadRequest): Promise<LoadResult> {
     if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));

@@ -15,4 +15,5 @@ export {
   readBoundedFile,
   readComponentFile,
 } from './readBoundedFile.ts';
+export { TransientSource, transient } from './transientSource.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';

@@ -4,7 +4,8 @@
  * there kept a copy of every loaded component (11.7 MiB per JS component) for nothing: the prepared
  * component keeps its compiled modules, and `load-component` and a restart read the file again.
  */
-import { type ComponentSource, RuntimeError } from '../runtime/index.ts';
+import { RuntimeError } from '../RuntimeError.ts';
+import type { ComponentSource } from '../types.ts';
 
 export class TransientSource {
   readonly name: string | undefined;
