@@ -28,8 +28,15 @@ describe('the bytes of a loaded component', () => {
     const runtime = new ReadingRuntime();
     const host = new ComponentHost({ runtime });
     try {
-      await host.load({ id: 'c', source: { bytes: new Uint8Array(1000), name: 'c.wasm' }, stateful: true });
+      const sha256 = 'cd'.repeat(32);
+      await host.load({
+        id: 'c',
+        source: { bytes: new Uint8Array(1000), name: 'c.wasm', sha256 },
+        stateful: true,
+      });
       expect(runtime.read).toEqual([1000]);
+      // the caller's digest reaches the runtime with the bytes (it hashes them once)
+      expect(runtime.sources[0]).toMatchObject({ name: 'c.wasm', sha256 });
       const kept = specSource(host, 'c') as { bytes: Uint8Array };
       expect(() => kept.bytes).toThrow(/let go once it had loaded; load it again/);
       expect(() => (runtime.sources[0] as { bytes: Uint8Array }).bytes).toThrow(/let go/);

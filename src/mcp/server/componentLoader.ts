@@ -70,6 +70,7 @@ async function loadNow(
     ? await policies.sandboxOf(location.id, given.policy)
     : await policies.sandboxFor(location.id);
   checkCancelled(location.id, request.signal);
+  const digest = sha256(bytes);
   // A cancel while the host loads ends that load (as an unload does); after it, the load is undone.
   const cancel = () => void host.unload(location.id).catch(() => false);
   request.signal?.addEventListener('abort', cancel, { once: true });
@@ -77,7 +78,8 @@ async function loadNow(
   try {
     result = await host.load({
       id: location.id,
-      source: { bytes, name: basename(location.path) },
+      // Hashed here once: the runtime keys its transpile cache with it, the store records it.
+      source: { bytes, name: basename(location.path), sha256: digest },
       stateful: request.stateful,
       sandbox,
       onProgress: request.onProgress,
@@ -95,7 +97,7 @@ async function loadNow(
   }
   await save(
     context,
-    { id: location.id, source: location.path, bytes, stateful: request.stateful, result },
+    { id: location.id, source: location.path, bytes, sha256: digest, stateful: request.stateful, result },
     given && serializePolicy(given.policy),
   );
   if (given) policies.remember(location.id, given.policy);
@@ -105,7 +107,14 @@ async function loadNow(
 /** Persists a loaded component; a failed write is reported as `store-failed` (the component stays loaded). */
 async function save(
   { store }: LoaderContext,
-  entry: { id: string; source: string; bytes: Uint8Array; stateful: boolean; result: LoadResult },
+  entry: {
+    id: string;
+    source: string;
+    bytes: Uint8Array;
+    sha256: string;
+    stateful: boolean;
+    result: LoadResult;
+  },
   policy: string | undefined,
 ): Promise<void> {
   if (!store) return;
@@ -115,7 +124,7 @@ async function save(
         version: 1,
         id: entry.id,
         source: entry.source,
-        sha256: sha256(entry.bytes),
+        sha256: entry.sha256,
         stateful: entry.stateful,
         tools: entry.result.tools,
         loadedAt: new Date().toISOString(),

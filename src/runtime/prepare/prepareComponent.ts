@@ -88,7 +88,8 @@ export async function prepareComponent(
   await yieldToEventLoop();
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });
-  const hash = sha256(bytes);
+  // Hashed once per load: a caller that hashed these bytes already says so.
+  const hash = ('sha256' in source ? source.sha256 : undefined) ?? sha256(bytes);
   // What jco reads: the same component without the custom sections it cannot digest (digestible.ts).
   const digestible = digestibleBytes(bytes);
   const transpileKey = digestible === bytes ? hash : sha256(digestible);

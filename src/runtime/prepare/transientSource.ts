@@ -9,11 +9,13 @@ import type { ComponentSource } from '../types.ts';
 
 export class TransientSource {
   readonly name: string | undefined;
+  readonly sha256: string | undefined;
   #bytes: Uint8Array | undefined;
 
-  constructor(source: { bytes: Uint8Array; name?: string }) {
+  constructor(source: { bytes: Uint8Array; name?: string; sha256?: string }) {
     this.#bytes = source.bytes;
     this.name = source.name;
+    this.sha256 = source.sha256;
   }
 
   /** The bytes, until `release`; then an error that says how to load the component again. */
