@@ -12,10 +12,14 @@ import type { WorkerClient } from './WorkerClient.ts';
 /** Default time an idle stateless worker is kept (`--worker-idle`): one minute. */
 export const defaultWorkerIdleMs = 60_000;
 
+/**
+ * A new worker's start (thread, worker host, the component's glue) is bounded apart from the call: it
+ * takes 100-300 ms, more on a busy machine, and a call's time limit is for the call.
+ */
+export const workerStartTimeoutMs = 30_000;
+
 interface Pooled {
   client: WorkerClient;
-  /** The worker has the component. */
-  hasComponent: boolean;
   /** The sandbox version the worker has (-1: none). */
   sandboxVersion: number;
   /** When it went back to the pool (performance.now()). */
@@ -74,20 +78,13 @@ export class StatelessPool {
   ): Promise<WorkerReply> {
     if (this.#closed) throw new RuntimeError('instance-gone', 'the component was disposed');
     const version = this.#versionOf(sandbox);
-    const pooled = this.#idle.pop() ?? {
-      client: this.#options.spawn(),
-      hasComponent: false,
-      sandboxVersion: -1,
-      idleSince: 0,
-    };
+    const pooled = this.#idle.pop() ?? (await this.#start(version, sandbox, options));
     const message = {
       type: 'fresh-call' as const,
       fn,
       args,
-      ...(pooled.hasComponent ? {} : { component: this.#options.payload }),
       ...(pooled.sandboxVersion === version ? {} : { sandbox: { version, spec: sandbox } }),
     };
-    pooled.hasComponent = true;
     pooled.sandboxVersion = version;
     let healthy = false;
     try {
@@ -106,6 +103,29 @@ export class StatelessPool {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await Promise.all(this.#idle.splice(0).map((pooled) => this.#end(pooled)));
+  }
+
+  /** A new worker with the component and the sandbox (its first instance is made right after). */
+  async #start(
+    version: number,
+    sandbox: SandboxSpec,
+    options: { timeoutMs?: number; signal?: AbortSignal; what?: string },
+  ): Promise<Pooled> {
+    const pooled: Pooled = { client: this.#options.spawn(), sandboxVersion: version, idleSince: 0 };
+    try {
+      await pooled.client.request(
+        { type: 'setup', component: this.#options.payload, sandbox: { version, spec: sandbox } },
+        {
+          timeoutMs: Math.max(options.timeoutMs ?? 0, workerStartTimeoutMs),
+          ...(options.signal ? { signal: options.signal } : {}),
+          what: `starting a worker for ${options.what ?? 'the call'}`,
+        },
+      );
+    } catch (error) {
+      void this.#end(pooled);
+      throw error;
+    }
+    return pooled;
   }
 
   #versionOf(sandbox: SandboxSpec): number {

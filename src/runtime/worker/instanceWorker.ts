@@ -4,8 +4,8 @@
  * blocks this thread's event loop, so one worker runs one call at a time; the main thread enforces
  * time limits by terminating the worker.
  *
- * A worker serves one component. For stateless calls (`fresh-call`) it is given the component once and
- * a sandbox whenever that changes; every call runs on a fresh instance, disposed after it, and the next
+ * A worker serves one component. For stateless calls it is given the component once (`setup`) and a
+ * sandbox whenever that changes (with a `fresh-call`); every call runs on a fresh instance, disposed after it, and the next
  * one is instantiated as soon as the reply is posted, while the worker would otherwise be idle. An
  * instance made for an older sandbox is never used.
  */
@@ -172,7 +172,6 @@ async function takeWarm(version: number): Promise<LiveInstance | undefined> {
 
 async function freshCall(request: Extract<WorkerRequest, { type: 'fresh-call' }>): Promise<WorkerReply> {
   const { id } = request;
-  if (request.component) serve(request.component);
   if (request.sandbox) freshSandbox = request.sandbox;
   if (!component || !freshSandbox) {
     return {
@@ -221,6 +220,16 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       if (reply.type === 'fault' && poisonsInstance(reply.error.code)) disposeInstance(request.instanceId);
       return reply;
     }
+    case 'setup': {
+      serve(request.component);
+      freshSandbox = request.sandbox;
+      try {
+        await loadGlue(request.component.gluePath);
+      } catch {
+        // the call that follows instantiates and reports it, with its context
+      }
+      return { id, type: 'done' };
+    }
     case 'fresh-call':
       return freshCall(request);
     case 'dispose': {
@@ -240,7 +249,7 @@ port.on('message', (request: WorkerRequest) => {
     (reply) => {
       port.postMessage(reply);
       // The reply is on its way: the next fresh instance is made while the worker waits for a call.
-      if (request.type === 'fresh-call') prewarm();
+      if (request.type === 'fresh-call' || request.type === 'setup') prewarm();
     },
     (error: unknown) => port.postMessage({ id: request.id, type: 'fault', error: toWireError(error) }),
   );

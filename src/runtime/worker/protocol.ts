@@ -17,18 +17,19 @@ export interface VersionedSandbox {
 }
 
 /**
- * `fresh-call`: one call on a fresh instance (stateless). `component` is sent with a worker's first call
- * only, `sandbox` when the worker has not seen that version yet; the worker keeps both.
+ * `setup`: a new worker of stateless calls gets the component and the sandbox, and loads the glue; it
+ * answers then, and makes its first instance right after. `fresh-call`: one call on a fresh instance;
+ * `sandbox` is sent when the worker has not seen that version yet (the worker keeps it).
  */
 export type WorkerRequest =
   | { type: 'instantiate'; id: number; instanceId: number; component: ComponentPayload; sandbox: SandboxSpec }
   | { type: 'call'; id: number; instanceId: number; fn: number; args: JsonObject }
+  | { type: 'setup'; id: number; component: ComponentPayload; sandbox: VersionedSandbox }
   | {
       type: 'fresh-call';
       id: number;
       fn: number;
       args: JsonObject;
-      component?: ComponentPayload;
       sandbox?: VersionedSandbox;
     }
   /** Disposes the instance (and a stateless worker's warm instance), closing what the guest opened. */
