@@ -1,7 +1,8 @@
 // `npm run build` (run by `prepack`): compiles src/ into dist/, the JavaScript the published package
 // runs, so that an installed wasmactor needs neither tsx nor esbuild nor TypeScript at run time.
 // - tsc -p tsconfig.build.json: one .js per .ts, relative `./x.ts` imports rewritten to `./x.js`;
-// - the plain JS files of src/ that run as worker threads (transpileWorker.mjs) copied beside them;
+// - the plain JS files of src/ that run as worker threads (transpileWorker.mjs, workerBoot.mjs and the
+//   lazy preview2-shim thread it installs) copied beside them;
 // - the instance worker's host bundled into one file, dist/runtime/worker/instanceWorker.bundle.js
 //   (src/runtime/worker/entry.ts uses it when present; from src/ it bundles at run time instead).
 // Needs the dev dependencies (typescript, esbuild). Output on stderr; dist/ is replaced as a whole.
@@ -16,7 +17,11 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 
 /** Plain JavaScript files of src/ that are loaded by path (worker threads), not imported. */
-const copied = ['runtime/prepare/transpileWorker.mjs'];
+const copied = [
+  'runtime/prepare/transpileWorker.mjs',
+  'runtime/worker/workerBoot.mjs',
+  'runtime/worker/lazyShimThread.mjs',
+];
 
 const started = performance.now();
 rmSync(dist, { recursive: true, force: true });

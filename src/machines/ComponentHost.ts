@@ -21,6 +21,7 @@ import {
   type PrepareOptions,
   type SandboxSpec,
   type ToolDefinition,
+  transient,
 } from '../runtime/index.ts';
 import {
   type ComponentState,
@@ -162,15 +163,19 @@ export class ComponentHost {
     this.system.start();
   }
 
-  /** Loads a component; an id that exists is reloaded (new generation, fresh instance). */
+  /**
+   * Loads a component; an id that exists is reloaded (new generation, fresh instance). Bytes given as
+   * the source are let go once the load has ended (see runtime/prepare/transientSource.ts).
+   */
   load(req: LoadRequest): Promise<LoadResult> {
     if (this.#stopped) return Promise.reject(new MachineError('stopped', 'the component host was stopped'));
     const { promise, deferred } = createDeferred<LoadResult>();
+    const { source, release } = transient(req.source);
     this.system.send({
       type: 'LOAD',
       id: req.id,
       spec: {
-        source: req.source,
+        source,
         stateful: req.stateful,
         sandbox: req.sandbox ?? {},
         timeoutMs: req.timeoutMs ?? this.#defaultTimeoutMs,
@@ -183,7 +188,7 @@ export class ComponentHost {
       ...(req.knownTools ? { knownTools: req.knownTools } : {}),
       reply: deferred,
     });
-    return promise;
+    return promise.finally(release);
   }
 
   /**

@@ -1,10 +1,26 @@
-import { prepareComponent } from './prepare/index.ts';
+import { availableParallelism } from 'node:os';
+import { loadLimiter, prepareComponent } from './prepare/index.ts';
 import type { ComponentRuntime, PrepareOptions } from './types.ts';
 
-/** Creates the runtime; `cacheDir` is where transpiled components are cached. */
-export function createRuntime(options: { cacheDir?: string } = {}): ComponentRuntime {
+/** What the runtime is created with. */
+export interface RuntimeOptions {
+  /** Where transpiled components are cached (default `$XDG_CACHE_HOME/wasmactor`). */
+  cacheDir?: string;
+  /** How long an idle worker of stateless calls is kept (see `PrepareOptions.workerIdleMs`). */
+  workerIdleMs?: number;
+  /** Loads preparing at once; the others wait in order (default: the number of cores, at least 2). */
+  maxConcurrentLoads?: number;
+}
+
+/** Creates the runtime: component preparation with shared defaults, a few loads at a time. */
+export function createRuntime(options: RuntimeOptions = {}): ComponentRuntime {
+  const defaults: PrepareOptions = {
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.workerIdleMs !== undefined ? { workerIdleMs: options.workerIdleMs } : {}),
+  };
+  const limiter = loadLimiter(options.maxConcurrentLoads ?? Math.max(2, availableParallelism()));
   return {
     prepare: (source, prepareOptions: PrepareOptions = {}) =>
-      prepareComponent(source, { cacheDir: options.cacheDir, ...prepareOptions }),
+      limiter.run(() => prepareComponent(source, { ...defaults, ...prepareOptions }), prepareOptions.signal),
   };
 }

@@ -21,6 +21,8 @@ export {
   readComponentSource,
   readComponentTypes,
   sha256,
+  TransientSource,
+  transient,
 } from './prepare/index.ts';
 export { poisonsInstance, RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
 export {

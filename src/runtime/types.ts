@@ -120,8 +120,12 @@ export type CallOutcome =
   | { ok: true; value: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] }
   | { ok: false; error: Json; output: CapturedOutput; durationMs: number; denials?: Denial[] };
 
-/** Where a component's bytes come from. */
-export type ComponentSource = { path: string } | { bytes: Uint8Array; name?: string };
+/**
+ * Where a component's bytes come from. `sha256`: the caller's hex sha256 of these very bytes when it has
+ * just computed or checked it (the loader hashes what it stores, a restore checks the stored digest), so
+ * a load hashes its bytes once; it keys the transpile cache, so it must never be a guess.
+ */
+export type ComponentSource = { path: string } | { bytes: Uint8Array; name?: string; sha256?: string };
 
 /** Options for preparing a component. */
 export interface PrepareOptions {
@@ -143,6 +147,11 @@ export interface PrepareOptions {
   maxMemory?: number;
   /** Largest component file accepted, in bytes (`--max-component-size`; default 256 MiB). */
   maxComponentSize?: number;
+  /**
+   * A worker of stateless calls idle for this long is ended, with its warm instance (`--worker-idle`;
+   * default 60,000 ms; 0 keeps none, every call then starts a worker).
+   */
+  workerIdleMs?: number;
 }
 
 /** Options for one call. */

@@ -63,6 +63,20 @@ describe('prepareComponent', () => {
     }
   });
 
+  it("hashes the bytes itself, or takes the caller's digest of them instead of hashing again", async () => {
+    const bytes = await readFile(fixturePath('counter'));
+    const { sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
+    const hashed = await prepareComponent({ bytes }, { cacheDir });
+    prepared.push(hashed);
+    expect(hashed.sha256).toBe(sha256(bytes));
+    // a digest the caller vouches for is taken as it is (here one that is not the bytes', to see it)
+    const vouched = 'ab'.repeat(32);
+    const given = await prepareComponent({ bytes, sha256: vouched }, { cacheDir });
+    prepared.push(given);
+    expect(given.sha256).toBe(vouched);
+    expect(await given.callOnce('get', {}, {})).toMatchObject({ ok: true, value: 0 });
+  });
+
   it('uses the transpile cache on a second load of the same bytes', async () => {
     const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));

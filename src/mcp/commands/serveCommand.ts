@@ -15,18 +15,10 @@ import {
   defaultTimeoutMs,
   log,
 } from '../../runtime/index.ts';
-import { parseEnvPair, parseMemoryQuantity, readEnvFile } from '../../runtime/policy/index.ts';
+import { parseEnvPair, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
-import {
-  type HttpAddress,
-  type HttpHandle,
-  httpSecurityProblem,
-  parseDuration,
-  parseHttpAddress,
-  readAuthToken,
-  startHttpServer,
-} from '../http/index.ts';
+import { type HttpHandle, parseDuration, readAuthToken, startHttpServer } from '../http/index.ts';
 import { McpError } from '../McpError.ts';
 import { type Manifest, manifestFlag, restoreManifest } from '../manifest/index.ts';
 import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/index.ts';
@@ -36,6 +28,7 @@ import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
 import { type DownloadFlags, downloadFlags } from './downloadFlags.ts';
 import { loadExamplesFirst } from './examples.ts';
+import { type HttpServeFlags, httpOnlyFlagProblem, parseHttpFlags } from './httpFlags.ts';
 import { grantGuard, sizeFlag } from './serverFlags.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
@@ -73,6 +66,8 @@ ${downloadFlags.usage}
                              Mcp-Session-Id: ID.* back here (default a short random id)
   --instance-idle DURATION   a per-agent instance without calls for this long is closed
                              (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
+  --worker-idle DURATION     a worker thread of stateless calls idle for this long is ended, with the
+                             instance it keeps ready (default 60s; same units as --instance-idle)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
 
@@ -117,6 +112,7 @@ const OPTIONS = {
   'echo-tool': { type: 'boolean', default: false },
   'replica-id': { type: 'string' },
   'instance-idle': { type: 'string', default: '30m' },
+  'worker-idle': { type: 'string', default: '60s' },
   'log-level': { type: 'string', default: 'info' },
   http: { type: 'string' },
   'auth-token-file': { type: 'string' },
@@ -126,17 +122,6 @@ const OPTIONS = {
   'max-streams': { type: 'string', default: '256' },
   'max-body-size': { type: 'string', default: '4Mi' },
 } as const;
-
-/** What `serve --http` was asked to do. */
-interface HttpServeFlags {
-  address: HttpAddress;
-  tokenFile: string | undefined;
-  allowedHosts: string[];
-  maxSessions: number;
-  sessionIdleMs: number;
-  maxStreams: number;
-  maxBodyBytes: number;
-}
 
 /** What `serve` was asked to do. */
 interface ServeOptions {
@@ -157,43 +142,7 @@ interface ServeOptions {
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
   registries: string[];
-}
-
-type Values = Record<string, string | string[] | boolean | undefined>;
-
-function positiveInteger(values: Values, flag: string): number | string {
-  const n = Number(values[flag]);
-  return Number.isSafeInteger(n) && n > 0 ? n : `--${flag} must be a positive integer, not "${values[flag]}"`;
-}
-
-/** The `--http` flags, or the problem; undefined without `--http`. */
-function parseHttpFlags(values: Values): HttpServeFlags | string | undefined {
-  if (values.http === undefined) return undefined;
-  const address = parseHttpAddress(values.http as string);
-  if (typeof address === 'string') return address;
-  const tokenFile = values['auth-token-file'] as string | undefined;
-  const refused = httpSecurityProblem(address, tokenFile !== undefined);
-  if (refused) return refused;
-  const maxSessions = positiveInteger(values, 'max-sessions');
-  if (typeof maxSessions === 'string') return maxSessions;
-  const maxStreams = positiveInteger(values, 'max-streams');
-  if (typeof maxStreams === 'string') return maxStreams;
-  const sessionIdleMs = parseDuration('--session-idle', values['session-idle'] as string);
-  if (typeof sessionIdleMs === 'string') return sessionIdleMs;
-  const bodyText = values['max-body-size'] as string;
-  const body = parseMemoryQuantity(bodyText);
-  if (!body.ok) {
-    return `--max-body-size takes a number of bytes or a quantity such as 4Mi or 16Mi: ${JSON.stringify(bodyText)} is not one (${body.problem})`;
-  }
-  return {
-    address,
-    tokenFile: tokenFile === undefined ? undefined : resolve(tokenFile),
-    allowedHosts: values['allow-host'] as string[],
-    maxSessions,
-    sessionIdleMs,
-    maxStreams,
-    maxBodyBytes: body.value,
-  };
+  workerIdleMs: number;
 }
 
 /** The options of `serve`, or the exit code when the command line is already answered. */
@@ -220,6 +169,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (badReplica) return fail(io, NAME, badReplica);
   const instanceIdleMs = parseDuration('--instance-idle', values['instance-idle']);
   if (typeof instanceIdleMs === 'string') return fail(io, NAME, instanceIdleMs);
+  const workerIdleMs = parseDuration('--worker-idle', values['worker-idle']);
+  if (typeof workerIdleMs === 'string') return fail(io, NAME, workerIdleMs);
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
@@ -243,18 +194,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
   const manifest = await manifestFlag(values.manifest, values.examples, guard);
   if (typeof manifest === 'string') return fail(io, NAME, manifest);
-  if (http === undefined) {
-    const httpOnly = [
-      'auth-token-file',
-      'allow-host',
-      'max-sessions',
-      'session-idle',
-      'max-streams',
-      'max-body-size',
-    ];
-    const given = httpOnly.find((flag) => argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)));
-    if (given) return fail(io, NAME, `--${given} only applies with --http [HOST:]PORT`);
-  }
+  const httpOnly = httpOnlyFlagProblem(http, argv);
+  if (httpOnly) return fail(io, NAME, httpOnly);
   return {
     componentDir,
     callTimeout,
@@ -273,6 +214,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     http,
     instanceIdleMs,
     registries: values.registry,
+    workerIdleMs,
   };
 }
 
@@ -290,7 +232,7 @@ async function createServer(
     maxComponentBytes: options.maxComponentSize,
   });
   const host = new ComponentHost({
-    runtime: createRuntime(),
+    runtime: createRuntime({ workerIdleMs: options.workerIdleMs }),
     defaultTimeoutMs: options.callTimeout,
     instanceIdleMs: options.instanceIdleMs,
     prepareOptions: { maxMemory: options.maxMemory, maxComponentSize: options.maxComponentSize },

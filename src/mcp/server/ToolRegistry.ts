@@ -6,15 +6,16 @@
  * contain `_`, so it cannot collide with a parameter), declared with `"x-mcp-header": "Instance"`: a
  * 2026-07-28 client mirrors it into the `Mcp-Param-Instance` header, which a load balancer can route on.
  */
-import {
-  type CallToolResult,
+import type {
+  CallToolResult,
   fromJsonSchema,
-  type McpServer,
-  type RegisteredTool,
-  type ServerContext,
+  McpServer,
+  RegisteredTool,
+  ServerContext,
 } from '@modelcontextprotocol/server';
 import { type JsonObject, log, type ToolDefinition } from '../../runtime/index.ts';
 import { INSTANCE_ARG_DESCRIPTION } from '../tools/index.ts';
+import { componentInputSchema, lazySchema } from './componentSchemas.ts';
 
 /** The argument that picks a per-agent instance, and the header name it is mirrored into. */
 export const INSTANCE_ARG = '_instance';
@@ -137,10 +138,12 @@ export class ToolRegistry {
     const stateful = entry.stateful === true;
     const known = this.compiled.get(entry.tool);
     if (known !== undefined && known.stateful === stateful) return known;
+    // The runtime validates the arguments (once, see componentSchemas.ts); the output validator is
+    // compiled on first use.
     const made: CompiledSchemas = {
       stateful,
-      input: fromJsonSchema<JsonObject>(listedInputSchema(entry) as SchemaArg),
-      output: fromJsonSchema<JsonObject>(entry.tool.outputSchema as SchemaArg),
+      input: componentInputSchema(listedInputSchema(entry) as SchemaArg, INSTANCE_ARG),
+      output: lazySchema(entry.tool.outputSchema as SchemaArg),
     };
     this.compiled.set(entry.tool, made);
     return made;

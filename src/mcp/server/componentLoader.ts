@@ -148,7 +148,12 @@ async function loadNow(
   try {
     result = await host.load({
       id,
-      source: { bytes, name: fetched.path === undefined ? `${id}.wasm` : basename(fetched.path) },
+      // Hashed once (by the fetch): the runtime keys its transpile cache with it, the store records it.
+      source: {
+        bytes,
+        name: fetched.path === undefined ? `${id}.wasm` : basename(fetched.path),
+        sha256: fetched.digest,
+      },
       stateful: request.stateful,
       sandbox,
       onProgress: progress.steps,

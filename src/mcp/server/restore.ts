@@ -65,7 +65,8 @@ function startLoad(
   return context.host
     .load({
       id: metadata.id,
-      source: { bytes, name: 'component.wasm' },
+      // readComponent checked the bytes against this digest: they are not hashed again.
+      source: { bytes, name: 'component.wasm', sha256: metadata.sha256 },
       stateful: metadata.stateful,
       sandbox,
       knownTools: runtimeNamed(metadata.tools),

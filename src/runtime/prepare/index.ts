@@ -1,4 +1,5 @@
 /** From a source to a runnable component: read, decode, transpile (cached), cap memory, compile. */
+export { type LoadLimiter, loadLimiter } from './loadLimiter.ts';
 export { capMemory, memoryLimits } from './memoryLimit.ts';
 export {
   defaultMaxMemory,
@@ -15,4 +16,5 @@ export {
   readBoundedFile,
   readComponentFile,
 } from './readBoundedFile.ts';
+export { TransientSource, transient } from './transientSource.ts';
 export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';

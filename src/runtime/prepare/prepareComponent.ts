@@ -3,37 +3,24 @@
  * (cached on disk) and core modules compiled once. Instances then live in worker threads, which get
  * the compiled modules by message.
  */
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { decodeComponent } from '../decode/index.ts';
 import { RuntimeError } from '../RuntimeError.ts';
-import type {
-  CallOptions,
-  CallOutcome,
-  ComponentInstance,
-  ComponentSource,
-  ComponentTypes,
-  Denial,
-  JsonObject,
-  PreparedComponent,
-  PrepareOptions,
-  SandboxSpec,
-  ToolDefinition,
-} from '../types.ts';
+import type { ComponentSource, ComponentTypes, PreparedComponent, PrepareOptions } from '../types.ts';
 import { toolDefinitions } from '../wit/index.ts';
-import { type ComponentPayload, WorkerClient, type WorkerReply, workerEntry } from '../worker/index.ts';
+import { type ComponentPayload, workerEntry } from '../worker/index.ts';
 import { digestibleBytes } from './digestible.ts';
 import { capMemory } from './memoryLimit.ts';
 import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
+import { WorkerComponent } from './WorkerComponent.ts';
+
+export { defaultTimeoutMs } from './WorkerComponent.ts';
 
 const loadCancelled = () => new RuntimeError('cancelled', 'loading the component was cancelled');
 
 /** Lets timers and I/O that are due run before the next stretch of synchronous work. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Default time limit of one call, in ms. */
-export const defaultTimeoutMs = 30_000;
 
 /** Default cap on the linear memory of every instance (1 GiB); see `PrepareOptions.maxMemory`. */
 export const defaultMaxMemory = 2 ** 30;
@@ -101,7 +88,8 @@ export async function prepareComponent(
   await yieldToEventLoop();
   if (signal?.aborted) throw loadCancelled();
   onProgress?.({ message: 'transpiling the component', progress: 1, total });
-  const hash = sha256(bytes);
+  // Hashed once per load: a caller that hashed these bytes already says so.
+  const hash = ('sha256' in source ? source.sha256 : undefined) ?? sha256(bytes);
   // What jco reads: the same component without the custom sections it cannot digest (digestible.ts).
   const digestible = digestibleBytes(bytes);
   const transpileKey = digestible === bytes ? hash : sha256(digestible);
@@ -138,185 +126,5 @@ export async function prepareComponent(
     functions: types.functions,
     imports: types.imports,
   };
-  return new WorkerComponent(hash, types, tools, payload, await workerEntry());
-}
-
-/** The sandbox's refusals of a call, when it made some (host-written, see `Denial`). */
-function denials(reply: { denials?: Denial[] }): { denials?: Denial[] } {
-  return reply.denials ? { denials: reply.denials } : {};
-}
-
-function toOutcome(reply: WorkerReply): CallOutcome {
-  switch (reply.type) {
-    case 'value':
-      return {
-        ok: true,
-        value: reply.value,
-        output: reply.output,
-        durationMs: reply.durationMs,
-        ...denials(reply),
-      };
-    case 'err':
-      return {
-        ok: false,
-        error: reply.error,
-        output: reply.output,
-        durationMs: reply.durationMs,
-        ...denials(reply),
-      };
-    case 'fault': {
-      const { code, message, ...rest } = reply.error;
-      throw new RuntimeError(code, message, rest);
-    }
-    case 'done':
-      throw new RuntimeError('host-error', 'the worker answered a call without a result');
-  }
-}
-
-class WorkerComponent implements PreparedComponent {
-  /** Idle workers for stateless calls: the glue is already imported in them. */
-  readonly #idle: WorkerClient[] = [];
-  readonly #all = new Set<WorkerClient>();
-  readonly #functionIndex = new Map<string, number>();
-  #disposed = false;
-
-  constructor(
-    readonly sha256: string,
-    readonly types: ComponentTypes,
-    readonly tools: ToolDefinition[],
-    readonly payload: ComponentPayload,
-    readonly entry: URL,
-  ) {
-    // A map, not indexOf per tool: that is quadratic, and 10,000 exports took ~100 ms of main thread.
-    const indexOf = new Map(types.functions.map((fn, index) => [fn, index]));
-    for (const tool of tools) this.#functionIndex.set(tool.name, indexOf.get(tool.function) ?? -1);
-  }
-
-  /** Index of the function behind a tool name, or an `unknown-tool` error that lists the tools. */
-  functionIndex(tool: string): number {
-    const index = this.#functionIndex.get(tool);
-    if (index === undefined) {
-      const names = this.tools.map((t) => t.name).join(', ');
-      throw new RuntimeError(
-        'unknown-tool',
-        `the component has no tool named "${tool}"; its tools are: ${names}`,
-      );
-    }
-    return index;
-  }
-
-  spawn(): WorkerClient {
-    if (this.#disposed) throw new RuntimeError('instance-gone', 'the component was disposed');
-    const worker = new WorkerClient(this.entry);
-    this.#all.add(worker);
-    return worker;
-  }
-
-  forget(worker: WorkerClient): void {
-    this.#all.delete(worker);
-  }
-
-  async instantiate(sandbox: SandboxSpec, options: CallOptions = {}): Promise<ComponentInstance> {
-    const worker = this.spawn();
-    try {
-      const reply = await worker.request(
-        { type: 'instantiate', instanceId: 1, component: this.payload, sandbox },
-        { timeoutMs: options.timeoutMs ?? defaultTimeoutMs, signal: options.signal, what: 'instantiation' },
-      );
-      if (reply.type === 'fault') toOutcome(reply);
-    } catch (error) {
-      this.forget(worker);
-      await worker.terminate();
-      throw error;
-    }
-    return new WorkerInstance(this, worker);
-  }
-
-  async callOnce(
-    tool: string,
-    args: JsonObject,
-    sandbox: SandboxSpec,
-    options: CallOptions = {},
-  ): Promise<CallOutcome> {
-    const fn = this.functionIndex(tool);
-    const worker = this.#idle.pop() ?? this.spawn();
-    let healthy = false;
-    try {
-      const reply = await worker.request(
-        { type: 'call-once', component: this.payload, sandbox, fn, args },
-        {
-          timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
-          signal: options.signal,
-          what: `the call to ${tool}`,
-        },
-      );
-      healthy = true;
-      return toOutcome(reply);
-    } finally {
-      if (healthy && worker.alive && !this.#disposed && this.#idle.length < availableParallelism()) {
-        this.#idle.push(worker);
-      } else {
-        this.forget(worker);
-        void worker.terminate();
-      }
-    }
-  }
-
-  async dispose(): Promise<void> {
-    this.#disposed = true;
-    this.#idle.length = 0;
-    const workers = [...this.#all];
-    this.#all.clear();
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-class WorkerInstance implements ComponentInstance {
-  #alive = true;
-
-  constructor(
-    readonly component: WorkerComponent,
-    readonly worker: WorkerClient,
-  ) {}
-
-  get alive(): boolean {
-    return this.#alive && this.worker.alive;
-  }
-
-  async call(tool: string, args: JsonObject, options: CallOptions = {}): Promise<CallOutcome> {
-    if (!this.alive) {
-      throw new RuntimeError(
-        'instance-gone',
-        'this instance was disposed or lost after a fault; create a new one',
-      );
-    }
-    const fn = this.component.functionIndex(tool);
-    try {
-      const reply = await this.worker.request(
-        { type: 'call', instanceId: 1, fn, args },
-        {
-          timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
-          signal: options.signal,
-          what: `the call to ${tool}`,
-        },
-      );
-      return toOutcome(reply);
-    } catch (error) {
-      if (error instanceof RuntimeError && error.poisonsInstance) await this.dispose();
-      throw error;
-    }
-  }
-
-  async dispose(): Promise<void> {
-    if (!this.#alive) return;
-    this.#alive = false;
-    this.component.forget(this.worker);
-    if (this.worker.alive) {
-      // Let the worker close what the guest opened before it ends.
-      await this.worker
-        .request({ type: 'dispose', instanceId: 1 }, { timeoutMs: 1000 })
-        .catch(() => undefined);
-    }
-    await this.worker.terminate();
-  }
+  return new WorkerComponent(hash, types, tools, payload, await workerEntry(), options.workerIdleMs);
 }

@@ -7,6 +7,9 @@ import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../RuntimeError.ts';
 import type { WorkerReply, WorkerRequest } from './protocol.ts';
 
+/** Every instance worker starts here: preview2-shim's helper thread made lazy, then `entry`. */
+const boot = new URL('./workerBoot.mjs', import.meta.url);
+
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: RuntimeError) => void };
 
 // Requests without an id: the id is assigned here.
@@ -35,9 +38,9 @@ export class WorkerClient {
   #nextId = 1;
   #ended: RuntimeError | undefined;
 
-  /** `entry`: the worker script (see workerEntry.ts). */
+  /** `entry`: the worker host script (see entry.ts), loaded by the boot script workerBoot.mjs. */
   constructor(entry: URL) {
-    this.#worker = new Worker(entry, { stdout: true, stderr: false });
+    this.#worker = new Worker(boot, { workerData: { main: entry.href }, stdout: true, stderr: false });
     stats.live += 1;
     // Guest code never reaches the protocol stream: whatever the worker writes to stdout is dropped here
     // (the sandbox captures guest output itself; this catches anything else).

@@ -10,17 +10,29 @@ export interface ComponentPayload {
   imports: string[];
 }
 
+/** The sandbox of stateless calls; `version` changes whenever the sandbox does (see StatelessPool.ts). */
+export interface VersionedSandbox {
+  version: number;
+  spec: SandboxSpec;
+}
+
+/**
+ * `setup`: a new worker of stateless calls gets the component and the sandbox, and loads the glue; it
+ * answers then, and makes its first instance right after. `fresh-call`: one call on a fresh instance;
+ * `sandbox` is sent when the worker has not seen that version yet (the worker keeps it).
+ */
 export type WorkerRequest =
   | { type: 'instantiate'; id: number; instanceId: number; component: ComponentPayload; sandbox: SandboxSpec }
   | { type: 'call'; id: number; instanceId: number; fn: number; args: JsonObject }
+  | { type: 'setup'; id: number; component: ComponentPayload; sandbox: VersionedSandbox }
   | {
-      type: 'call-once';
+      type: 'fresh-call';
       id: number;
-      component: ComponentPayload;
-      sandbox: SandboxSpec;
       fn: number;
       args: JsonObject;
+      sandbox?: VersionedSandbox;
     }
+  /** Disposes the instance (and a stateless worker's warm instance), closing what the guest opened. */
   | { type: 'dispose'; id: number; instanceId: number };
 
 /** An error as it crosses the thread boundary. */
