@@ -163,9 +163,9 @@ export class Inspector {
   }
 
   #onEvent(component: string, event: { type: string; [key: string]: unknown }): void {
-    // A call actor's done event carries `{ callId, generation, result }` (componentMachine's CallSettled).
-    if (event.type.startsWith('xstate.done.actor.call.')) {
-      this.#onSettled(component, event.output as { [key: string]: unknown });
+    // The executor's report of a call's end carries `{ callId, generation, result }` (CallSettled).
+    if (event.type === 'CALL.SETTLED') {
+      this.#onSettled(component, event);
       return;
     }
     const callId = typeof event.callId === 'string' ? event.callId : undefined;
@@ -268,7 +268,7 @@ export class Inspector {
         });
       }
     }
-    // Settled calls are logged from their call actor's done event (which comes before this snapshot); forget them after.
+    // Settled calls are logged from the executor's CALL.SETTLED (which comes before this snapshot); forget them after.
     for (const callId of [...tracked.inFlight.keys()]) {
       if (!current.has(callId)) tracked.inFlight.delete(callId);
     }

@@ -133,7 +133,7 @@ describe('inspector over a real host (counter fixture)', () => {
     const texts = log.map((e) => `${e.kind} ${e.text}`);
     expect(texts.some((t) => /^event CALL c\d+ increment-slowly$/.test(t))).toBe(true);
     expect(texts).toContain('transition idle -> busy (CALL)');
-    expect(texts.some((t) => /^transition busy -> idle \(done: call\.c\d+\)$/.test(t))).toBe(true);
+    expect(texts).toContain('transition busy -> idle (CALL.SETTLED)');
     const done = log.find((e) => e.kind === 'call' && e.tool === 'increment-slowly' && e.outcome === 'ok');
     expect(done?.durationMs).toBeGreaterThanOrEqual(45);
     const trap = log.filter((e) => e.kind === 'call' && e.tool === 'trap');
