@@ -13,46 +13,15 @@
  */
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { bareInstances, exported } from './floors/bare.ts';
 import { benchDir, median, p99, type Row, ratioRow, report, sampleTogether } from './harness.ts';
+import { connect, echoFloorArgs, ok, wasmactorArgs } from './servers.ts';
 
 const PER_ROUND = Number(process.argv[2] ?? 100);
 const ROUNDS = 5;
 const BURST = 1_000;
 const root = join(import.meta.dirname, '..');
 const fixtures = join(root, 'fixtures', 'build');
-
-type Result = Awaited<ReturnType<Client['callTool']>>;
-
-/** Starts a stdio server and connects an SDK client to it. */
-export async function connect(command: string, args: string[]): Promise<{ client: Client; pid: number }> {
-  const transport = new StdioClientTransport({ command, args, stderr: 'inherit' });
-  const client = new Client({ name: 'wasmactor-bench', version: '0.0.0' });
-  await client.connect(transport);
-  return { client, pid: transport.pid ?? -1 };
-}
-
-/** `wasmactor serve` with a fresh component directory (its cache and data are in the bench home). */
-export function wasmactorArgs(componentDir: string, extra: string[] = []): string[] {
-  return [
-    join(root, 'bin', 'wasmactor.js'),
-    'serve',
-    '--component-dir',
-    componentDir,
-    '--log-level',
-    'warn',
-    ...extra,
-  ];
-}
-
-export const echoFloorArgs = [join(import.meta.dirname, 'floors', 'echoServer.mjs')];
-
-export function ok(result: Result): Result {
-  if (result.isError) throw new Error(JSON.stringify(result.content));
-  return result;
-}
 
 async function main(): Promise<void> {
   const dir = benchDir('mcp');
@@ -157,4 +126,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.filename === process.argv[1]) await main();
+await main();

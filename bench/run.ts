@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: runs every bench, one after another, each in its own process started by
+ * bench/launch.mjs (tsx registered by its API), all sharing one temporary home (bench/harness.ts: no
+ * bench touches the user's cache, component directory or secrets). A bench that fails is reported and
+ * the others still run. At the end, the rows with goals (issue 15's table) are printed together as a
+ * Markdown table with the date and the machine, ready for README's "Performance" section.
+ *
+ *   npm run bench                    (every bench)
+ *   npm run bench -- actor mcp       (only these)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchHome, cells, MiB, type Row } from './harness.ts';
+
+/** In the order of issue 15's table first, then the other benches. */
+const BENCHES = ['mcp', 'actor', 'server', 'runtime', 'capacity', 'cli', 'requests', 'http'];
+
+const only = process.argv.slice(2);
+const chosen = only.length ? BENCHES.filter((b) => only.includes(b)) : BENCHES;
+const summary = join(benchHome, 'summary.jsonl');
+const launcher = join(import.meta.dirname, 'launch.mjs');
+const failed: string[] = [];
+
+for (const name of chosen) {
+  const file = join(import.meta.dirname, `${name}.bench.ts`);
+  process.stdout.write(`\n=== ${name} (node bench/launch.mjs bench/${name}.bench.ts)\n`);
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [launcher, file], {
+    stdio: 'inherit',
+    env: { ...process.env, WASMACTOR_BENCH_SUMMARY: summary, WASMACTOR_BENCH_HOME: benchHome },
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  if (result.status !== 0) {
+    failed.push(`${name} (exit ${result.status ?? result.signal})`);
+    process.stdout.write(`=== ${name} FAILED after ${seconds} s\n`);
+  } else {
+    process.stdout.write(`=== ${name} done in ${seconds} s\n`);
+  }
+}
+
+const rows: (Row & { title: string })[] = existsSync(summary)
+  ? readFileSync(summary, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Row & { title: string })
+  : [];
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${cpu}, ${availableParallelism()} cores, ${(totalmem() / 1024 / MiB).toFixed(1)} GiB, node ${process.version}, ${process.platform}`;
+const lines = [
+  '',
+  `## Summary (${new Date().toISOString().slice(0, 10)}; ${machine})`,
+  '',
+  '| measure | floor (same run) | figure | ratio | goal | |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((row) => {
+    const c = cells(row);
+    return `| ${c.measure} | ${c.floor} | ${c.figure} | ${c.ratio} | ${c.goal} | ${c.verdict} |`;
+  }),
+  '',
+  `${rows.filter((r) => r.met).length} of ${rows.length} goals met.`,
+  ...(failed.length ? [`Benches that failed: ${failed.join(', ')}.`] : []),
+  '',
+];
+process.stdout.write(lines.join('\n'));
+process.exitCode = failed.length ? 1 : 0;
