@@ -118,7 +118,9 @@ export const componentMachine = setup({
       const spec = event.type === 'LOAD' ? event.spec : (context.pendingLoad ?? context.spec);
       return {
         pendingLoad: spec,
-        loadWaiters: event.reply ? [...context.loadWaiters, event.reply] : context.loadWaiters,
+        waiters: event.reply
+          ? { ...context.waiters, load: [...context.waiters.load, event.reply] }
+          : context.waiters,
       };
     }),
     /** Entering `loading`: the pending spec becomes the new generation, with its sandbox. */
@@ -129,18 +131,16 @@ export const componentMachine = setup({
         sandbox: spec?.sandbox ?? {},
         pendingLoad: undefined,
         generation: context.generation + 1,
-        tools: [],
       };
     }),
     storeLoaded: assign((_, output: LoadOutput) => ({
       prepared: output.prepared,
       instance: output.instance,
-      tools: output.prepared.tools,
     })),
     resolveLoadWaiters: enqueueActions(({ context, enqueue }) => {
-      const reply: LoadReply = { tools: context.tools, generation: context.generation };
-      enqueue(effect({ type: 'resolveAll', params: { replies: context.loadWaiters, value: reply } }));
-      enqueue.assign({ loadWaiters: [] });
+      const reply: LoadReply = { tools: context.prepared?.tools ?? [], generation: context.generation };
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.waiters.load, value: reply } }));
+      enqueue.assign({ waiters: { ...context.waiters, load: [] } });
     }),
     failLoad: enqueueActions(({ context, enqueue }, params: { error: unknown }) => {
       const error = new MachineError(
@@ -148,10 +148,10 @@ export const componentMachine = setup({
         `component ${context.id} failed to load: ${describe(params.error)}`,
         { cause: params.error },
       );
-      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      const replies = [...context.waiters.load, ...context.queue.map((c) => c.reply)];
       enqueue(effect({ type: 'rejectAll', params: { replies, error } }));
       enqueue.assign({
-        loadWaiters: [],
+        waiters: { ...context.waiters, load: [] },
         queue: CallQueue.empty(),
         failed: context.failed + context.queue.length,
         lastError: error.message,
@@ -159,10 +159,10 @@ export const componentMachine = setup({
     }),
     /** UNLOAD: no load waits any more, queued calls are answered with the unloaded error. */
     abandonLoadsAndQueue: enqueueActions(({ context, enqueue }) => {
-      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      const replies = [...context.waiters.load, ...context.queue.map((c) => c.reply)];
       enqueue(effect({ type: 'rejectAll', params: { replies, error: unloadedError(context.id) } }));
       enqueue.assign({
-        loadWaiters: [],
+        waiters: { ...context.waiters, load: [] },
         queue: CallQueue.empty(),
         pendingLoad: undefined,
         failed: context.failed + context.queue.length,
@@ -170,11 +170,13 @@ export const componentMachine = setup({
     }),
     addUnloadWaiter: assign(({ context, event }) => {
       assertEvent(event, 'UNLOAD');
-      return event.reply ? { unloadWaiters: [...context.unloadWaiters, event.reply] } : {};
+      return event.reply
+        ? { waiters: { ...context.waiters, unload: [...context.waiters.unload, event.reply] } }
+        : {};
     }),
     resolveUnloadWaiters: enqueueActions(({ context, enqueue }) => {
-      enqueue(effect({ type: 'resolveAll', params: { replies: context.unloadWaiters } }));
-      enqueue.assign({ unloadWaiters: [] });
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.waiters.unload } }));
+      enqueue.assign({ waiters: { ...context.waiters, unload: [] } });
     }),
     clearLoaded: assign({ prepared: undefined, instance: undefined }),
     enqueueCall: assign(({ context, event }) => {
@@ -268,21 +270,26 @@ export const componentMachine = setup({
   id: 'component',
   initial: 'unloaded',
   context: ({ input }) => ({
+    // Every key is here from the start and the context stays under 20 keys: XState copies the context
+    // with Object.assign on every assign, and V8 turns a copy with more keys, or with keys added later,
+    // into a dictionary-mode object (each copy then cost ~20x more: most of the actor's cost per call).
     id: input.id,
-    runtime: input.runtime,
-    prepareOptions: input.prepareOptions ?? {},
-    ...(input.load ? { pendingLoad: input.load.spec } : {}),
+    loader: { runtime: input.runtime, prepareOptions: input.prepareOptions ?? {} },
+    spec: undefined,
+    pendingLoad: input.load?.spec,
     sandbox: {},
     generation: 0,
     restarts: 0,
-    tools: [],
+    prepared: undefined,
+    instance: undefined,
     queue: CallQueue.empty(),
     inFlight: [],
-    loadWaiters: input.load?.reply ? [input.load.reply] : [],
-    unloadWaiters: [],
+    waiters: { load: input.load?.reply ? [input.load.reply] : [], unload: [] },
     served: 0,
     failed: 0,
     queueHighWater: 0,
+    lastCallMs: undefined,
+    lastError: undefined,
     instances: {},
     ended: {},
   }),
@@ -352,9 +359,9 @@ export const componentMachine = setup({
         id: 'load',
         src: 'loadComponent',
         input: ({ context }) => ({
-          runtime: context.runtime,
+          runtime: context.loader.runtime,
           spec: context.spec as LoadSpec,
-          prepareOptions: context.prepareOptions,
+          prepareOptions: context.loader.prepareOptions,
         }),
         onDone: {
           target: 'idle',

@@ -100,8 +100,8 @@ export interface ComponentInput {
 
 export interface ComponentContext {
   id: string;
-  runtime: ComponentRuntime;
-  prepareOptions: PrepareOptions;
+  /** What loading needs (one key: the context is kept small, see the machine's `context`). */
+  loader: { runtime: ComponentRuntime; prepareOptions: PrepareOptions };
   /** The spec of the current (or last) generation; its sandbox is the latest one granted. */
   spec?: LoadSpec;
   /**
@@ -118,12 +118,11 @@ export interface ComponentContext {
   prepared?: PreparedComponent;
   /** The live instance of a stateful component (undefined after a fault until the next call). */
   instance?: ComponentInstance;
-  tools: ToolDefinition[];
   /** Calls waiting, in arrival order (an immutable queue: O(1) per call, see calls/CallQueue.ts). */
   queue: CallQueue<PendingCall>;
   inFlight: PendingCall[];
-  loadWaiters: Deferred<LoadReply>[];
-  unloadWaiters: Deferred<void>[];
+  /** Callers waiting for the current load, and for the unload. */
+  waiters: { load: Deferred<LoadReply>[]; unload: Deferred<void>[] };
   served: number;
   failed: number;
   queueHighWater: number;

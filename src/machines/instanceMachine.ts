@@ -204,15 +204,25 @@ export const instanceMachine = setup({
   id: 'instance',
   initial: 'starting',
   context: ({ input }) => {
-    const { reply: openReply, ...rest } = input;
+    // Every key from the start, and few of them: see the component machine's `context`.
     return {
-      ...rest,
-      ...(openReply ? { openReply } : {}),
+      handle: input.handle,
+      componentId: input.componentId,
+      generation: input.generation,
+      prepared: input.prepared,
+      sandbox: input.sandbox,
+      timeoutMs: input.timeoutMs,
+      idleMs: input.idleMs,
+      openReply: input.reply,
+      instance: undefined,
       queue: CallQueue.empty(),
+      current: undefined,
+      closing: undefined,
       closeWaiters: [],
       served: 0,
       failed: 0,
       restarts: 0,
+      lastError: undefined,
     };
   },
   output: ({ context }) => ({ handle: context.handle, reason: context.closing ?? 'closed' }),
