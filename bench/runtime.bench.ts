@@ -9,9 +9,8 @@
  * Run: npm run bench   (or: node bench/launch.mjs bench/runtime.bench.ts [iterations])
  */
 // Isolation first: the user's cache, component directory and secrets are never touched.
-import './harness.ts';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -20,6 +19,7 @@ import { buildFixtures } from '../fixtures/build.ts';
 import { decodeComponent, prepareComponent, sha256 } from '../src/runtime/index.ts';
 import { patchGlue } from '../src/runtime/prepare/transpileCache.ts';
 import { transpileAndCompile } from './floors/bare.ts';
+import { benchDir } from './harness.ts';
 
 const calls = Number(process.argv[2] ?? 200);
 
@@ -59,7 +59,7 @@ async function bare(bytes: Uint8Array, dir: string) {
         modules[name] = await WebAssembly.compile(content as Uint8Array<ArrayBuffer>);
     }
   });
-  const gluePath = join(dir, `bare-${Math.random().toString(36).slice(2)}.js`);
+  const gluePath = join(dir, `bare-${Math.random().toString(36).slice(2)}.mjs`);
   await writeFile(gluePath, patchGlue(new TextDecoder().decode(files['component.js'])));
   const { instantiate } = (await import(pathToFileURL(gluePath).href)) as { instantiate: Instantiate };
   const make = () =>
@@ -88,7 +88,7 @@ const warm = await transpileBytes(await readFile(paths.counter as string), {
   instantiation: 'async',
 });
 await WebAssembly.compile(warm.files['w.core.wasm'] as Uint8Array<ArrayBuffer>);
-const dir = await mkdtemp(join(tmpdir(), 'wasmactor-bench-'));
+const dir = benchDir('runtime');
 try {
   for (const [name, tool, args] of [
     ['counter', 'increment', {}],
