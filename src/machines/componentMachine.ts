@@ -9,9 +9,9 @@
  *   `rejectReply`, `rejectAll`, `resolveAll`) and disposing handles (`disposeInstance`) are named actions
  *   or child actors that XState runs after the transition. `getNextSnapshot` computes any transition
  *   without touching the runtime or a caller's promise.
- * - Calls run on one long-lived `executor` child (calls/callExecutor.ts): `startNextCall` sends it `RUN`, it
- *   answers `CALL.SETTLED`. The per-call path is O(1): no actor per call, the queue is an immutable
- *   O(1) FIFO (calls/CallQueue.ts), no abort machinery per stateful call.
+ * - Calls run on one long-lived `executor` child (calls/callExecutor.ts): `startNextCall` sends it
+ *   `RUN`, it answers `CALL.SETTLED`. The per-call path is O(1): no actor per call, the queue is an
+ *   immutable O(1) FIFO (calls/CallQueue.ts), no abort machinery per stateful call.
  * - Stateful: the instance is created while loading (an initialisation failure is a load error; it is
  *   bounded by the call time limit). Calls run one at a time in arrival order (`canStartCall`). A fault (a
  *   `RuntimeError` whose `poisonsInstance` is true, or anything that is not a `RuntimeError`) discards the

@@ -108,16 +108,13 @@ export function createCallExecutor(runner: CallRunner = runCall) {
       } catch (error) {
         pending = Promise.reject(error);
       }
-      pending
-        .catch((error: unknown) => ({
-          callId,
-          generation: input.generation,
-          result: { ok: false as const, error, durationMs: 0 },
-        }))
-        .then((settled) => {
-          if (running.get(callId) === controller) running.delete(callId);
-          settle(settled);
-        });
+      const end = (settled: CallSettled) => {
+        if (running.get(callId) === controller) running.delete(callId);
+        settle(settled);
+      };
+      pending.then(end, (error: unknown) =>
+        end({ callId, generation: input.generation, result: { ok: false, error, durationMs: 0 } }),
+      );
     };
 
     const abort = (callIds: Iterable<string>) => {
