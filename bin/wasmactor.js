@@ -14,7 +14,7 @@ const usage = `wasmactor — WebAssembly components as MCP tools
 
 Usage:
   wasmactor serve [options]                 run the MCP server on stdio (see: wasmactor serve --help)
-  wasmactor component load|unload|list      manage the component directory without a server
+  wasmactor component load|unload|list|sync manage the component directory without a server
                                             (see: wasmactor component --help)
   wasmactor secret set|list|delete <component> [KEY=VALUE]...
                                             per-component secrets (see: wasmactor secret --help)

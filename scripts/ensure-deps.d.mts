@@ -17,3 +17,15 @@ export declare function dependenciesCurrent(
   wanted: Record<string, { version?: string; optional?: boolean }>,
   installed: Record<string, { version?: string }> | undefined,
 ): boolean;
+/** A Debian package the tests drive besides Chromium. */
+export interface TestPackage {
+  name: string;
+  path: string;
+  usedBy: string;
+}
+export declare const TEST_PACKAGES: readonly TestPackage[];
+export declare function testPackagesPlan(facts: ChromiumFacts & { isRoot: boolean; hasAptGet: boolean }): {
+  install: string[];
+  commands: string[][];
+  messages: string[];
+};

@@ -1,9 +1,11 @@
 // Installs what `npm start` and `npm test` need on a fresh clone, so that neither needs a separate
 // install step:
 // - with --deps: the project's dependencies (npm ci), when node_modules does not match package-lock.json;
-// - with --browser (the `pretest` step): the Chromium the browser test drives. Debian's `chromium` is
-//   installed with apt-get when the user is root and apt-get exists; otherwise nothing is installed and
-//   the browser test fails with one line naming what to install (see chromiumPlan).
+// - with --test-packages (the `pretest` step; --browser is the old name): the Debian packages the tests
+//   drive: chromium (the browser test), docker-registry (the OCI registry tests), nginx (the scale-out
+//   test). What is missing is installed with one apt-get update and one apt-get install when the user is
+//   root and apt-get exists; otherwise nothing is installed and each missing one is named with how to
+//   get it (see testPackagesPlan), and the tests that need it fail with the same line.
 // Plain JS with no imports beyond Node's own: it runs before anything is installed. All output goes to
 // stderr, because `npm start` serves MCP on stdout.
 import { spawnSync } from 'node:child_process';
@@ -60,6 +62,48 @@ export function chromiumPlan(facts) {
     };
   }
   return { action: 'explain', message: problem };
+}
+
+/**
+ * The Debian packages the tests drive besides Chromium (which has its own variable, see chromiumPlan):
+ * the executable that shows each is installed and the tests that need it.
+ */
+export const TEST_PACKAGES = [
+  { name: 'docker-registry', path: '/usr/bin/docker-registry', usedBy: 'the OCI registry tests' },
+  { name: 'nginx', path: '/usr/sbin/nginx', usedBy: 'the scale-out test behind nginx' },
+];
+
+/**
+ * What `pretest` does about every Debian package the tests need, decided from the facts alone: the
+ * missing ones that may be installed go into one `apt-get update` and one `apt-get install` (root with
+ * apt-get), and every one that will stay missing gets a line saying which tests need it and how to get it.
+ * @param {{ env: Record<string, string | undefined>, exists: (path: string) => boolean,
+ *           isRoot: boolean, hasAptGet: boolean }} facts
+ * @returns {{ install: string[], commands: string[][], messages: string[] }}
+ */
+export function testPackagesPlan(facts) {
+  const install = [];
+  const messages = [];
+  const chromium = chromiumPlan(facts);
+  if (chromium.action === 'install') install.push('chromium');
+  if (chromium.action === 'explain') messages.push(chromium.message);
+  const canInstall = facts.isRoot && facts.hasAptGet;
+  for (const pkg of TEST_PACKAGES) {
+    if (facts.exists(pkg.path)) continue;
+    if (canInstall) install.push(pkg.name);
+    else
+      messages.push(
+        `${pkg.usedBy} need ${pkg.name} at ${pkg.path}: install it (Debian/Ubuntu: sudo apt-get install ${pkg.name})`,
+      );
+  }
+  const commands =
+    install.length === 0
+      ? []
+      : [
+          ['apt-get', 'update'],
+          ['apt-get', 'install', '-y', '--no-install-recommends', ...install],
+        ];
+  return { install, commands, messages };
 }
 
 /** True when `command` is an executable on PATH. */
@@ -119,21 +163,18 @@ function ensureDependencies(root) {
   }
 }
 
-function ensureChromium() {
-  const plan = chromiumPlan({
+function ensureTestPackages() {
+  const plan = testPackagesPlan({
     env: process.env,
     exists: existsSync,
     isRoot: process.getuid?.() === 0,
     hasAptGet: onPath('apt-get'),
   });
-  if (plan.action === 'none') return;
-  if (plan.action === 'explain') {
-    // Not fatal here: every other test still runs; the browser test fails with this same line.
-    process.stderr.write(`wasmactor: ${plan.message}\n`);
-    return;
-  }
+  // Not fatal here: every other test still runs; the tests that need a missing package fail with this line.
+  for (const message of plan.messages) process.stderr.write(`wasmactor: ${message}\n`);
+  if (plan.commands.length === 0) return;
   process.stderr.write(
-    `wasmactor: the browser test needs Chromium; installing Debian's chromium (${plan.commands.map((c) => c.join(' ')).join(' && ')})...\n`,
+    `wasmactor: the tests need Debian's ${plan.install.join(', ')}; installing (${plan.commands.map((c) => c.join(' ')).join(' && ')})...\n`,
   );
   for (const [command, ...args] of plan.commands) {
     const result = spawnSync(command, args, {
@@ -142,7 +183,7 @@ function ensureChromium() {
     });
     if (result.status !== 0) {
       process.stderr.write(
-        `wasmactor: "${command} ${args.join(' ')}" failed (see above); install chromium yourself or set ${CHROMIUM_VARIABLE}\n`,
+        `wasmactor: "${command} ${args.join(' ')}" failed (see above); install ${plan.install.join(' ')} yourself (for chromium, or set ${CHROMIUM_VARIABLE})\n`,
       );
       return;
     }
@@ -150,7 +191,8 @@ function ensureChromium() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // --deps: the npm packages; --browser: Chromium for the browser test (`pretest` passes both).
+  // --deps: the npm packages; --test-packages (or its old name --browser): the Debian packages the tests
+  // drive (`pretest` passes both).
   if (process.argv.includes('--deps')) ensureDependencies(fileURLToPath(new URL('..', import.meta.url)));
-  if (process.argv.includes('--browser')) ensureChromium();
+  if (process.argv.includes('--test-packages') || process.argv.includes('--browser')) ensureTestPackages();
 }

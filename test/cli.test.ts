@@ -134,7 +134,7 @@ describe('wasmactor (errors of any command)', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      'wasmactor component: loading components from https:// is not supported yet; download the .wasm file and give its file path as path\n',
+      'wasmactor component: path takes a local file, not https://: load https:// and oci:// components with load-component (or a manifest), or download the .wasm file and give its path\n',
     );
   });
 });

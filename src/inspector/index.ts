@@ -1,4 +1,7 @@
 /** Public API of the inspector layer: the read-only web page over the component actors. */
+
+export type { LastErrorView } from './CallBook.ts';
+export { type CallDetails, type ClippedText, MIN_HIDDEN_LENGTH, TEXT_LIMIT } from './callDetails.ts';
 export {
   activeStateIds,
   type ChartModel,
@@ -20,6 +23,8 @@ export {
   type ComponentView,
   type InFlightCallView,
   type InspectorSnapshot,
+  type InstanceCallsView,
+  type QueuedCallView,
   takeSnapshot,
 } from './snapshot.ts';
 export {

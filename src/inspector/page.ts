@@ -54,11 +54,28 @@ svg .state.active > .name { fill: #7c2d12; }
 #log .kind-transition { color: #7c2d12; }
 #log .out-failed, #log .out-err { color: #b91c1c; }
 #log .out-ok { color: #166534; }
+#log .fields { margin: 2px 0 4px 24px; color: var(--fg); }
+#log .field { margin: 1px 0; }
+#log .field b { color: var(--muted); font-weight: 600; }
+#log .field.error code, #log .field.error pre { color: #b91c1c; }
+#log .field.stderr code, #log .field.stderr pre { color: #92400e; }
+#log details summary { cursor: pointer; }
+#log details pre { margin: 2px 0 2px 16px; padding: 4px 6px; background: #f1f5f9; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 240px; overflow-y: auto; }
+#log .omitted, #log .note { color: var(--muted); margin-left: 16px; }
+#queues .queue { margin: 4px 0 8px; font-size: 13px; }
+#queues .queue.instance { margin-left: 20px; }
+#queues ol { margin: 2px 0 0; padding-left: 28px; font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', monospace; }
+#queues .running { font: 12px/1.5 ui-monospace, 'DejaVu Sans Mono', monospace; }
+#queues code, #queues .wait { color: var(--muted); overflow-wrap: anywhere; }
+td.error .when { color: var(--muted); font-variant-numeric: tabular-nums; }
+td.error .what { color: var(--fg); font-weight: 600; }
 `;
 
 const SCRIPT = `
 const LOG_MAX = 2000;
-const state = { components: [], selected: null, log: [], maxSeq: 0, receivedAt: Date.now() };
+const DETAILED_MAX = 200; // log entries that keep their call details in the page (the server keeps the last 100 calls)
+const PREVIEW = 100; // characters of a value shown before it is expanded
+const state = { components: [], selected: null, log: [], maxSeq: 0, receivedAt: Date.now(), open: new Set() };
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {
   const node = document.createElement(tag);
@@ -78,6 +95,10 @@ function apply(data, reset) {
     state.maxSeq = e.seq;
   }
   if (state.log.length > LOG_MAX) state.log.splice(0, state.log.length - LOG_MAX);
+  let detailed = 0;
+  for (let i = state.log.length - 1; i >= 0; i--) {
+    if (state.log[i].details && ++detailed > DETAILED_MAX) delete state.log[i].details;
+  }
   if (!state.components.some((c) => c.id === state.selected)) state.selected = state.components[0]?.id ?? null;
   render();
 }
@@ -85,7 +106,7 @@ function apply(data, reset) {
 function inFlightText(c) {
   const elapsed = Date.now() - state.receivedAt;
   return c.inFlightCalls.map((call) =>
-    call.callId + ' ' + call.tool + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')
+    'call ' + call.callId + ' ' + call.tool + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')
   ).join(', ');
 }
 
@@ -97,6 +118,55 @@ function instancesText(c) {
   return list.length + ': ' + list.map((i) =>
     i.handle + ' ' + i.state + (i.queueLength > 0 ? ' q' + i.queueLength : '') + (i.restarts > 0 ? ' r' + i.restarts : '')
   ).join(', ');
+}
+
+const clock = (t) => new Date(t).toISOString().slice(11, 23);
+const callName = (c) => 'call ' + c.callId + ' ' + c.tool;
+
+// Last error: when it happened, which call, what.
+function lastErrorCell(c) {
+  const cell = el('td', { className: 'error' });
+  if (c.lastError === undefined) return cell;
+  const at = c.lastErrorAt;
+  if (at) {
+    cell.append(el('span', { className: 'when', textContent: clock(at.time) + ' (' + fmtMs(Date.now() - at.time) + ' ago) ' }));
+    if (at.callId) cell.append(el('span', { className: 'what', textContent: 'call ' + at.callId + ' ' + (at.tool || '') + ': ' }));
+  }
+  cell.append(c.lastError);
+  return cell;
+}
+
+function waitingList(queued) {
+  if (queued.length === 0) return [];
+  const items = queued.map((q) => el('li', { className: 'queued' },
+    callName(q) + ' ',
+    q.args ? el('code', { textContent: q.args.text.length > PREVIEW ? q.args.text.slice(0, PREVIEW) + '\\u2026' : q.args.text }) : '',
+    q.sentAt !== undefined ? el('span', { className: 'wait', textContent: ' waiting ' + fmtMs(Date.now() - q.sentAt) }) : ''));
+  return [el('div', { textContent: items.length + ' waiting, in the order they will run:' }), el('ol', {}, ...items)];
+}
+
+function renderQueues() {
+  const box = $('#queues');
+  const busy = state.components.filter((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0 || c.instanceCalls.length > 0);
+  $('#no-queues').hidden = busy.length > 0;
+  const elapsed = Date.now() - state.receivedAt;
+  box.replaceChildren(...busy.map((c) => {
+    const running = c.inFlightCalls.map((call) => callName(call) + (call.runningMs !== undefined ? ' for ' + fmtMs(call.runningMs + elapsed) : '') + (call.cancelled ? ' (cancelled)' : '')).join(', ');
+    const div = el('div', { className: 'queue' },
+      el('b', { textContent: c.id }), ' ',
+      el('span', { className: 'running', textContent: running ? 'running: ' + running : 'nothing running' }),
+      ...waitingList(c.queuedCalls));
+    div.dataset.id = c.id;
+    for (const i of c.instanceCalls) {
+      const sub = el('div', { className: 'queue instance' },
+        el('b', { textContent: 'instance ' + i.instance }), ' ',
+        el('span', { className: 'running', textContent: i.running ? 'running: ' + callName(i.running) : 'nothing running' }),
+        ...waitingList(i.queuedCalls));
+      sub.dataset.instance = i.instance;
+      div.append(sub);
+    }
+    return div;
+  }));
 }
 
 function renderTable() {
@@ -118,7 +188,7 @@ function renderTable() {
       el('td', { className: 'num restarts', textContent: String(c.restarts) }),
       el('td', { className: 'instances', textContent: instancesText(c) }),
       el('td', { className: 'num last', textContent: c.lastCallMs !== undefined ? fmtMs(c.lastCallMs) : '\\u2014' }),
-      el('td', { className: 'error', textContent: c.lastError ?? '' }),
+      lastErrorCell(c),
     );
     row.addEventListener('click', () => { state.selected = c.id; render(); });
     body.append(row);
@@ -153,18 +223,57 @@ function renderLog() {
     const e = state.log[i];
     if (component !== '*' && e.component !== component) continue;
     if (!kinds.has(e.kind)) continue;
-    if (text && !(e.component + ' ' + e.text).toLowerCase().includes(text)) continue;
-    const time = new Date(e.time).toISOString().slice(11, 23);
-    rows.push(el('div', { className: 'kind-' + e.kind + (e.outcome ? ' out-' + e.outcome : '') },
-      el('span', { className: 't', textContent: time + ' ' }),
+    if (text && !(e.component + ' ' + e.text + ' ' + detailsText(e)).toLowerCase().includes(text)) continue;
+    const row = el('div', { className: 'kind-' + e.kind + (e.outcome ? ' out-' + e.outcome : '') },
+      el('span', { className: 't', textContent: clock(e.time) + ' ' }),
       el('span', { className: 'c', textContent: e.component + ' ' }),
-      e.kind.padEnd(10) + ' ' + e.text));
+      // a call entry says "call c12 increment ..." itself; a failed one's error is in its details
+      (e.kind === 'call' ? '' : e.kind.padEnd(10) + ' ') + lineText(e));
+    row.dataset.seq = String(e.seq);
+    if (e.details) row.append(fieldsOf(e));
+    rows.push(row);
   }
   $('#log').replaceChildren(...rows);
   $('#log-count').textContent = rows.length + ' shown, ' + state.log.length + ' kept';
 }
 
-function render() { renderTable(); renderChart(); renderLogFilter(); renderLog(); }
+const FIELDS = [['args', 'args'], ['result', 'result'], ['error', 'error'], ['stdout', 'stdout'], ['stderr', 'stderr']];
+
+function lineText(e) {
+  const tail = ': ' + e.error;
+  return e.details?.error && e.error !== undefined && e.text.endsWith(tail) ? e.text.slice(0, -tail.length) : e.text;
+}
+
+function detailsText(e) {
+  return e.details ? FIELDS.map(([f]) => e.details[f]?.text ?? '').join(' ') : '';
+}
+
+// One value of a call: shown whole when short, else a preview that expands (<details>) to what the server kept.
+function field(seq, name, clipped) {
+  const oneLine = clipped.text.replace(/\\s+/g, ' ');
+  const body = clipped.text.replace(/\\n$/, ''); // one line of output ends with a newline
+  if (body.length <= PREVIEW && !body.includes('\\n') && !clipped.omitted) {
+    return el('div', { className: 'field ' + name }, el('b', { textContent: name + ' ' }), el('code', { textContent: body }));
+  }
+  const key = seq + ':' + name;
+  const node = el('details', { className: 'field ' + name, open: state.open.has(key) },
+    el('summary', {}, el('b', { textContent: name + ' ' }),
+      el('code', { className: 'preview', textContent: oneLine.slice(0, PREVIEW) + '\\u2026' }),
+      el('span', { className: 'note', textContent: ' (' + (clipped.text.length + (clipped.omitted || 0)) + ' characters)' })),
+    el('pre', { textContent: clipped.text }));
+  if (clipped.omitted) node.append(el('div', { className: 'omitted', textContent: clipped.omitted + ' more characters not kept' }));
+  node.addEventListener('toggle', () => { if (node.open) state.open.add(key); else state.open.delete(key); });
+  return node;
+}
+
+function fieldsOf(e) {
+  const box = el('div', { className: 'fields' });
+  for (const [name] of FIELDS) if (e.details[name]) box.append(field(e.seq, name, e.details[name]));
+  if (e.details.outputTruncated) box.append(el('div', { className: 'note', textContent: 'the guest wrote more than the per-call output limit; the rest was dropped' }));
+  return box;
+}
+
+function render() { renderTable(); renderQueues(); renderChart(); renderLogFilter(); renderLog(); }
 
 for (const input of document.querySelectorAll('.logbar input, .logbar select')) input.addEventListener('input', renderLog);
 setInterval(() => {
@@ -173,6 +282,7 @@ setInterval(() => {
     const cell = document.querySelector('#components tr[data-id="' + CSS.escape(c.id) + '"] td.inflight');
     if (cell) cell.textContent = inFlightText(c);
   }
+  if (state.components.some((c) => c.inFlightCalls.length > 0 || c.queuedCalls.length > 0 || c.instanceCalls.length > 0)) renderQueues();
 }, 250);
 
 const source = new EventSource('api/events');
@@ -209,6 +319,11 @@ export function renderPage(chartSvg: string, instanceChartSvg?: string): string 
 <div id="no-components" class="empty">No component is loaded.</div>
 </section>
 <section>
+<h2>Calls running and waiting <span class="hint">(a stateful component serves one call at a time; the others wait in order)</span></h2>
+<div id="queues"></div>
+<div id="no-queues" class="empty">No call is running or waiting.</div>
+</section>
+<section>
 <h2>State chart of the component machine <span class="hint" id="chart-of"></span></h2>
 <div id="chart-wrap">${chartSvg}</div>
 </section>
@@ -221,7 +336,7 @@ ${
 </section>`
 }
 <section>
-<h2>Event log</h2>
+<h2>Event log <span class="hint">(calls show their arguments, result or error and guest output; the environment is never shown)</span></h2>
 <div class="logbar">
 <select id="log-component"><option value="*">all components</option></select>
 <label><input type="checkbox" value="event" checked> events</label>

@@ -92,6 +92,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
   }
   actualPort = (server.address() as AddressInfo).port;
 
+  const unwatch = inspector.watch(host);
   let closed = false;
   return {
     url: `http://127.0.0.1:${actualPort}/`,
@@ -99,6 +100,7 @@ export async function startInspector(options: StartInspectorOptions): Promise<Ru
     close: async () => {
       if (closed) return;
       closed = true;
+      unwatch();
       streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -28,7 +28,7 @@ import {
   defaultInstanceIdleMs,
   defaultMaxInstances,
 } from './componentTypes.ts';
-import { createDeferred } from './deferred.ts';
+import { type CallWatchEvent, CallWatchers, createDeferred } from './deferred.ts';
 import { type HostComponent, hostMachine, type LoadResult } from './hostMachine.ts';
 import {
   type InstanceEndReason,
@@ -138,6 +138,7 @@ export class ComponentHost {
   /** Handle -> the component that opened it: `closeInstance` gets only the handle. */
   readonly #owners = new Map<string, string>();
   readonly #listeners = new Set<(summaryList: ComponentSummary[]) => void>();
+  readonly #callWatchers = new CallWatchers();
   /** While someone subscribes: the host's subscription and one per component actor. */
   #watching: { host: Subscription; components: Map<AnyActorRef, Subscription> } | undefined;
   #nextCallId = 0;
@@ -202,6 +203,7 @@ export class ComponentHost {
     const onAbort = () => this.system.send({ type: 'CANCEL', callId });
     signal?.addEventListener('abort', onAbort, { once: true });
     const instance = options?.instance;
+    if (this.#callWatchers.size > 0) this.#callWatchers.report(callId, tool, args, instance, promise);
     this.system.send({
       type: 'CALL',
       callId,
@@ -212,6 +214,11 @@ export class ComponentHost {
     });
     if (!signal) return promise;
     return promise.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Calls `watcher` with each call sent from now on and how it ended (read-only); returns the unsubscribe. */
+  watchCalls(watcher: (event: CallWatchEvent) => void): () => void {
+    return this.#callWatchers.add(watcher);
   }
 
   /**

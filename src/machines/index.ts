@@ -20,7 +20,7 @@ export {
   type LoadReply,
   type LoadSpec,
 } from './componentTypes.ts';
-export { createDeferred, type Deferred } from './deferred.ts';
+export { type CallWatchEvent, createDeferred, type Deferred } from './deferred.ts';
 export { type HostEvent, hostMachine, type LoadResult } from './hostMachine.ts';
 export { instanceMachine } from './instanceMachine.ts';
 export { type InstanceEndReason, redactHandle } from './instanceRules.ts';

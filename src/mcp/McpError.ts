@@ -36,7 +36,10 @@ export type McpErrorCode =
   | 'source-timeout'
   /** Downloaded bytes do not have the digest that was asked for or announced: nothing is stored. */
   | 'digest-mismatch'
-  /** A manifest file (`--manifest`) cannot be read or is invalid: file:line: field and why. */
+  /**
+   * A manifest file (`--manifest`) cannot be read or is invalid (file:line: field and why), or a component
+   * it lists cannot be fetched or loaded when `serve --manifest` starts (the start is refused).
+   */
   | 'bad-manifest'
   /** `load-component`/`unload-component` on a server started with `--manifest`: the manifest owns the set. */
   | 'manifest-owned';

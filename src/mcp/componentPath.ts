@@ -1,6 +1,7 @@
 /**
- * The file arguments of `load-component` (`path`, `policy_path`): a file path or `file://` URI.
- * `https://` and `oci://` are recognised and refused with a clear message until they are supported.
+ * File arguments that must name a local file: `policy_path` (a policy grants permissions, so it is read
+ * from a file the user keeps, never downloaded) and the path of `wasmactor component load`. A component
+ * source of `load-component` can be remote too: see `sources/sourceReference.ts`.
  */
 import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +22,20 @@ export interface FileKind {
   argument: string;
   /** What the file is, in "give a ... path" (`.wasm file`, `policy file`). */
   file: string;
-  /** What cannot be read from a URL yet, in "loading ... from https://" (`components`, `policy files`). */
-  things: string;
+  /** Why a URL is refused and what to do instead, after "<argument> takes a local file: ". */
+  remote: string;
 }
 
-const COMPONENT_FILE: FileKind = { argument: 'path', file: '.wasm file', things: 'components' };
+const COMPONENT_FILE: FileKind = {
+  argument: 'path',
+  file: '.wasm file',
+  remote:
+    'load https:// and oci:// components with load-component (or a manifest), or download the .wasm file and give its path',
+};
 
 /**
  * Resolves a file argument: a path (relative ones against `cwd`) or a `file://` URI, to an absolute
- * path. `https://`, `http://` and `oci://` are refused as not supported yet, other schemes as unknown,
+ * path. `https://`, `http://` and `oci://` are refused with the kind's reason, other schemes as unknown,
  * with an `McpError('bad-path')` whose message names the argument.
  */
 export function resolveFileArgument(path: string, kind: FileKind, cwd = process.cwd()): string {
@@ -46,10 +52,7 @@ export function resolveFileArgument(path: string, kind: FileKind, cwd = process.
     }
   }
   if (scheme === 'https' || scheme === 'http' || scheme === 'oci') {
-    throw new McpError(
-      'bad-path',
-      `loading ${kind.things} from ${scheme}:// is not supported yet; download the ${kind.file} and give its file path as ${kind.argument}`,
-    );
+    throw new McpError('bad-path', `${kind.argument} takes a local file, not ${scheme}://: ${kind.remote}`);
   }
   throw new McpError('bad-path', `unknown scheme "${scheme}://" in ${kind.argument}; ${give}`);
 }

@@ -25,4 +25,12 @@ export {
   WasmactorServer,
   type WasmactorServerOptions,
 } from './server/index.ts';
-export type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from './types.ts';
+export {
+  BlobCache,
+  defaultBlobCacheDir,
+  type FetchedComponent,
+  fetchComponentSource,
+  parseSourceReference,
+  type SourceReference,
+} from './sources/index.ts';
+export type { ComponentManager, LoadReport, LoadRequest, PolicyChange, ProgressSink } from './types.ts';

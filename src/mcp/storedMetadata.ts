@@ -9,9 +9,17 @@ export interface ComponentMetadata {
   /** Format version of this file. */
   version: 1;
   id: string;
-  /** Where the component was loaded from (an absolute path or a URI), for people reading the file. */
+  /**
+   * Where the component was loaded from: an absolute path, an `https://` URL (without fragment) or an
+   * `oci://` reference as given. For people, a manifest and `component sync`; a restart never reads it.
+   */
   source: string;
-  /** sha256 (hex) of `component.wasm`; checked on restore. */
+  /**
+   * The reference that names exactly the stored bytes, for a remote source: `https://…#sha256=HEX`, or
+   * `oci://REGISTRY/REPO@sha256:MANIFEST`. Absent for files (and in entries written before it existed).
+   */
+  pinned?: string;
+  /** sha256 (hex) of `component.wasm`, the digest of the component; checked on restore. */
   sha256: string;
   stateful: boolean;
   /** The tools as they were when it was loaded, so they can be listed before the component is ready. */
@@ -148,6 +156,9 @@ export function metadataProblem(value: unknown, id: string): string | undefined 
   return (
     fieldProblem(value, 'id', 'id', `"${id}", the name of its folder`, (v) => v === id) ??
     fieldProblem(value, 'source', 'source', 'a string', isString) ??
+    (Object.hasOwn(value, 'pinned')
+      ? fieldProblem(value, 'pinned', 'pinned', 'a string (a pinned reference)', isString)
+      : undefined) ??
     fieldProblem(
       value,
       'sha256',

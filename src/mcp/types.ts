@@ -3,12 +3,41 @@ import type { ComponentSummary, LoadResult } from '../machines/index.ts';
 import type { PreparedComponent, SandboxSpec } from '../runtime/index.ts';
 import type { GrantGuard, Policy } from '../runtime/policy/index.ts';
 
-/** Progress of a long load, as reported to the client. */
-export type ProgressSink = (step: { message: string; progress: number; total: number }) => void;
+/** Progress of a long load, as reported to the client (`total` unknown while a download has no length). */
+export type ProgressSink = (step: { message: string; progress: number; total?: number | undefined }) => void;
+
+/**
+ * One load of a component (`load-component`, a manifest entry). `source` is a file path (relative to the
+ * working directory), `file://`, `https://…/name.wasm[#sha256=HEX]`, loopback `http://`, or
+ * `oci://REGISTRY/REPO[:TAG|@sha256:DIGEST]`.
+ */
+export interface LoadRequest {
+  source: string;
+  /** The component id; by default the one the source stands for (file stem, last repository segment). */
+  id?: string | undefined;
+  /** The sha256 (hex, or `sha256:HEX`) the component's bytes must have; a mismatch loads and stores nothing. */
+  sha256?: string | undefined;
+  stateful: boolean;
+  onProgress?: ProgressSink | undefined;
+  /** A policy.yaml to apply (a path or `file://`); without it a file source's `<name>.policy.yaml` is used. */
+  policyPath?: string | undefined;
+  /** A policy given inline (a manifest's `permissions`), with where it came from; wins over `policyPath`. */
+  policy?: { policy: Policy; path: string } | undefined;
+  /** The client cancelled: the load is abandoned (a download stopped), nothing stored. */
+  signal?: AbortSignal | undefined;
+}
 
 /** What `loadComponent` did. */
 export interface LoadReport extends LoadResult {
   stateful: boolean;
+  /** Where it came from, canonical: an absolute path, a URL without fragment, an `oci://` reference. */
+  source: string;
+  /** sha256 (hex) of the component's bytes. */
+  sha256: string;
+  /** The reference naming exactly these bytes (`https://…#sha256=HEX`, `oci://…@sha256:DIGEST`); remote only. */
+  pinned?: string;
+  /** What was transferred: `download` (bytes came over the network), `cache` (a cached download), `file`. */
+  fetched: 'file' | 'download' | 'cache';
   /** The policy file that was applied, when one was given or found beside the `.wasm`. */
   policyPath?: string;
 }
@@ -24,14 +53,8 @@ export interface PolicyChange {
 
 /** The operations the built-in tools call; `WasmactorServer` provides them. */
 export interface ComponentManager {
-  loadComponent(
-    path: string,
-    stateful: boolean,
-    onProgress?: ProgressSink,
-    policyPath?: string,
-    /** Aborted when the client cancels: the load is abandoned and nothing is stored. */
-    signal?: AbortSignal,
-  ): Promise<LoadReport>;
+  /** Loads (or reloads) a component from any source and persists it; see `LoadRequest`. */
+  load(request: LoadRequest): Promise<LoadReport>;
   /** False when nothing of that id was loaded or stored. */
   unloadComponent(id: string): Promise<boolean>;
   listComponents(): ComponentSummary[];

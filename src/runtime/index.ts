@@ -4,7 +4,7 @@
  * `policy/` sits beside the runtime and depends on its types only (import it from `policy/index.ts`).
  */
 export { createRuntime } from './createRuntime.ts';
-export { decodeComponent } from './decode/index.ts';
+export { checkComponentHeader, decodeComponent, topLevelCustomSections } from './decode/index.ts';
 export { isLogLevel, type LogLevel, log, logLevels, setLogLevel } from './log.ts';
 export {
   capMemory,

@@ -1,11 +1,17 @@
 /**
- * `npm test` on a fresh machine: the pretest step's decision about Chromium, from injected facts (the
- * real machine's chromium is never uninstalled to test this), and the one line the browser test fails with.
+ * `npm test` on a fresh machine: the pretest step's decision about Chromium and the other Debian packages
+ * the tests drive (docker-registry, nginx), from injected facts (the real machine's packages are never
+ * uninstalled to test this), and the one line a test fails with when its package is missing.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { chromiumExecutable, chromiumPlan, dependenciesCurrent } from '../../scripts/ensure-deps.mjs';
+import {
+  chromiumExecutable,
+  chromiumPlan,
+  dependenciesCurrent,
+  testPackagesPlan,
+} from '../../scripts/ensure-deps.mjs';
 
 const exists = (paths: string[]) => (path: string) => paths.includes(path);
 
@@ -55,6 +61,78 @@ describe('chromiumPlan', () => {
       message: expect.stringMatching(/\/opt\/chrome\/chrome/),
     });
   });
+});
+
+describe('testPackagesPlan', () => {
+  const all = ['/usr/bin/chromium', '/usr/bin/docker-registry', '/usr/sbin/nginx'];
+
+  it('does nothing when every package is there', () => {
+    expect(testPackagesPlan({ env: {}, exists: exists(all), isRoot: true, hasAptGet: true })).toEqual({
+      install: [],
+      commands: [],
+      messages: [],
+    });
+  });
+
+  it('installs everything missing with one apt-get update and one apt-get install, as root with apt-get', () => {
+    expect(testPackagesPlan({ env: {}, exists: exists([]), isRoot: true, hasAptGet: true })).toEqual({
+      install: ['chromium', 'docker-registry', 'nginx'],
+      commands: [
+        ['apt-get', 'update'],
+        ['apt-get', 'install', '-y', '--no-install-recommends', 'chromium', 'docker-registry', 'nginx'],
+      ],
+      messages: [],
+    });
+    const one = testPackagesPlan({ env: {}, exists: exists(all.slice(0, 2)), isRoot: true, hasAptGet: true });
+    expect(one.commands).toEqual([
+      ['apt-get', 'update'],
+      ['apt-get', 'install', '-y', '--no-install-recommends', 'nginx'],
+    ]);
+  });
+
+  it('installs nothing for a user who is not root, naming each missing package and the tests that need it', () => {
+    const plan = testPackagesPlan({
+      env: {},
+      exists: exists(['/usr/bin/chromium']),
+      isRoot: false,
+      hasAptGet: true,
+    });
+    expect(plan.commands).toEqual([]);
+    expect(plan.messages).toEqual([
+      'the OCI registry tests need docker-registry at /usr/bin/docker-registry: install it (Debian/Ubuntu: sudo apt-get install docker-registry)',
+      'the scale-out test behind nginx need nginx at /usr/sbin/nginx: install it (Debian/Ubuntu: sudo apt-get install nginx)',
+    ]);
+    const noApt = testPackagesPlan({ env: {}, exists: exists([]), isRoot: true, hasAptGet: false });
+    expect(noApt.commands).toEqual([]);
+    expect(noApt.messages).toHaveLength(3);
+  });
+
+  it('never installs Debian chromium over a WASMACTOR_CHROMIUM that is missing, but installs the rest', () => {
+    const plan = testPackagesPlan({
+      env: { WASMACTOR_CHROMIUM: '/opt/none/chrome' },
+      exists: exists(['/usr/bin/docker-registry']),
+      isRoot: true,
+      hasAptGet: true,
+    });
+    expect(plan.install).toEqual(['nginx']);
+    expect(plan.messages).toEqual([
+      expect.stringMatching(/WASMACTOR_CHROMIUM=\/opt\/none\/chrome does not exist/),
+    ]);
+  });
+});
+
+describe('scripts/ensure-deps.mjs --test-packages', () => {
+  it.each(['--test-packages', '--browser'])(
+    '%s says on stderr what is missing, and writes nothing to stdout',
+    async (flag) => {
+      const script = new URL('../../scripts/ensure-deps.mjs', import.meta.url).pathname;
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, flag], {
+        env: { ...process.env, WASMACTOR_CHROMIUM: '/nonexistent/chromium' },
+      });
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/WASMACTOR_CHROMIUM=\/nonexistent\/chromium does not exist/);
+    },
+  );
 });
 
 describe('scripts/ensure-deps.mjs --browser', () => {

@@ -80,6 +80,9 @@ describe('inspector over a real host (counter fixture)', () => {
     expect(html).toContain('data-id="component.busy"');
     // nothing is loaded from elsewhere
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // its script is valid JavaScript (an escape lost in the template literal would stop the whole page)
+    const script = html.slice(html.indexOf('<script>') + 8, html.lastIndexOf('</script>'));
+    expect(() => new Function(script)).not.toThrow();
   });
 
   it('GET /api/snapshot matches the actors while calls queue, and after they finish', async () => {
@@ -131,15 +134,28 @@ describe('inspector over a real host (counter fixture)', () => {
       await fetch(`${web.url}api/log?component=counter&since=${before}`)
     ).json()) as LogEntry[];
     const texts = log.map((e) => `${e.kind} ${e.text}`);
-    expect(texts.some((t) => /^event CALL c\d+ increment-slowly$/.test(t))).toBe(true);
-    expect(texts).toContain('transition idle -> busy (CALL)');
-    expect(texts).toContain('transition busy -> idle (CALL.SETTLED)');
+    expect(texts.some((t) => /^event CALL: call c\d+ increment-slowly$/.test(t))).toBe(true);
+    expect(texts.some((t) => /^transition idle -> busy \(CALL: call c\d+ increment-slowly\)$/.test(t))).toBe(
+      true,
+    );
+    expect(texts.some((t) => /^transition busy -> idle \(call c\d+ increment-slowly ended\)$/.test(t))).toBe(
+      true,
+    );
+    // no actor ids (`call.c12`, `x:5`): each is named by what it means
+    expect(texts.filter((t) => /call\.c\d|x:\d/.test(t))).toEqual([]);
+    expect(texts).toContain('event done: disposeInstance');
     const done = log.find((e) => e.kind === 'call' && e.tool === 'increment-slowly' && e.outcome === 'ok');
     expect(done?.durationMs).toBeGreaterThanOrEqual(45);
+    expect(done?.details).toEqual({
+      args: { text: '{"ms":50}' },
+      result: { text: expect.stringMatching(/^\d+$/) },
+    });
+    expect(done?.text).toMatch(/^call c\d+ increment-slowly returned in \d/);
     const trap = log.filter((e) => e.kind === 'call' && e.tool === 'trap');
     expect(trap.map((e) => e.outcome)).toEqual(['started', 'failed']);
     const trapped = trap[1];
     expect(trapped?.error).toMatch(/trapped/);
+    expect(trapped?.details).toEqual({ args: { text: '{}' }, error: { text: trapped?.error } });
     expect(host.list()[0]?.lastError).toMatch(/state was lost/);
     expect(log.every((e, i) => i === 0 || e.seq > (log[i - 1]?.seq ?? 0))).toBe(true);
   });
@@ -219,11 +235,13 @@ describe('inspector over a real host (counter fixture)', () => {
 describe('inspector pieces', () => {
   it('answers 500 when a route throws, logs the error on stderr, and keeps serving', async () => {
     const inspector = createInspector();
-    // a host whose every property throws: the snapshot route fails, the chart route does not need it
+    // a host whose every property but its call watch throws: the snapshot route fails, the chart route
+    // does not need it
     const broken = new Proxy(
       {},
       {
-        get: () => {
+        get: (_target, key) => {
+          if (key === 'watchCalls') return () => () => {};
           throw new Error('host unreadable');
         },
       },

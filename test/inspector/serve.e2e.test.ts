@@ -3,9 +3,11 @@
  * the flag nothing listens.
  */
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
+import type { LogEntry } from '../../src/inspector/index.ts';
+import { BIN, fixture, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
 
 type Snapshot = { components: { id: string; state: string; stateful: boolean; generation: number }[] };
 
@@ -25,6 +27,22 @@ async function inspectorUrl(spawned: SpawnedServer): Promise<string> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`no inspector address on stderr:\n${spawned.stderr()}`);
+}
+
+/** The first server-sent event of `/api/events` (the whole log and snapshot), as text. */
+async function firstEvent(url: string): Promise<string> {
+  const controller = new AbortController();
+  const res = await fetch(`${url}api/events`, { signal: controller.signal });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  controller.abort();
+  return text;
 }
 
 /** TCP ports the given process listens on, from `ss` if present, else /proc/net/tcp by socket inode. */
@@ -66,6 +84,43 @@ describe('serve --inspect', () => {
     // An unloaded component leaves the host's list (its log stays readable under /api/log).
     expect(after.components.map((c) => c.id)).not.toContain('counter');
     expect(after.components).toEqual([]);
+  });
+
+  it('never shows a secret set with `wasmactor secret`, even when the guest returns or prints it', async () => {
+    const [probe] = await fixture('wasi-probe');
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    const secret = 'sk-e2e-0c8d1f5a93b7e642';
+    const env = { ...process.env, XDG_CONFIG_HOME: join(temp.dir, 'config') };
+    await promisify(execFile)(process.execPath, [BIN, 'secret', 'set', 'wasi-probe', `API_TOKEN=${secret}`], {
+      env,
+    });
+    server = await spawnServer(join(temp.dir, 'components'), ['--inspect', '0'], {
+      XDG_CONFIG_HOME: env.XDG_CONFIG_HOME,
+    });
+    const url = await inspectorUrl(server);
+    await server.client.callTool({ name: 'load-component', arguments: { path: probe } });
+    // the secret reached the component's environment: the client gets what its tool returns
+    const got = await server.client.callTool({ name: 'get-env', arguments: { key: 'API_TOKEN' } });
+    expect(JSON.stringify(got.structuredContent)).toContain(secret);
+    await server.client.callTool({ name: 'print', arguments: { out: `token ${secret}`, err: secret } });
+    await server.client.callTool({ name: 'list-env', arguments: {} });
+    await server.client.callTool({ name: 'read-file', arguments: { path: `/${secret}` } });
+
+    const log = (await (await fetch(`${url}api/log?component=wasi-probe`)).json()) as LogEntry[];
+    const ended = (tool: string) =>
+      log.find((e) => e.tool === tool && e.kind === 'call' && e.outcome !== 'started');
+    expect(ended('get-env')?.details?.result?.text).toBe('"[env API_TOKEN]"');
+    expect(ended('print')?.details).toMatchObject({
+      args: { text: '{"out":"token [env API_TOKEN]","err":"[env API_TOKEN]"}' },
+      stdout: { text: 'token [env API_TOKEN]' },
+      stderr: { text: '[env API_TOKEN]' },
+    });
+    expect(ended('read-file')?.details?.error?.text).toContain('[env API_TOKEN]');
+    for (const path of ['', 'api/snapshot', 'api/log', 'api/chart']) {
+      expect(await (await fetch(url + path)).text()).not.toContain(secret);
+    }
+    expect(await firstEvent(url)).not.toContain(secret);
   });
 
   it('opens no port without --inspect', async () => {

@@ -46,7 +46,7 @@ describe('CallQueue', () => {
         expect(queue.length).toBe(model.length);
         expect(queue.at(0)).toBe(model[0]);
         expect(queue.at(-1)).toBe(model[model.length - 1]);
-        expect(queue.map((x) => x * 2)).toEqual(model.map((x) => x * 2));
+        expect(queue.map((x, index) => x * 2 + index)).toEqual(model.map((x, index) => x * 2 + index));
         expect(queue.find((x) => x % 3 === 0)).toBe(model.find((x) => x % 3 === 0));
         expect(JSON.parse(JSON.stringify(queue))).toEqual(model);
       });

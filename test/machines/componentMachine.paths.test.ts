@@ -1,10 +1,10 @@
 /**
  * Path-based check with `@xstate/graph`: starting from a stateful and a stateless load, the traversal
- * feeds every event that can arrive in each state (calls, cancels, the call actors' ends and faults,
+ * feeds every event that can arrive in each state (calls, cancels, the calls' ends and faults,
  * the loader's and disposer's ends, reload, unload, kill, grace expiry) and visits the whole bounded
  * state space by pure transitions. Possible only because no transition touches the runtime or a reply.
  * On every snapshot reached: a stateful component never has two calls in flight, no call is in two
- * places, and the running calls are exactly the live call actors.
+ * places, and the calls run on the one executor (no actor per call).
  */
 import { getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';

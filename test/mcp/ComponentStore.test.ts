@@ -138,9 +138,13 @@ describe('resolveComponentPath', () => {
     expect(resolveComponentPath('rel/y.wasm', '/base')).toEqual({ path: '/base/rel/y.wasm', id: 'y' });
   });
 
-  it('refuses https:// and oci:// with "not supported yet"', () => {
-    expect(() => resolveComponentPath('https://example.com/a.wasm')).toThrow(/not supported yet/);
-    expect(() => resolveComponentPath('oci://ghcr.io/x/y:1')).toThrow(/not supported yet/);
+  it('refuses https:// and oci:// (a local file is needed here), saying where they load', () => {
+    expect(() => resolveComponentPath('https://example.com/a.wasm')).toThrow(
+      /path takes a local file, not https:\/\/: load https:\/\/ and oci:\/\/ components with load-component/,
+    );
+    expect(() => resolveComponentPath('oci://ghcr.io/x/y:1')).toThrow(
+      /path takes a local file, not oci:\/\//,
+    );
   });
 });
 

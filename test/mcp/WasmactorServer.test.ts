@@ -141,7 +141,7 @@ describe('WasmactorServer', () => {
     });
     expect(refused.isError).toBe(true);
     expect(resultText(refused)).toBe(
-      `Cannot load ${counter}: loading policy files from https:// is not supported yet; download the policy file and give its file path as policy_path`,
+      `Cannot load ${counter}: policy_path takes a local file, not https://: a policy grants permissions, so it is never downloaded; save it where you can review it and give its path`,
     );
   });
 

@@ -44,6 +44,7 @@ export const BUILTIN_TOOLS = [
   'open-instance',
   'close-instance',
   'check-component',
+  'search-components',
 ];
 /** A JSON-RPC message as seen on the wire. */
 export type WireMessage = { id?: number | string; method?: string; result?: unknown; error?: unknown };

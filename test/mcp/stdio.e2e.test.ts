@@ -131,10 +131,13 @@ describe('wasmactor serve over stdio', () => {
     expect(values.map((v) => v.structuredContent)).toEqual(Array(5).fill({ result: 1 }));
   });
 
-  it('refuses https:// and oci:// sources with a clear message', async () => {
-    const https = await call('load-component', { path: 'https://example.com/x.wasm' });
+  it('answers a source it cannot use with a clear message, and keeps serving', async () => {
+    // `.invalid` never resolves (RFC 6761): no network is used.
+    const https = await call('load-component', { path: 'https://nothing.invalid/x.wasm' });
     expect(https.isError).toBe(true);
-    expect(resultText(https)).toMatch(/not supported yet/);
+    expect(resultText(https)).toMatch(/^Cannot load https:\/\/nothing\.invalid\/x\.wasm: .*nothing\.invalid/);
+    const plain = await call('load-component', { path: 'http://example.com/x.wasm' });
+    expect(resultText(plain)).toMatch(/plain http:\/\/ is only allowed for loopback hosts .*use https:\/\//);
     const missing = await call('load-component', { path: '/nonexistent/nothing.wasm' });
     expect(missing.isError).toBe(true);
     expect(resultText(missing)).toMatch(/no such file/);

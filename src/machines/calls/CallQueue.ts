@@ -81,9 +81,9 @@ export class CallQueue<T> implements Iterable<T> {
     return undefined;
   }
 
-  map<U>(fn: (item: T) => U): U[] {
+  map<U>(fn: (item: T, index: number) => U): U[] {
     const out: U[] = [];
-    for (let i = this.#head; i < this.#tail; i++) out.push(fn(this.#items[i] as T));
+    for (let i = this.#head; i < this.#tail; i++) out.push(fn(this.#items[i] as T, i - this.#head));
     return out;
   }
 

@@ -13,7 +13,7 @@ import { sidecarPolicyPath } from '../server/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, out, parseCommand } from './commandArgs.ts';
 
-export const componentUsage = `Usage: wasmactor component <load|unload|list> [options]
+export const componentUsage = `Usage: wasmactor component <load|unload|list|sync> [options]
 
 Manages the component directory that \`wasmactor serve\` restores on start, without a server.
 
@@ -21,6 +21,8 @@ Manages the component directory that \`wasmactor serve\` restores on start, with
                                                             <name>.policy.yaml beside it is its policy
   wasmactor component unload <id>                           delete a component and its policy
   wasmactor component list [--json]                         show the stored components
+  wasmactor component push <file> oci://REGISTRY/REPO:TAG   publish a component (see: component push --help)
+  wasmactor component sync --manifest FILE                  make it match a manifest (see: component sync -h)
 
 Options:
   --component-dir DIR   the component directory (default $XDG_DATA_HOME/wasmactor/components)
@@ -116,6 +118,9 @@ async function list(io: CommandIo, store: ComponentStore, rest: string[], json: 
 
 /** Runs `wasmactor component ...`; resolves to the exit code. */
 export async function componentCommand(args: string[], io: CommandIo): Promise<number> {
+  if (args[0] === 'push') return (await import('./pushCommand.ts')).pushCommand(args.slice(1), io);
+  // `sync` has its own flags (--manifest...): it is parsed by its own module.
+  if (args[0] === 'sync') return (await import('./syncCommand.ts')).syncCommand(args.slice(1), io);
   const parsed = parseCommand({ name: NAME, usage: componentUsage, options: OPTIONS }, args, io);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;

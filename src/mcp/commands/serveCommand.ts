@@ -3,7 +3,6 @@
  * stderr) or, with `--http`, over Streamable HTTP (src/mcp/http).
  */
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -11,19 +10,12 @@ import { createInspector, type Inspector, parseInspectFlag, startInspector } fro
 import { ComponentHost } from '../../machines/index.ts';
 import {
   createRuntime,
-  defaultCacheDir,
   defaultMaxComponentSize,
   defaultMaxMemory,
   defaultTimeoutMs,
   log,
 } from '../../runtime/index.ts';
-import {
-  defaultSecretsDir,
-  type GrantGuard,
-  parseEnvPair,
-  parseMemoryQuantity,
-  readEnvFile,
-} from '../../runtime/policy/index.ts';
+import { parseEnvPair, parseMemoryQuantity, readEnvFile } from '../../runtime/policy/index.ts';
 import { ComponentStore, defaultComponentDir } from '../ComponentStore.ts';
 import { DEFAULT_MAX_RESULT_BYTES, parseMaxResultSize } from '../callResult.ts';
 import {
@@ -36,11 +28,15 @@ import {
   startHttpServer,
 } from '../http/index.ts';
 import { McpError } from '../McpError.ts';
+import { type Manifest, manifestFlag, restoreManifest } from '../manifest/index.ts';
 import { randomReplicaId, replicaIdProblem, WasmactorServer } from '../server/index.ts';
+import { registriesProblem } from '../sources/index.ts';
 import { StdioTransport } from '../stdio/index.ts';
 import type { CommandIo } from './CommandIo.ts';
 import { fail, parseCommand } from './commandArgs.ts';
+import { type DownloadFlags, downloadFlags } from './downloadFlags.ts';
 import { loadExamplesFirst } from './examples.ts';
+import { grantGuard, sizeFlag } from './serverFlags.ts';
 
 export const serveUsage = `Usage: wasmactor serve [options]
 
@@ -53,7 +49,8 @@ Options:
   --call-timeout MS          time limit of one call (default 30000)
   --max-result-size BYTES    largest value a call may return, as JSON (default 4Mi; 64Ki at least;
                              also 16Mi, 1Gi...): a larger one gets an error result naming the limit
-  --max-component-size SIZE  largest component file load-component reads (default 256Mi)
+  --max-component-size SIZE  largest component load-component reads or downloads (default 256Mi)
+${downloadFlags.usage}
   --max-memory SIZE          cap on each instance's linear memory unless its policy sets one
                              (default 1Gi; also 512Mi, 2Gi...)
   --allow-broad-grants       allow storage grants of /, /proc, /sys, /dev, the home directory as a
@@ -62,7 +59,10 @@ Options:
   --env-file FILE            KEY=VALUE lines, same as --env (repeatable)
   --env-from FILE            the same as --env-file, for a launcher that runs on Node 20 itself
                              (\`npx\`, \`node script\`): Node 20 takes --env-file anywhere on its command line
+  --registry URL             an OCI registry (oci://HOST[:PORT]) that search-components searches (repeatable)
   --disable-builtin-tools    serve only the component tools (no load-component, unload-component, ...)
+  --manifest FILE            serve exactly the components of FILE (see examples/manifest.yaml); load,
+                             unload, grant, revoke refused; a bad manifest or component: exit code 2
   --examples                 load the example components in examples/ before answering (what
                              \`npm start\` does): built first where the dev dependencies are installed,
                              else the ones an installed package ships
@@ -104,13 +104,16 @@ const OPTIONS = {
   'call-timeout': { type: 'string', default: String(defaultTimeoutMs) },
   'max-result-size': { type: 'string', default: String(DEFAULT_MAX_RESULT_BYTES) },
   'max-component-size': { type: 'string', default: String(defaultMaxComponentSize) },
+  ...downloadFlags.options,
   'max-memory': { type: 'string', default: String(defaultMaxMemory) },
   'allow-broad-grants': { type: 'boolean', default: false },
   env: { type: 'string', multiple: true, default: [] as string[] },
   'env-file': { type: 'string', multiple: true, default: [] as string[] },
   'env-from': { type: 'string', multiple: true, default: [] as string[] },
   'disable-builtin-tools': { type: 'boolean', default: false },
+  registry: { type: 'string', multiple: true, default: [] as string[] },
   examples: { type: 'boolean', default: false },
+  manifest: { type: 'string' },
   'echo-tool': { type: 'boolean', default: false },
   'replica-id': { type: 'string' },
   'instance-idle': { type: 'string', default: '30m' },
@@ -141,16 +144,19 @@ interface ServeOptions {
   callTimeout: number;
   maxResultSize: number;
   maxComponentSize: number;
+  downloads: DownloadFlags;
   maxMemory: number;
   allowBroadGrants: boolean;
   availableEnv: Record<string, string>;
   builtinTools: boolean;
   examples: boolean;
+  manifest: Manifest | undefined;
   echoTool: boolean;
   inspectPort: number | undefined;
   replicaId: string;
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
+  registries: string[];
 }
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -218,6 +224,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (typeof maxResultSize === 'string') return fail(io, NAME, maxResultSize);
   const maxComponentSize = sizeFlag('--max-component-size', values['max-component-size']);
   if (typeof maxComponentSize === 'string') return fail(io, NAME, maxComponentSize);
+  const downloads = downloadFlags.parse(values);
+  if (typeof downloads === 'string') return fail(io, NAME, downloads);
   const maxMemory = sizeFlag('--max-memory', values['max-memory']);
   if (typeof maxMemory === 'string') return fail(io, NAME, maxMemory);
   const availableEnv: Record<string, string> = {};
@@ -229,6 +237,12 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   }
   const http = parseHttpFlags(values);
   if (typeof http === 'string') return fail(io, NAME, http);
+  const badRegistry = registriesProblem(values.registry);
+  if (badRegistry) return fail(io, NAME, badRegistry);
+  const componentDir = resolve(values['component-dir'] ?? defaultComponentDir());
+  const guard = grantGuard({ componentDir, allowBroadGrants: values['allow-broad-grants'] });
+  const manifest = await manifestFlag(values.manifest, values.examples, guard);
+  if (typeof manifest === 'string') return fail(io, NAME, manifest);
   if (http === undefined) {
     const httpOnly = [
       'auth-token-file',
@@ -242,37 +256,23 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     if (given) return fail(io, NAME, `--${given} only applies with --http [HOST:]PORT`);
   }
   return {
-    componentDir: resolve(values['component-dir'] ?? defaultComponentDir()),
+    componentDir,
     callTimeout,
     maxResultSize,
     maxComponentSize,
+    downloads,
     maxMemory,
     allowBroadGrants: values['allow-broad-grants'],
     availableEnv,
     builtinTools: !values['disable-builtin-tools'],
     examples: values.examples,
+    manifest,
     echoTool: values['echo-tool'],
     inspectPort,
     replicaId,
     http,
     instanceIdleMs,
-  };
-}
-
-/** A size flag's value (`268435456`, `256Mi`, `1Gi`), or the message that refuses it. */
-function sizeFlag(flag: string, text: string): number | string {
-  const checked = parseMemoryQuantity(text);
-  if (checked.ok) return checked.value;
-  // The value is the user's own command line: naming it is safe and helps.
-  return `${flag} takes a number of bytes or a quantity such as 256Mi or 1Gi: ${JSON.stringify(text)} is not one (${checked.problem})`;
-}
-
-/** Grants too broad for this server: the system's, its own directories', the home directory's. */
-function grantGuard(options: ServeOptions): GrantGuard {
-  return {
-    allowBroadGrants: options.allowBroadGrants,
-    serverDirs: [options.componentDir, defaultSecretsDir(), defaultCacheDir()],
-    home: homedir(),
+    registries: values.registry,
   };
 }
 
@@ -306,6 +306,9 @@ async function createServer(
     maxResultSize: options.maxResultSize,
     replicaId: options.replicaId,
     maxComponentSize: options.maxComponentSize,
+    registries: options.registries,
+    ...options.downloads,
+    ...(options.manifest ? { manifestPath: options.manifest.path } : {}),
     grantGuard: grantGuard(options),
     version: await packageVersion(),
   });
@@ -317,7 +320,9 @@ async function restore(
   options: ServeOptions,
   on: string,
 ): Promise<{ ready: Promise<void> }> {
-  const { restored, skipped, ready } = await server.restore();
+  const { restored, skipped, ready } = await (options.manifest
+    ? restoreManifest(server, options.manifest, options)
+    : server.restore());
   log.info(`wasmactor serving on ${on}`, {
     componentDir: options.componentDir,
     restored,
@@ -349,7 +354,10 @@ async function serveHttp(
     onSessionClosed: (sessionId) => void server.closeSessionInstances(sessionId),
   });
   io.stderr.write(`wasmactor listening on ${handle.url}\n`);
-  const { ready } = await restore(server, options, handle.url);
+  // A manifest that cannot be served stops the start: the listener goes too, or it keeps the process.
+  const { ready } = await restore(server, options, handle.url).catch((e) =>
+    handle.close().then(() => Promise.reject(e)),
+  );
   void ready.then(() => handle.setReady());
   return handle;
 }

@@ -43,7 +43,12 @@ function denyAllPolicy(): Policy {
   return { version: '1.0', permissions: {} };
 }
 
-const POLICY_FILE: FileKind = { argument: 'policy_path', file: 'policy file', things: 'policy files' };
+const POLICY_FILE: FileKind = {
+  argument: 'policy_path',
+  file: 'policy file',
+  remote:
+    'a policy grants permissions, so it is never downloaded; save it where you can review it and give its path',
+};
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

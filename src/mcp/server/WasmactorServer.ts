@@ -11,8 +11,10 @@ import type { GrantGuard, Policy } from '../../runtime/policy/index.ts';
 import type { ComponentStore } from '../ComponentStore.ts';
 import { DEFAULT_INLINE_RESULT_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../callResult.ts';
 import { errorToResult } from '../errorResult.ts';
+import { McpError } from '../McpError.ts';
+import { BlobCache } from '../sources/index.ts';
 import { registerBuiltinTools, registerEchoTool } from '../tools/index.ts';
-import type { ComponentManager, LoadReport, PolicyChange, ProgressSink } from '../types.ts';
+import type { ComponentManager, LoadReport, LoadRequest, PolicyChange, ProgressSink } from '../types.ts';
 import { ClientLog } from './ClientLog.ts';
 import { type ComponentCallContext, callComponentTool } from './componentCall.ts';
 import { type LoaderContext, loadComponent, unloadComponent } from './componentLoader.ts';
@@ -50,13 +52,30 @@ export interface WasmactorServerOptions {
    * directories and the home directory when given; none with `allowBroadGrants` (`--allow-broad-grants`).
    */
   grantGuard?: GrantGuard;
-  /** Largest component file `load-component` reads, in bytes (`--max-component-size`; default 256 MiB). */
+  /**
+   * Largest component `load-component` reads or downloads, in bytes (`--max-component-size`; default
+   * 256 MiB).
+   */
   maxComponentSize?: number;
+  /** Time limit of one download (`--download-timeout`; default 5 minutes). */
+  downloadTimeoutMs?: number;
+  /**
+   * The download cache directory (`serve` gives `$XDG_CACHE_HOME/wasmactor/blobs`, or `--download-cache`);
+   * without it nothing downloaded is cached and every remote load downloads.
+   */
+  downloadCacheDir?: string;
   /**
    * This server's replica id (`serve --replica-id`): the prefix of the ids it mints (2025-era HTTP
    * session ids, instance handles), so a load balancer can route them back to it.
    */
   replicaId?: string;
+  /** The OCI registries `search-components` searches (`serve --registry`, repeatable). */
+  registries?: readonly string[];
+  /**
+   * The manifest that owns the component set and its policies (`serve --manifest FILE`): loads,
+   * unloads and permission changes are refused with `manifest-owned`.
+   */
+  manifestPath?: string;
   /** Server name and version reported to clients. */
   name?: string;
   version?: string;
@@ -108,6 +127,10 @@ export class WasmactorServer implements ComponentManager {
       policies: this.policies,
       syncTools: () => this.syncTools(),
       ...(options.maxComponentSize === undefined ? {} : { maxComponentSize: options.maxComponentSize }),
+      ...(options.downloadTimeoutMs === undefined ? {} : { downloadTimeoutMs: options.downloadTimeoutMs }),
+      ...(options.downloadCacheDir === undefined
+        ? {}
+        : { blobCache: new BlobCache(options.downloadCacheDir) }),
     };
     const maxBytes = options.maxResultSize ?? DEFAULT_MAX_RESULT_BYTES;
     const inlineBytes = Math.min(options.inlineResultSize ?? DEFAULT_INLINE_RESULT_BYTES, maxBytes);
@@ -130,7 +153,7 @@ export class WasmactorServer implements ComponentManager {
         instructions: INSTRUCTIONS,
       },
     );
-    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this);
+    if (this.options.builtinTools !== false) registerBuiltinTools(mcp, this, this.options.registries);
     if (this.options.echoTool) registerEchoTool(mcp);
     this.clientLog.watch(mcp);
     this.tools.add(mcp);
@@ -210,26 +233,46 @@ export class WasmactorServer implements ComponentManager {
     await Promise.allSettled(handles.map((handle) => this.host.closeInstance(handle, 'session-ended')));
   }
 
-  /** Loads (or reloads) a component from a file path or `file://` URI and persists it (id = file stem). */
+  /** Throws `manifest-owned` when a manifest owns the component set (`serve --manifest`). */
+  private refuseIfManifest(change: 'load' | 'unload' | 'permissions'): void {
+    const manifest = this.options.manifestPath;
+    if (manifest === undefined) return;
+    const what =
+      change === 'permissions'
+        ? "the components' permissions are set by the manifest too (permissions or policy of each entry)"
+        : `${change === 'load' ? 'load-component' : 'unload-component'} cannot change them here`;
+    throw new McpError(
+      'manifest-owned',
+      `This server was started with --manifest ${manifest}: the manifest owns the set of components, and ${what}. To change them, edit ${manifest} and restart the server (or run \`wasmactor component sync --manifest ${manifest}\` on its component directory, then restart).`,
+    );
+  }
+
+  /** Loads (or reloads) a component from any source and persists it; see `LoadRequest`. */
+  async load(request: LoadRequest): Promise<LoadReport> {
+    this.refuseIfManifest('load');
+    const report = await loadComponent(this.loader, request);
+    this.clientLog.loaded(
+      report.id,
+      request.stateful,
+      report.tools.map((t) => t.name),
+    );
+    return report;
+  }
+
+  /** `load({ source, stateful, onProgress, policyPath, signal })`, positionally. */
   loadComponent(
-    path: string,
+    source: string,
     stateful: boolean,
     onProgress?: ProgressSink,
     policyPath?: string,
     signal?: AbortSignal,
   ): Promise<LoadReport> {
-    return loadComponent(this.loader, { path, stateful, onProgress, policyPath, signal }).then((report) => {
-      this.clientLog.loaded(
-        report.id,
-        stateful,
-        report.tools.map((t) => t.name),
-      );
-      return report;
-    });
+    return this.load({ source, stateful, onProgress, policyPath, signal });
   }
 
   /** Unloads a component and deletes it from the component directory; false when it was not loaded. */
-  unloadComponent(id: string): Promise<boolean> {
+  async unloadComponent(id: string): Promise<boolean> {
+    this.refuseIfManifest('unload');
     return unloadComponent(this.loader, id).then((unloaded) => {
       if (unloaded) this.clientLog.unloaded(id);
       return unloaded;
@@ -262,7 +305,8 @@ export class WasmactorServer implements ComponentManager {
   }
 
   /** Applies `change` to a component's policy; see `PolicyBook.change`. */
-  changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+  async changePolicy(id: string, change: (policy: Policy) => Policy): Promise<PolicyChange> {
+    this.refuseIfManifest('permissions');
     return this.policies.change(id, change);
   }
 
@@ -273,9 +317,9 @@ export class WasmactorServer implements ComponentManager {
     return this.host.prepared(id);
   }
 
-  /** Starts every component of the component directory (see restore.ts). */
-  restore(): Promise<RestoreReport> {
-    return restoreComponents(this.loader, () => this.closed).then((report) => {
+  /** Starts every component of the component directory (with `only`, those ids; see restore.ts). */
+  restore(only?: readonly string[]): Promise<RestoreReport> {
+    return restoreComponents(this.loader, () => this.closed, only).then((report) => {
       for (const problem of report.skipped) this.clientLog.restoreProblem(problem.id, problem.message);
       return report;
     });

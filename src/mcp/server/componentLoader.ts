@@ -1,13 +1,25 @@
 /** Loading and unloading components: the host, the component directory and the tool lists in step. */
 import { basename } from 'node:path';
 import type { ComponentHost, LoadResult } from '../../machines/index.ts';
-import { log, readComponentSource, sha256 } from '../../runtime/index.ts';
+import { defaultMaxComponentSize, log } from '../../runtime/index.ts';
 import { serializePolicy } from '../../runtime/policy/index.ts';
-import type { ComponentStore } from '../ComponentStore.ts';
-import { type ComponentLocation, resolveComponentPath } from '../componentPath.ts';
+import { type ComponentStore, isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
-import type { LoadReport, ProgressSink } from '../types.ts';
+import {
+  type BlobCache,
+  type FetchedComponent,
+  fetchComponentSource,
+  parseSourceReference,
+  type SourceReference,
+} from '../sources/index.ts';
+import type { LoadReport, LoadRequest } from '../types.ts';
+import { loadProgress } from './loadProgress.ts';
 import type { PolicyBook } from './PolicyBook.ts';
+
+export type { LoadRequest } from '../types.ts';
+
+/** Time limit of one download unless the server is given another (`--download-timeout`): 5 minutes. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** What loading and unloading work on. */
 export interface LoaderContext {
@@ -16,18 +28,12 @@ export interface LoaderContext {
   policies: PolicyBook;
   /** Brings every connected client's tool list in line with the host (and tells them). */
   syncTools(): void;
-  /** Largest component file read, in bytes (default: the runtime's, 256 MiB). */
+  /** Largest component read or downloaded, in bytes (default: the runtime's, 256 MiB). */
   maxComponentSize?: number;
-}
-
-/** A load request of `load-component`. */
-export interface LoadRequest {
-  path: string;
-  stateful: boolean;
-  onProgress?: ProgressSink | undefined;
-  policyPath?: string | undefined;
-  /** The client cancelled: the load is abandoned, the component left unloaded, nothing stored. */
-  signal?: AbortSignal | undefined;
+  /** Time limit of one download (default 5 minutes). */
+  downloadTimeoutMs?: number;
+  /** Where downloads are kept by digest; without it every remote load downloads. */
+  blobCache?: BlobCache;
 }
 
 /** Throws `load-cancelled` once the client has cancelled the load of `id`. */
@@ -40,72 +46,145 @@ function checkCancelled(id: string, signal: AbortSignal | undefined): void {
   }
 }
 
+/** The id a request loads: its own `id`, else the one its source stands for. */
+function requestId(request: LoadRequest, reference: SourceReference): string {
+  if (request.id === undefined) return reference.id;
+  if (!isValidComponentId(request.id)) {
+    throw new McpError(
+      'invalid-id',
+      `"${request.id}" is not a valid component id (letters, digits, ".", "_" and "-", at most 128)`,
+    );
+  }
+  return request.id;
+}
+
 /**
- * Loads (or reloads) a component from a file path or `file://` URI and persists it. The id is the file
- * stem. Tools are registered and `tools/list_changed` is queued before this resolves. The whole load —
- * policy read, host load, write to the component directory — is one change of the component, after
- * the changes to it that arrived before (see `PolicyBook.serialize`): a reload never starts from a
- * policy that a concurrent grant or revoke is about to replace, and two loads never write the same
- * entry at once.
+ * Loads (or reloads) a component from any source (see `LoadRequest`) and persists it with its source,
+ * pinned reference and digest, so that a restart loads it from the component directory without any
+ * download. Tools are registered and `tools/list_changed` is queued before this resolves. The whole
+ * load — download, policy read, host load, write to the component directory — is one change of the
+ * component, after the changes to it that arrived before (see `PolicyBook.serialize`): a reload never
+ * starts from a policy that a concurrent grant or revoke is about to replace, and two loads never write
+ * the same entry at once.
  */
 export async function loadComponent(context: LoaderContext, request: LoadRequest): Promise<LoadReport> {
-  const location = resolveComponentPath(request.path);
-  return context.policies.serialize(location.id, () => loadNow(context, location, request));
+  const reference = parseSourceReference(request.source);
+  const id = requestId(request, reference);
+  return context.policies.serialize(id, () => loadNow(context, id, reference, request));
+}
+
+/** The downloads in progress of each loader, by component id: what `unloadComponent` stops at once. */
+const downloads = new WeakMap<LoaderContext, Map<string, AbortController>>();
+
+/**
+ * The component's bytes. The download stops when the client cancels (the load's own signal) or when an
+ * unload of the same id arrives (it does not wait for a download of up to `--download-timeout`).
+ */
+async function fetchFor(
+  context: LoaderContext,
+  id: string,
+  reference: SourceReference,
+  request: LoadRequest,
+  onProgress: ((received: number, total: number | undefined) => void) | undefined,
+): Promise<FetchedComponent> {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  request.signal?.addEventListener('abort', forward, { once: true });
+  if (request.signal?.aborted) controller.abort();
+  const running = downloads.get(context) ?? new Map<string, AbortController>();
+  downloads.set(context, running);
+  running.set(id, controller);
+  try {
+    return await fetchComponentSource(reference, {
+      maxBytes: context.maxComponentSize ?? defaultMaxComponentSize,
+      timeoutMs: context.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      signal: controller.signal,
+      onProgress,
+      cache: context.blobCache,
+      sha256: request.sha256,
+    });
+  } catch (error) {
+    checkCancelled(id, request.signal);
+    if (controller.signal.aborted) {
+      throw new McpError(
+        'load-cancelled',
+        `The load of ${id} was cancelled by unload-component while it was downloading: nothing was loaded or stored.`,
+      );
+    }
+    throw error;
+  } finally {
+    request.signal?.removeEventListener('abort', forward);
+    if (running.get(id) === controller) running.delete(id);
+  }
+}
+
+/** The policy to apply with this load: inline, a policy file, the sidecar of a file source, or none. */
+function policyFor(context: LoaderContext, fetched: FetchedComponent, request: LoadRequest) {
+  if (request.policy) return Promise.resolve(request.policy);
+  // A remote source has no folder to look for `<name>.policy.yaml` in: only an explicit policy_path.
+  if (fetched.path === undefined && request.policyPath === undefined) return Promise.resolve(undefined);
+  return context.policies.forLoad(fetched.path ?? '', request.policyPath);
 }
 
 /** `loadComponent` once it is this load's turn. */
 async function loadNow(
   context: LoaderContext,
-  location: ComponentLocation,
+  id: string,
+  reference: SourceReference,
   request: LoadRequest,
 ): Promise<LoadReport> {
   const { host, policies } = context;
-  const { bytes } = await readComponentSource(
-    { path: location.path },
-    context.maxComponentSize === undefined ? {} : { maxComponentSize: context.maxComponentSize },
-  );
+  const progress = loadProgress(request.onProgress, request.source);
+  const fetched = await fetchFor(context, id, reference, request, progress.download);
+  const { bytes } = fetched;
   // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
-  const given = await policies.forLoad(location.path, request.policyPath);
-  const sandbox = given
-    ? await policies.sandboxOf(location.id, given.policy)
-    : await policies.sandboxFor(location.id);
-  checkCancelled(location.id, request.signal);
+  const given = await policyFor(context, fetched, request);
+  const sandbox = given ? await policies.sandboxOf(id, given.policy) : await policies.sandboxFor(id);
+  checkCancelled(id, request.signal);
   // A cancel while the host loads ends that load (as an unload does); after it, the load is undone.
-  const cancel = () => void host.unload(location.id).catch(() => false);
+  const cancel = () => void host.unload(id).catch(() => false);
   request.signal?.addEventListener('abort', cancel, { once: true });
   let result: LoadResult;
   try {
     result = await host.load({
-      id: location.id,
-      source: { bytes, name: basename(location.path) },
+      id,
+      source: { bytes, name: fetched.path === undefined ? `${id}.wasm` : basename(fetched.path) },
       stateful: request.stateful,
       sandbox,
-      onProgress: request.onProgress,
+      onProgress: progress.steps,
     });
   } catch (error) {
-    checkCancelled(location.id, request.signal);
+    checkCancelled(id, request.signal);
     throw error;
   } finally {
     request.signal?.removeEventListener('abort', cancel);
     context.syncTools();
   }
   if (request.signal?.aborted) {
-    await host.unload(location.id).finally(() => context.syncTools());
-    checkCancelled(location.id, request.signal);
+    await host.unload(id).finally(() => context.syncTools());
+    checkCancelled(id, request.signal);
   }
   await save(
     context,
-    { id: location.id, source: location.path, bytes, stateful: request.stateful, result },
+    { id, fetched, stateful: request.stateful, result },
     given && serializePolicy(given.policy),
   );
-  if (given) policies.remember(location.id, given.policy);
-  return { ...result, stateful: request.stateful, ...(given ? { policyPath: given.path } : {}) };
+  if (given) policies.remember(id, given.policy);
+  return {
+    ...result,
+    stateful: request.stateful,
+    source: fetched.source,
+    sha256: fetched.digest,
+    ...(fetched.pinned === undefined ? {} : { pinned: fetched.pinned }),
+    fetched: fetched.path !== undefined ? 'file' : fetched.fromCache ? 'cache' : 'download',
+    ...(given ? { policyPath: given.path } : {}),
+  };
 }
 
 /** Persists a loaded component; a failed write is reported as `store-failed` (the component stays loaded). */
 async function save(
   { store }: LoaderContext,
-  entry: { id: string; source: string; bytes: Uint8Array; stateful: boolean; result: LoadResult },
+  entry: { id: string; fetched: FetchedComponent; stateful: boolean; result: LoadResult },
   policy: string | undefined,
 ): Promise<void> {
   if (!store) return;
@@ -114,13 +193,14 @@ async function save(
       {
         version: 1,
         id: entry.id,
-        source: entry.source,
-        sha256: sha256(entry.bytes),
+        source: entry.fetched.source,
+        ...(entry.fetched.pinned === undefined ? {} : { pinned: entry.fetched.pinned }),
+        sha256: entry.fetched.digest,
         stateful: entry.stateful,
         tools: entry.result.tools,
         loadedAt: new Date().toISOString(),
       },
-      entry.bytes,
+      entry.fetched.bytes,
       policy,
     );
   } catch (cause) {
@@ -137,13 +217,17 @@ async function save(
 /**
  * Unloads a component and deletes it from the component directory; false when it was not loaded. One
  * change of the component like a load (see `loadComponent`): a grant queued behind it finds it gone.
- * The one exception to arrival order: a load that is already running in the host is cancelled at once
- * (its caller is told that the unload cancelled it) instead of being waited for.
+ * The one exception to arrival order: a load that is already downloading or running in the host is
+ * cancelled at once (its caller is told that the unload cancelled it) instead of being waited for.
  */
 export function unloadComponent(context: LoaderContext, id: string): Promise<boolean> {
+  const download = downloads.get(context)?.get(id);
+  download?.abort();
   const loading = context.host.list().some((c) => c.id === id && c.state === 'loading');
   // Its failure is the unit's own `host.unload` failure too, which reports it.
-  const cancelled = loading ? context.host.unload(id).catch(() => false) : Promise.resolve(false);
+  const cancelled = loading
+    ? context.host.unload(id).catch(() => false)
+    : Promise.resolve(download !== undefined);
   return context.policies.serialize(id, async () => (await unloadNow(context, id)) || (await cancelled));
 }
 

@@ -14,6 +14,8 @@ export interface RestoreReport {
   skipped: StoreProblem[];
   /** Resolves when every load has ended (loaded or failed). */
   ready: Promise<void>;
+  /** The loads that failed, with why (`serve --manifest` names them); complete once `ready` resolved. */
+  failed: StoreProblem[];
 }
 
 /** The sandbox every component gets until permissions are granted: nothing at all. */
@@ -58,6 +60,7 @@ function startLoad(
   bytes: Uint8Array,
   sandbox: SandboxSpec,
   isClosed: () => boolean,
+  failed: StoreProblem[],
 ): Promise<void> {
   return context.host
     .load({
@@ -69,11 +72,13 @@ function startLoad(
     })
     .then(
       () => log.info('component restored', { id: metadata.id, stateful: metadata.stateful }),
-      (error: unknown) =>
+      (error: unknown) => {
         // Unloaded (or the server stopped) before the restore finished: nothing failed.
-        error instanceof MachineError && (error.code === 'unloaded' || error.code === 'stopped')
-          ? log.info('restore ended by an unload', { id: metadata.id })
-          : log.error('restoring a component failed', { id: metadata.id, error: messageOf(error) }),
+        if (error instanceof MachineError && (error.code === 'unloaded' || error.code === 'stopped'))
+          return log.info('restore ended by an unload', { id: metadata.id });
+        failed.push({ id: metadata.id, message: messageOf(error) });
+        log.error('restoring a component failed', { id: metadata.id, error: messageOf(error) });
+      },
     )
     .finally(() => {
       if (!isClosed()) context.syncTools();
@@ -81,22 +86,28 @@ function startLoad(
 }
 
 /**
- * Starts every component of the component directory. Resolves when every load has been started (not
- * finished); `ready` resolves when they are done.
+ * Starts every component of the component directory (with `only`, just those ids, in that order).
+ * Resolves when every load has been started (not finished); `ready` resolves when they are done.
  */
 export async function restoreComponents(
   context: LoaderContext,
   isClosed: () => boolean,
+  only?: readonly string[],
 ): Promise<RestoreReport> {
   const { store } = context;
-  if (!store) return { restored: [], skipped: [], ready: Promise.resolve() };
+  if (!store) return { restored: [], skipped: [], ready: Promise.resolve(), failed: [] };
   const { components, problems } = await store.list();
-  const skipped = [...problems];
+  const skipped = only === undefined ? [...problems] : problems.filter((p) => only.includes(p.id));
   const restored: string[] = [];
   const loads: Promise<void>[] = [];
+  const failed: StoreProblem[] = [];
   // In the order they were first loaded, so a tool name that two components share goes to the same
-  // one as before the restart (the later one is `<id>__<name>`).
-  const ordered = [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt));
+  // one as before the restart (the later one is `<id>__<name>`); with `only` (a manifest), those ids in
+  // that order, so every replica of one manifest names shared tools alike.
+  const ordered =
+    only === undefined
+      ? [...components].sort((a, b) => a.metadata.loadedAt.localeCompare(b.metadata.loadedAt))
+      : only.flatMap((id) => components.filter((c) => c.metadata.id === id));
   for (const entry of ordered) {
     let bytes: Uint8Array;
     try {
@@ -106,7 +117,7 @@ export async function restoreComponents(
       continue;
     }
     const sandbox = await restoredSandbox(context, entry.metadata.id);
-    loads.push(startLoad(context, entry, bytes, sandbox, isClosed));
+    loads.push(startLoad(context, entry, bytes, sandbox, isClosed, failed));
     restored.push(entry.metadata.id);
   }
   for (const problem of skipped) {
@@ -116,5 +127,5 @@ export async function restoreComponents(
     });
   }
   context.syncTools();
-  return { restored, skipped, ready: Promise.all(loads).then(() => undefined) };
+  return { restored, skipped, ready: Promise.all(loads).then(() => undefined), failed };
 }

@@ -4,9 +4,12 @@
  * `source-*` code: unknown host, refused, TLS failure with the `NODE_EXTRA_CA_CERTS` hint, 404, 401/403,
  * too large, timeout). Plain `http://` only for loopback hosts. Built on Node's `fetch` (undici).
  *
- * CONTRACT STUB (lead): the signature is fixed; the OCI helper implements it.
+ * Redirects are followed here, not by undici (`redirect: 'manual'`), so that every hop is checked: the
+ * scheme rule applies to each target, and an `Authorization` header never follows a redirect to another
+ * origin (registries redirect blob downloads to storage hosts that must not see the registry token).
  */
 import { McpError } from '../McpError.ts';
+import { checkPort, networkError } from './networkError.ts';
 
 /** Bytes received so far, and the total when the server said it (`Content-Length`). */
 export type ByteProgress = (received: number, total: number | undefined) => void;
@@ -27,6 +30,8 @@ export interface BoundedFetchOptions {
   maxRedirects?: number;
   /** Statuses returned to the caller instead of thrown (e.g. 401 for an auth challenge, 404 for a probe). */
   passStatuses?: readonly number[];
+  /** How the user raises the size limit, for the `source-too-large` message (e.g. `--max-component-size`). */
+  sizeLimitHint?: string;
 }
 
 /** A response whose body has been read (within `maxBytes`). */
@@ -38,9 +43,157 @@ export interface BoundedResponse {
   body: Uint8Array;
 }
 
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const DEFAULT_MAX_REDIRECTS = 5;
+
+/** True for `localhost`, `127.0.0.0/8` and `[::1]`: the hosts where plain `http://` is allowed. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Refuses a URL that is neither `https:` nor `http:` on a loopback host. */
+function checkScheme(url: URL, via: URL | undefined): void {
+  checkPort(url);
+  if (url.protocol === 'https:') return;
+  const where = via ? `${via.href} redirects to ${url.href}, which` : `${url.href}`;
+  const code = via ? 'source-invalid' : 'bad-path';
+  if (url.protocol === 'http:') {
+    if (isLoopbackHost(url.hostname)) return;
+    throw new McpError(
+      code,
+      `${where} uses plain http:// on a host that is not loopback; only https:// is allowed there (plain http:// is accepted for 127.0.0.1, localhost and [::1] only)`,
+    );
+  }
+  throw new McpError(code, `${where} is not an https:// URL`);
+}
+
+/** The headers without `Authorization` (it never follows a redirect to another origin). */
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'),
+  );
+}
+
+function statusError(url: URL, response: Response): McpError {
+  const answered = `${url.href} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  if (response.status === 404) return new McpError('source-not-found', `${answered}: nothing is there`);
+  if (response.status === 401 || response.status === 403) {
+    return new McpError('source-denied', `${answered}: access was refused`);
+  }
+  return new McpError('source-unreachable', `${answered}; try again later or check the URL`);
+}
+
+function tooLarge(url: URL, options: BoundedFetchOptions, announced?: number): McpError {
+  const size = announced === undefined ? 'more than' : `${announced} bytes, more than`;
+  const hint = options.sizeLimitHint ? `; raise the limit with ${options.sizeLimitHint}` : '';
+  return new McpError(
+    'source-too-large',
+    `${url.href} is ${size} the limit of ${options.maxBytes} bytes; the download was stopped${hint}`,
+  );
+}
+
+/** Reads the body within `maxBytes`, reporting progress; stops the transfer on overflow. */
+async function readBody(response: Response, url: URL, options: BoundedFetchOptions): Promise<Uint8Array> {
+  const header = response.headers.get('content-length');
+  const total = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  if (total !== undefined && total > options.maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(url, options, total);
+  }
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > options.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(url, options);
+    }
+    chunks.push(value);
+    options.onProgress?.(received, total);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSignal, at: { url: URL }) {
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let method = options.method ?? 'GET';
+  let body = options.body;
+  let headers = { ...options.headers };
+  let via: URL | undefined;
+  const visited = [start.href];
+  for (;;) {
+    checkScheme(at.url, via);
+    const init: RequestInit = { method, headers, redirect: 'manual', signal };
+    // undici sends any Uint8Array; the DOM typing only names ones over a plain ArrayBuffer.
+    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer> | string;
+    const response = await fetch(at.url, init);
+    const location = response.headers.get('location');
+    if (REDIRECT_STATUSES.has(response.status) && location !== null) {
+      await response.body?.cancel().catch(() => undefined);
+      const next = new URL(location, at.url);
+      if (visited.length > maxRedirects) {
+        const loop = visited.includes(next.href) ? ' (a redirect loop)' : '';
+        throw new McpError(
+          'source-invalid',
+          `${start.href} redirects more than ${maxRedirects} times${loop}: ${[...visited, next.href].join(' -> ')}`,
+        );
+      }
+      if (next.origin !== at.url.origin) headers = withoutAuthorization(headers);
+      if (
+        response.status === 303 ||
+        (method === 'POST' && response.status !== 307 && response.status !== 308)
+      ) {
+        method = 'GET';
+        body = undefined;
+      }
+      visited.push(next.href);
+      via = at.url;
+      at.url = next;
+      continue;
+    }
+    if (!response.ok && !options.passStatuses?.includes(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      throw statusError(at.url, response);
+    }
+    const bytes = await readBody(response, at.url, options);
+    return { status: response.status, headers: response.headers, url: at.url, body: bytes };
+  }
+}
+
 /** Sends one request within the limits of `options`; see the file comment for the errors. */
 export async function fetchBounded(url: URL, options: BoundedFetchOptions): Promise<BoundedResponse> {
-  void url;
-  void options;
-  throw new McpError('source-unreachable', 'fetchBounded is not implemented yet');
+  const cancelled = () => new McpError('load-cancelled', `the download of ${url.href} was cancelled`);
+  if (options.signal?.aborted) throw cancelled();
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const at = { url };
+  try {
+    return await follow(url, options, controller.signal, at);
+  } catch (error) {
+    if (error instanceof McpError) throw error;
+    if (options.signal?.aborted) throw cancelled();
+    if (timedOut) {
+      throw new McpError(
+        'source-timeout',
+        `${at.url.href} did not answer in full within ${options.timeoutMs / 1000} s; the download was stopped (check the network, or try again)`,
+      );
+    }
+    throw networkError(at.url, error);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    // Whatever is still open (a body nobody will read) stops now.
+    controller.abort();
+  }
 }

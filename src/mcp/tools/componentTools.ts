@@ -14,8 +14,10 @@ export function notLoaded(id: string): McpError {
 }
 
 const LOAD_DESCRIPTION =
-  'Load a WebAssembly component from a file path or file:// URI; each exported function becomes a tool. ' +
-  'The id is the file name without extension; loading an id that is already loaded reloads it with a ' +
+  'Load a WebAssembly component from a file path, file:// URI, https:// URL (pin it with #sha256=HEX or ' +
+  'the sha256 argument) or oci://REGISTRY/REPO:TAG (or @sha256:DIGEST); each exported function becomes a ' +
+  'tool. The id is the file name without extension (for oci://, the last segment of the repository); ' +
+  'loading an id that is already loaded reloads it with a ' +
   'fresh instance. stateful: true keeps one live instance whose state persists between calls, served ' +
   'one call at a time; stateful: false (default) gives every call a fresh instance. policy_path sets ' +
   "the component's permissions from a policy.yaml; without it a <name>.policy.yaml beside the .wasm " +
@@ -32,6 +34,10 @@ function loadAnswer(report: LoadReport) {
       ? `Reloaded component ${report.id} with a fresh instance: no state was kept.`
       : `Loaded component ${report.id} (${report.stateful ? 'stateful' : 'stateless'}).`,
     tools: report.tools.map((t) => t.name),
+    source: report.source,
+    sha256: report.sha256,
+    ...(report.pinned === undefined ? {} : { pinned: report.pinned }),
+    fetched: report.fetched,
     ...(report.policyPath === undefined ? {} : { policy: report.policyPath }),
   });
 }
@@ -39,7 +45,16 @@ function loadAnswer(report: LoadReport) {
 function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
   const schema = object(
     {
-      path: { type: 'string', description: 'Path of the .wasm component, or a file:// URI' },
+      path: {
+        type: 'string',
+        description:
+          'Where the component is: a .wasm file path, file:// URI, https://…/name.wasm[#sha256=HEX], or oci://REGISTRY/REPO:TAG | @sha256:DIGEST',
+      },
+      sha256: {
+        type: 'string',
+        description:
+          'The sha256 the .wasm bytes must have (64 hex digits): a different download is refused and nothing is stored',
+      },
       stateful: { type: 'boolean', description: 'Keep one live instance across calls (default false)' },
       policy_path: {
         type: 'string',
@@ -52,18 +67,21 @@ function registerLoadTool(mcp: McpServer, server: ComponentManager): void {
     'load-component',
     {
       description: LOAD_DESCRIPTION,
-      inputSchema: sharedSchema<{ path: string; stateful?: boolean; policy_path?: string }>(schema),
+      inputSchema: sharedSchema<{ path: string; sha256?: string; stateful?: boolean; policy_path?: string }>(
+        schema,
+      ),
     },
-    async ({ path, stateful, policy_path }, ctx: ServerContext) => {
+    async ({ path, sha256, stateful, policy_path }, ctx: ServerContext) => {
       try {
         return loadAnswer(
-          await server.loadComponent(
-            path,
-            stateful ?? false,
-            progressSink(ctx),
-            policy_path,
-            ctx.mcpReq.signal,
-          ),
+          await server.load({
+            source: path,
+            sha256,
+            stateful: stateful ?? false,
+            onProgress: progressSink(ctx),
+            policyPath: policy_path,
+            signal: ctx.mcpReq.signal,
+          }),
         );
       } catch (error) {
         return errorToResult(error, 'load-component', `Cannot load ${path}`);

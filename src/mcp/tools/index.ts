@@ -8,14 +8,20 @@ import { registerCheckTool } from './checkTool.ts';
 import { registerComponentTools } from './componentTools.ts';
 import { registerInstanceTools } from './instanceTools.ts';
 import { registerPermissionTools } from './permissionTools.ts';
+import { registerSearchTool } from './searchTool.ts';
 
 export { registerEchoTool } from './echoTool.ts';
 export { INSTANCE_ARG_DESCRIPTION } from './instanceTools.ts';
 
-/** Registers every built-in tool on `mcp`. */
-export function registerBuiltinTools(mcp: McpServer, server: ComponentManager): void {
+/** Registers every built-in tool on `mcp`; `registries` are what `search-components` searches. */
+export function registerBuiltinTools(
+  mcp: McpServer,
+  server: ComponentManager,
+  registries: readonly string[] = [],
+): void {
   registerComponentTools(mcp, server);
   registerPermissionTools(mcp, server);
   registerInstanceTools(mcp, server);
   registerCheckTool(mcp, server);
+  registerSearchTool(mcp, registries);
 }

@@ -41,9 +41,9 @@ function registerOpenTool(mcp: McpServer, server: ComponentManager): void {
 }
 
 function registerCloseTool(mcp: McpServer, server: ComponentManager): void {
-  const schema = object({ instance: { type: 'string', description: 'Handle from open-instance' } }, [
-    'instance',
-  ]);
+  // Declared as a routing header like `_instance`: behind a load balancer the close reaches the owner.
+  const handle = { type: 'string', description: 'Handle from open-instance', 'x-mcp-header': 'Instance' };
+  const schema = object({ instance: handle }, ['instance']);
   mcp.registerTool(
     'close-instance',
     { description: CLOSE_DESCRIPTION, inputSchema: sharedSchema<{ instance: string }>(schema) },

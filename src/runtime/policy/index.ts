@@ -15,7 +15,13 @@ export {
   revokeNetwork,
   revokeStorage,
 } from './grants.ts';
-export { parsePolicy, serializePolicy } from './parse.ts';
+export {
+  type PolicyProblem,
+  parsePolicy,
+  readPermissionsBlock,
+  serializePolicy,
+  yamlProblem,
+} from './parse.ts';
 export { MAX_POLICY_FILE_SIZE, readPolicyFile } from './readPolicyFile.ts';
 export {
   ALLOW_BROAD_GRANTS_FLAG,

@@ -65,8 +65,8 @@ const YAML_ERRORS: Record<string, string> = {
   KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
 };
 
-/** A YAML error as a sentence without content from the file. */
-function yamlProblem(code: string): string {
+/** A YAML error (by its code) as a sentence without content from the file: `not valid YAML: ...`. */
+export function yamlProblem(code: string): string {
   return `not valid YAML: ${YAML_ERRORS[code] ?? code.toLowerCase().replace(/_/g, ' ')}`;
 }
 
@@ -81,11 +81,23 @@ function isNull(node: Node | null | undefined): boolean {
   );
 }
 
-class Reader {
-  readonly problems: { line: number; field: string; problem: string }[] = [];
-  readonly #lines = new LineCounter();
+/** One problem of a policy: its line, its field path and what is wrong (never the file's content). */
+export interface PolicyProblem {
+  line: number;
+  field: string;
+  problem: string;
+}
 
-  constructor(readonly source: string) {}
+class Reader {
+  readonly problems: PolicyProblem[] = [];
+  readonly #lines: LineCounter;
+
+  constructor(
+    readonly source: string,
+    lines = new LineCounter(),
+  ) {
+    this.#lines = lines;
+  }
 
   get lineCounter(): LineCounter {
     return this.#lines;
@@ -266,6 +278,34 @@ function readResources(r: Reader, node: Node | null, out: Permissions): void {
   out.resources = { limits: { memory: text.trim() } };
 }
 
+function readPermissionSections(r: Reader, node: Node, out: Permissions, guard: GrantGuard): void {
+  const known = ['storage', 'network', 'environment', 'resources'];
+  const sections = r.map(node, 'permissions', known);
+  if (sections?.has('storage')) readStorage(r, sections.get('storage') ?? null, out, guard);
+  const readers = { network: readNetwork, environment: readEnvironment };
+  for (const [key, read] of Object.entries(readers)) {
+    if (sections?.has(key)) read(r, sections.get(key) ?? null, out);
+  }
+  if (sections?.has('resources')) readResources(r, sections.get('resources') ?? null, out);
+}
+
+/**
+ * Reads a `permissions` block that sits inside another YAML document (a manifest's inline permissions)
+ * with the rules and words of `parsePolicy`: `node` is the block, `lines` the `LineCounter` its document
+ * was parsed with (failsafe schema, as `parsePolicy` parses). Problems come back (not thrown) with their
+ * lines in that document and fields from `permissions` on, for the caller to place under its own path.
+ */
+export function readPermissionsBlock(
+  node: Node | null,
+  lines: LineCounter,
+  guard: GrantGuard = {},
+): { permissions: Permissions; problems: PolicyProblem[] } {
+  const r = new Reader('', lines);
+  const permissions: Permissions = {};
+  if (node !== null) readPermissionSections(r, node, permissions, guard);
+  return { permissions, problems: r.problems };
+}
+
 /**
  * Parses and validates a policy file. Throws `RuntimeError('invalid-policy')` whose message lists every
  * problem as `<source>:<line>: <field>: <problem>` (never the file's content, see above); `source`
@@ -298,18 +338,8 @@ export function parsePolicy(text: string, source = 'policy.yaml', guard: GrantGu
         if (description !== undefined) policy.description = description;
       }
       const permissionsNode = top.get('permissions');
-      if (permissionsNode !== undefined && permissionsNode !== null) {
-        const known = ['storage', 'network', 'environment', 'resources'];
-        const sections = r.map(permissionsNode, 'permissions', known);
-        if (sections?.has('storage'))
-          readStorage(r, sections.get('storage') ?? null, policy.permissions, guard);
-        const readers = { network: readNetwork, environment: readEnvironment };
-        for (const [key, read] of Object.entries(readers)) {
-          if (sections?.has(key)) read(r, sections.get(key) ?? null, policy.permissions);
-        }
-        if (sections?.has('resources'))
-          readResources(r, sections.get('resources') ?? null, policy.permissions);
-      }
+      if (permissionsNode !== undefined && permissionsNode !== null)
+        readPermissionSections(r, permissionsNode, policy.permissions, guard);
     }
   }
   if (r.problems.length > 0) {
