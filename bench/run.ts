@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { benchHome, cells, MiB, type Row } from './harness.ts';
 
 /** In the order of issue 15's table first, then the other benches. */
-const BENCHES = ['mcp', 'actor', 'server', 'runtime', 'capacity', 'cli', 'requests', 'http'];
+const BENCHES = ['mcp', 'actor', 'server', 'runtime', 'capacity', 'cli', 'requests', 'http', 'scale'];
 
 const only = process.argv.slice(2);
 const chosen = only.length ? BENCHES.filter((b) => only.includes(b)) : BENCHES;
