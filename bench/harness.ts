@@ -12,11 +12,17 @@
  * Import it first in a bench file (before anything that may compute a default path).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The user's own cache directory of wasmactor, as it was before the bench home replaced it. */
+export const userCacheDir: string =
+  process.env.WASMACTOR_BENCH_USER_CACHE ??
+  join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'wasmactor');
 
 /** The temporary home of this bench run (shared with children through the environment). */
 export const benchHome: string = (() => {
+  process.env.WASMACTOR_BENCH_USER_CACHE = userCacheDir;
   const inherited = process.env.WASMACTOR_BENCH_HOME;
   const home = inherited ?? mkdtempSync(join(tmpdir(), 'wasmactor-bench-home-'));
   process.env.WASMACTOR_BENCH_HOME = home;

@@ -9,10 +9,10 @@
  *   npm run bench -- actor mcp       (only these)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchHome, cells, MiB, type Row } from './harness.ts';
+import { benchHome, cells, MiB, type Row, userCacheDir } from './harness.ts';
 
 /** In the order of issue 15's table first, then the other benches. */
 const BENCHES = ['mcp', 'actor', 'server', 'runtime', 'capacity', 'cli', 'requests', 'http', 'scale'];
@@ -22,6 +22,16 @@ const chosen = only.length ? BENCHES.filter((b) => only.includes(b)) : BENCHES;
 const summary = join(benchHome, 'summary.jsonl');
 const launcher = join(import.meta.dirname, 'launch.mjs');
 const failed: string[] = [];
+
+/** The entries of the user's transpile cache (a bench must never add one: it runs in the bench home). */
+function userCacheEntries(): Set<string> {
+  const root = join(userCacheDir, 'transpiled');
+  if (!existsSync(root)) return new Set();
+  return new Set(
+    readdirSync(root).flatMap((version) => readdirSync(join(root, version)).map((h) => `${version}/${h}`)),
+  );
+}
+const userCacheBefore = userCacheEntries();
 
 for (const name of chosen) {
   const file = join(import.meta.dirname, `${name}.bench.ts`);
@@ -38,6 +48,14 @@ for (const name of chosen) {
   } else {
     process.stdout.write(`=== ${name} done in ${seconds} s\n`);
   }
+}
+
+const leaked = [...userCacheEntries()].filter((entry) => !userCacheBefore.has(entry));
+if (leaked.length) {
+  // (something else on this machine may have written them meanwhile; the benches themselves should not)
+  process.stdout.write(
+    `\nWARNING: ${leaked.length} new entries in the user's cache ${userCacheDir}: ${leaked.join(', ')}\n`,
+  );
 }
 
 const rows: (Row & { title: string })[] = existsSync(summary)

@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   const copies: string[] = [];
   for (let i = 0; i <= ROUNDS; i++) {
     const path = join(dir, `store-copy-${i}.wasm`);
-    await writeFile(path, distinctCopy(bytes, `cold-${i}`));
+    // A tag of this run: even a cache that outlived an earlier run has never seen these bytes.
+    await writeFile(path, distinctCopy(bytes, `cold-${i}-${process.pid}-${Date.now()}`));
     copies.push(path);
   }
   const server = await connect(process.execPath, wasmactorArgs(join(dir, 'cold-components')));

@@ -7,9 +7,20 @@ const root = join(import.meta.dirname, '..');
 
 type Result = Awaited<ReturnType<Client['callTool']>>;
 
+/**
+ * The whole environment for a server: the SDK's stdio transport passes only a few variables by default
+ * (HOME, PATH...), so without this a server would miss the bench home (XDG_CACHE_HOME and the rest) and
+ * use the user's real cache, where an earlier run's transpiled copies make a "cold" load warm.
+ */
+function environment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
 /** Starts a stdio server and connects an SDK client to it. */
 export async function connect(command: string, args: string[]): Promise<{ client: Client; pid: number }> {
-  const transport = new StdioClientTransport({ command, args, stderr: 'inherit' });
+  const transport = new StdioClientTransport({ command, args, env: environment(), stderr: 'inherit' });
   const client = new Client({ name: 'wasmactor-bench', version: '0.0.0' });
   await client.connect(transport);
   return { client, pid: transport.pid ?? -1 };
