@@ -17,6 +17,8 @@ import { benchHome, cells, MiB, type Row, userCacheDir } from './harness.ts';
 /** In the order of issue 15's table first, then the other benches. */
 const BENCHES = ['mcp', 'actor', 'server', 'runtime', 'capacity', 'cli', 'requests', 'http', 'scale'];
 
+/** Each bench's time limit (seconds); `WASMACTOR_BENCH_LIMIT_S` to change it. */
+const LIMIT_S = Number(process.env.WASMACTOR_BENCH_LIMIT_S ?? 1200);
 const only = process.argv.slice(2);
 const chosen = only.length ? BENCHES.filter((b) => only.includes(b)) : BENCHES;
 const summary = join(benchHome, 'summary.jsonl');
@@ -40,10 +42,17 @@ for (const name of chosen) {
   const result = spawnSync(process.execPath, [launcher, file], {
     stdio: 'inherit',
     env: { ...process.env, WASMACTOR_BENCH_SUMMARY: summary, WASMACTOR_BENCH_HOME: benchHome },
+    // A bench that does not end (a handle left open) must not hold up the others.
+    timeout: LIMIT_S * 1000,
+    killSignal: 'SIGKILL',
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   if (result.status !== 0) {
-    failed.push(`${name} (exit ${result.status ?? result.signal})`);
+    const why =
+      result.error && 'code' in result.error && result.error.code === 'ETIMEDOUT'
+        ? `did not end within ${LIMIT_S} s`
+        : `exit ${result.status ?? result.signal}`;
+    failed.push(`${name} (${why})`);
     process.stdout.write(`=== ${name} FAILED after ${seconds} s\n`);
   } else {
     process.stdout.write(`=== ${name} done in ${seconds} s\n`);
