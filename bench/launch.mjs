@@ -17,3 +17,7 @@ register();
 const path = resolve(file);
 process.argv = [process.argv[0], path, ...rest];
 await import(pathToFileURL(path).href);
+// The bench is done when its module is. A handle a library left open (scale.bench.ts keeps three child
+// pipes after its cluster closed, under the `tsx` command too) must not keep it alive: a second after,
+// the process ends anyway (an unref'd timer: it never delays a process that ends by itself).
+if (!process.send) setTimeout(() => process.exit(), 1_000).unref();
