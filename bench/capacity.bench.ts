@@ -13,11 +13,16 @@
  * distinct copy: a custom section appended to every core module makes the bytes differ, so V8 cannot
  * deduplicate them (it does for identical bytes: N compiles of the same module cost about one).
  *
- * Run: npx tsx bench/capacity.bench.ts [rounds]   (default 3 memory rounds, 5 throughput rounds)
+ * Run: node bench/launch.mjs bench/capacity.bench.ts [rounds]   (default 3 memory rounds, 5 throughput
+ * rounds). Each memory sample runs in a child started the same way (bench/launch.mjs: tsx registered by
+ * its API), never with tsx's loader in execArgv: workers inherit execArgv, and under the `tsx` command
+ * every worker loaded tsx as well (inflating the per-instance figure) and a child could die importing
+ * tsx's `#cjs-loader`.
  */
+
 import { fork } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -27,6 +32,8 @@ import { buildFixtures } from '../fixtures/build.ts';
 import { ComponentHost } from '../src/machines/index.ts';
 import { createRuntime, type JsonObject } from '../src/runtime/index.ts';
 import { patchGlue } from '../src/runtime/prepare/transpileCache.ts';
+import { distinctCopy, type Exports, exported } from './floors/bare.ts';
+import { benchDir } from './harness.ts';
 
 const MiB = 1024 * 1024;
 const ROUNDS = process.argv[2] === '--child' ? 0 : Number(process.argv[2] ?? 3);
@@ -45,7 +52,6 @@ const CALL = {
 type Fixture = keyof typeof CALL;
 const FIXTURES: Fixture[] = ['counter', 'store'];
 
-type Exports = Record<string, ((...a: unknown[]) => unknown) | undefined>;
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
@@ -67,13 +73,6 @@ interface MemoryDelta {
   arrayBuffers: number;
 }
 
-/** A function the bare glue exports; a missing one would make a floor that does nothing. */
-function exported(exports: Exports, name: string): (...a: unknown[]) => unknown {
-  const fn = exports[name];
-  if (typeof fn !== 'function') throw new Error(`the bare instance exports no function ${name}`);
-  return fn;
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -83,59 +82,6 @@ function median(values: number[]): number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------------
-// Distinct copies of a component: a custom section appended to each top-level core module.
-
-function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  let pos = at;
-  for (;;) {
-    const byte = bytes[pos++] as number;
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(byte & 0x80)) return { value, next: pos };
-  }
-}
-
-function leb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    if (rest) byte |= 0x80;
-    out.push(byte);
-  } while (rest);
-  return out;
-}
-
-/** The component with `tag` added (as a custom section) to every core module at its top level. */
-function distinctCopy(component: Uint8Array, tag: string): Uint8Array {
-  const name = new TextEncoder().encode('wasmactor-bench');
-  const payload = new TextEncoder().encode(tag);
-  const custom = [0, ...leb(leb(name.length).length + name.length + payload.length), ...leb(name.length)];
-  const extra = Uint8Array.from([...custom, ...name, ...payload]);
-  const parts: Uint8Array[] = [component.subarray(0, 8)];
-  let pos = 8;
-  let modules = 0;
-  while (pos < component.length) {
-    const id = component[pos] as number;
-    const { value: size, next } = readLeb(component, pos + 1);
-    const body = component.subarray(next, next + size);
-    if (id === 1) {
-      // A core module section: its body is a whole core module, which may end with custom sections.
-      parts.push(Uint8Array.from([1, ...leb(size + extra.length)]), body, extra);
-      modules++;
-    } else {
-      parts.push(component.subarray(pos, next + size));
-    }
-    pos = next + size;
-  }
-  if (modules === 0) throw new Error('the component has no top-level core module to tag');
-  return Buffer.concat(parts);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Child side: one memory sample.
@@ -277,8 +223,9 @@ async function runJob(job: Job): Promise<{ delta: MemoryDelta; count: number }> 
 /** Runs one memory sample in a fresh child process; returns the per-item delta. */
 function sample(job: Job): Promise<MemoryDelta> {
   return new Promise((resolve, reject) => {
-    const child = fork(import.meta.filename, ['--child', JSON.stringify(job)], {
-      execArgv: [...process.execArgv, '--expose-gc'],
+    const launcher = join(import.meta.dirname, 'launch.mjs');
+    const child = fork(launcher, [import.meta.filename, '--child', JSON.stringify(job)], {
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let result: { delta: MemoryDelta; count: number } | undefined;
@@ -545,7 +492,7 @@ async function main(): Promise<void> {
   const paths = (await buildFixtures({ only: FIXTURES })) as Record<Fixture, string>;
   const bytes = {} as Record<Fixture, Uint8Array>;
   for (const fixture of FIXTURES) bytes[fixture] = await readFile(paths[fixture]);
-  const dir = await mkdtemp(join(tmpdir(), 'wasmactor-capacity-'));
+  const dir = benchDir('capacity');
   const cacheDir = join(dir, 'cache');
   try {
     console.log(

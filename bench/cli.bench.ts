@@ -4,8 +4,10 @@
  * floor of starting node at all (`node -e 0`). Median wall time of each over N runs, and the ratio to the
  * floor. Goal: --help and --version under 0.15 s on this machine.
  *
- *   npx tsx bench/cli.bench.ts [runs]
+ *   node bench/launch.mjs bench/cli.bench.ts [runs]
  */
+// Isolation first: the user's cache, component directory and secrets are never touched.
+import './harness.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 

@@ -6,8 +6,10 @@
  * Sequential calls from the SDK v2 client; median, p99, mean and the ratio of medians to the floor.
  * No assertion: figures only.
  *
- *   npx tsx bench/http.bench.ts [calls]     (after `npm run build:fixtures`)
+ *   node bench/launch.mjs bench/http.bench.ts [calls]     (after `npm run build:fixtures`)
  */
+// Isolation first: the user's cache, component directory and secrets are never touched.
+import './harness.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,102 +1,128 @@
 /**
- * tools/call round trips over real stdio: the server is spawned (`wasmactor serve --echo-tool`) and driven
- * by the SDK Client. 1,000 sequential calls each of: the trivial `echo` tool (the floor), a stateful
- * component call (counter `get`, one live instance) and a stateless one (counter `get`, fresh instance per
- * call); median and p99 of each, and the ratio to the floor. The bare in-process component call is
- * measured too (the other half of the floor, DESIGN.md "Performance").
+ * tools/call over real stdio, as a client sees it (issue 15's first rows). Two servers run side by side:
+ * `wasmactor serve` and the floor, a plain SDK v2 server with one `echo` tool (bench/floors/echoServer.mjs),
+ * each driven by an SDK Client. Sampled together (same warm-up, interleaved rounds):
+ *   stateful p50 / p99, WAT counter `get` and 12 MiB JS store `count`
+ *       vs echo round trip + the bare call in this thread (jco glue, no worker), p50 vs p50, p99 vs p99
+ *   stateless p50, counter `get` (fresh instance per call)
+ *       vs echo round trip + bare instantiate + call in this thread
+ *   1,000 concurrent stateful calls (counter `increment`, all sent at once)
+ *       vs 1,000 concurrent echo calls to the SDK server
  *
- *   npx tsx bench/mcp.bench.ts [calls]     (after `npm run build:fixtures`)
+ *   node bench/launch.mjs bench/mcp.bench.ts [calls per round]    (after `npm run build:fixtures`)
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { createRuntime } from '../src/runtime/index.ts';
+import { bareInstances, exported } from './floors/bare.ts';
+import { benchDir, median, p99, type Row, ratioRow, report, sampleTogether } from './harness.ts';
+import { connect, echoFloorArgs, ok, wasmactorArgs } from './servers.ts';
 
-const CALLS = Number(process.argv[2] ?? 1000);
+const PER_ROUND = Number(process.argv[2] ?? 100);
+const ROUNDS = 5;
+const BURST = 1_000;
 const root = join(import.meta.dirname, '..');
-const counterPath = join(root, 'fixtures', 'build', 'counter.wasm');
-
-function stats(samples: number[]): { median: number; p99: number; mean: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { median: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
-}
-
-async function time(calls: number, run: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < Math.min(50, calls); i++) await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const started = performance.now();
-    await run();
-    samples.push(performance.now() - started);
-  }
-  return samples;
-}
+const fixtures = join(root, 'fixtures', 'build');
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'wasmactor-mcp-bench-'));
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      join(root, 'bin', 'wasmactor.js'),
-      'serve',
-      '--component-dir',
-      dir,
-      '--echo-tool',
-      '--log-level',
-      'warn',
-    ],
-    stderr: 'inherit',
-  });
-  const client = new Client({ name: 'wasmactor-bench', version: '0.0.0' });
-  await client.connect(transport);
-  const rows: Record<string, { median: number; p99: number; mean: number }> = {};
+  const dir = benchDir('mcp');
+  const floor = await connect(process.execPath, echoFloorArgs);
+  const ours = await connect(process.execPath, wasmactorArgs(join(dir, 'components')));
   try {
-    const check = (r: { isError?: boolean; content?: unknown }) => {
-      if (r.isError) throw new Error(JSON.stringify(r.content));
+    // The same counter twice under two ids: one stateful, one stateless.
+    const statelessCopy = join(dir, 'counter-stateless.wasm');
+    await copyFile(join(fixtures, 'counter.wasm'), statelessCopy);
+    const load = (path: string, stateful: boolean) =>
+      ours.client.callTool({ name: 'load-component', arguments: { path, stateful } }).then(ok);
+    await load(join(fixtures, 'counter.wasm'), true);
+    await load(join(fixtures, 'store.wasm'), true);
+    await load(statelessCopy, false);
+    const names = (await ours.client.listTools()).tools.map((t) => t.name);
+    const toolOf = (suffix: string) => {
+      const name = names.find((n) => n === suffix || n.endsWith(`__${suffix}`));
+      if (!name) throw new Error(`no tool ${suffix} in ${names.join(', ')}`);
+      return name;
     };
-    rows['echo tool (floor)'] = stats(
-      await time(CALLS, async () =>
-        check(await client.callTool({ name: 'echo', arguments: { value: 'x' } })),
+    const statelessGet = names.find((n) => n.startsWith('counter-stateless__') && n.endsWith('get'));
+    if (!statelessGet) throw new Error(`no stateless get in ${names.join(', ')}`);
+
+    const bareCounter = await bareInstances(await readFile(join(fixtures, 'counter.wasm')), dir);
+    const bareStore = await bareInstances(await readFile(join(fixtures, 'store.wasm')), dir);
+    const counterGet = exported(bareCounter(), 'get');
+    const storeCount = exported(bareStore(), 'count');
+    const call =
+      (name: string, args: Record<string, unknown> = {}) =>
+      () =>
+        ours.client.callTool({ name, arguments: args }).then(ok);
+    const echo = () => floor.client.callTool({ name: 'echo', arguments: { value: 'x' } }).then(ok);
+
+    const s = await sampleTogether(
+      {
+        echo,
+        counter: call(toolOf('get')),
+        store: call(toolOf('count')),
+        stateless: call(statelessGet),
+        bareCounter: () => counterGet(),
+        bareStore: () => storeCount(),
+        bareFresh: () => exported(bareCounter(), 'get')(),
+      },
+      { warmup: 50, rounds: ROUNDS, perRound: PER_ROUND },
+    );
+    const bursts = await sampleTogether(
+      {
+        echo: () => Promise.all(Array.from({ length: BURST }, echo)),
+        counter: () => Promise.all(Array.from({ length: BURST }, call(toolOf('increment')))),
+      },
+      { warmup: 1, rounds: ROUNDS, perRound: 1 },
+    );
+    const sum = (stat: (x: number[]) => number, a: number[], b: number[]) => stat(a) + stat(b);
+    const rows: Row[] = [
+      ratioRow(
+        'stateful tools/call p50, WAT counter',
+        { label: 'SDK echo + bare call', value: sum(median, s.echo, s.bareCounter) },
+        median(s.counter),
+        'ms',
+        1.3,
       ),
-    );
-    check(
-      await client.callTool({ name: 'load-component', arguments: { path: counterPath, stateful: true } }),
-    );
-    rows['stateful counter get'] = stats(
-      await time(CALLS, async () => check(await client.callTool({ name: 'get', arguments: {} }))),
-    );
-    check(
-      await client.callTool({ name: 'load-component', arguments: { path: counterPath, stateful: false } }),
-    );
-    rows['stateless counter get'] = stats(
-      await time(CALLS, async () => check(await client.callTool({ name: 'get', arguments: {} }))),
-    );
+      ratioRow(
+        'stateful tools/call p50, 12 MiB JS store',
+        { label: 'SDK echo + bare call', value: sum(median, s.echo, s.bareStore) },
+        median(s.store),
+        'ms',
+        1.3,
+      ),
+      ratioRow(
+        'stateful p99, WAT counter',
+        { label: 'SDK echo + bare call', value: sum(p99, s.echo, s.bareCounter) },
+        p99(s.counter),
+        'ms',
+        1.5,
+      ),
+      ratioRow(
+        'stateful p99, 12 MiB JS store',
+        { label: 'SDK echo + bare call', value: sum(p99, s.echo, s.bareStore) },
+        p99(s.store),
+        'ms',
+        1.5,
+      ),
+      ratioRow(
+        `${BURST.toLocaleString('en')} concurrent stateful calls`,
+        { label: 'SDK echo server, same burst', value: median(bursts.echo) },
+        median(bursts.counter),
+        'ms',
+        2,
+      ),
+      ratioRow(
+        'stateless tools/call p50, small component',
+        { label: 'SDK echo + bare instantiate + call', value: sum(median, s.echo, s.bareFresh) },
+        median(s.stateless),
+        'ms',
+        1.3,
+      ),
+    ];
+    report(`tools/call over stdio (${ROUNDS} rounds x ${PER_ROUND} calls each, interleaved)`, rows);
   } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-
-  const prepared = await createRuntime().prepare({ path: counterPath });
-  const instance = await prepared.instantiate({});
-  try {
-    rows['bare in-process call (no MCP)'] = stats(await time(CALLS, () => instance.call('get', {})));
-  } finally {
-    await instance.dispose();
-    await prepared.dispose();
-  }
-
-  const floor = rows['echo tool (floor)']?.median ?? 1;
-  process.stdout.write(`tools/call round trips over stdio, ${CALLS} sequential calls each (ms)\n`);
-  process.stdout.write(
-    `${'what'.padEnd(32)}${'median'.padStart(9)}${'p99'.padStart(9)}${'mean'.padStart(9)}  x floor\n`,
-  );
-  for (const [name, s] of Object.entries(rows)) {
-    process.stdout.write(
-      `${name.padEnd(32)}${s.median.toFixed(3).padStart(9)}${s.p99.toFixed(3).padStart(9)}${s.mean.toFixed(3).padStart(9)}  ${(s.median / floor).toFixed(2)}\n`,
-    );
+    await ours.client.close();
+    await floor.client.close();
   }
 }
 

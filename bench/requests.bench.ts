@@ -6,9 +6,11 @@
  * else. Linear reading shows as a 50/10 MiB ratio near 5 (the SDK's ReadBuffer gave ~25: quadratic).
  * Then one line over the 256 MiB limit: answered with an error, and a ping after it.
  *
- *   npx tsx bench/requests.bench.ts [rounds] [--root DIR] [--no-oversize]
+ *   node bench/launch.mjs bench/requests.bench.ts [rounds] [--root DIR] [--no-oversize]
  *   (--root runs the server of another checkout, e.g. the code before a change)
  */
+// Isolation first: the user's cache, component directory and secrets are never touched.
+import './harness.ts';
 import { spawn } from 'node:child_process';
 import { spawnRawServer } from '../test/adversarial/requestsClient.ts';
 

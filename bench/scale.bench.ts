@@ -10,8 +10,10 @@
  *
  * Each configuration is measured ROUNDS times, in a rotated order, and its median round is shown.
  *
- *   npx tsx bench/scale.bench.ts [seconds] [clients] [rounds]   (after `npm run build:fixtures`; nginx)
+ *   node bench/launch.mjs bench/scale.bench.ts [seconds] [clients] [rounds]   (after `npm run build:fixtures`; nginx)
  */
+// Isolation first: the user's cache, component directory and secrets are never touched.
+import './harness.ts';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';

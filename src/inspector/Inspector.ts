@@ -94,7 +94,8 @@ function stateText(value: unknown): string {
 }
 
 const INSTANCE_END = /^(xstate\.(done|error)\.actor\.instance\.)(.+)$/;
-const CALL_END = /^xstate\.(done|error)\.actor\.call\.(.+)$/;
+/** A call's end: the component executor's report (machines/calls/callExecutor.ts). */
+const CALL_END = 'CALL.SETTLED';
 const ANONYMOUS_ACTOR = /^x:\d+$/;
 const ANONYMOUS_END = /^xstate\.(done|error)\.actor\.(x:\d+)$/;
 /** Anonymous actors whose names are remembered until they end (they end within a call or two). */
@@ -253,7 +254,7 @@ export class Inspector {
 
   #onEvent(component: string, event: { type: string; [key: string]: unknown }): void {
     // A call's end is logged from the host's call watch (with its details), not as an event.
-    if (CALL_END.test(event.type)) return;
+    if (event.type === CALL_END) return;
     const anonymous = ANONYMOUS_END.exec(event.type);
     const callId = typeof event.callId === 'string' ? event.callId : undefined;
     let tool = typeof event.tool === 'string' ? event.tool : undefined;
@@ -316,12 +317,12 @@ export class Inspector {
 
   /** A transition's cause, named by what it means (`call c12 increment ended`, not `done: call.c12`). */
   #causeText(component: string, event: { type: string; [key: string]: unknown }): string {
-    const end = CALL_END.exec(event.type);
-    const callId = end ? end[2] : typeof event.callId === 'string' ? event.callId : undefined;
+    const end = event.type === CALL_END;
+    const callId = typeof event.callId === 'string' ? event.callId : undefined;
     if (!callId) return this.#label(withoutHandle(event.type));
     const record = this.#calls.pending(callId);
     const name = callName(callId, record?.tool ?? this.#toolOf(component, callId), record?.instance);
-    if (end) return `${name} ${end[1] === 'done' ? 'ended' : 'failed'}`;
+    if (end) return `${name} ended`;
     return `${this.#eventText(event.type)}: ${name}`;
   }
 
@@ -383,7 +384,7 @@ export class Inspector {
         if (record) this.#startedEntries.set(call.callId, started);
       }
     }
-    // Settled calls are logged from their call actor's done event (which comes before this snapshot); forget them after.
+    // Settled calls are logged from the executor's CALL.SETTLED (which comes before this snapshot); forget them after.
     for (const callId of [...tracked.inFlight.keys()]) {
       if (!current.has(callId)) tracked.inFlight.delete(callId);
     }

@@ -81,7 +81,11 @@ interface InstanceSnapshotLike {
   context?: { queue?: { callId: string; tool: string }[]; current?: { callId: string; tool: string } };
 }
 
-function queuedView(inspector: Inspector, calls: { callId: string; tool: string }[]): QueuedCallView[] {
+function queuedView(
+  inspector: Inspector,
+  // an array, or the machines' CallQueue (which maps the same way)
+  calls: { map<U>(fn: (call: { callId: string; tool: string }, index: number) => U): U[] },
+): QueuedCallView[] {
   return calls.map((c, i) => ({
     callId: c.callId,
     tool: c.tool,

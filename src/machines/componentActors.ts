@@ -1,16 +1,16 @@
 /**
- * The work a component actor hands to child actors: loading, running one call, disposing. Each is a
+ * The work a component actor hands to short-lived child actors: loading and disposing. Each is a
  * `fromPromise` actor; stopping one aborts its signal, which the runtime turns into ending the worker.
+ * Calls run on the long-lived executor instead (calls/callExecutor.ts).
  */
 import { fromPromise } from 'xstate';
 import type {
-  CallOutcome,
   ComponentInstance,
   ComponentRuntime,
   PreparedComponent,
   PrepareOptions,
 } from '../runtime/index.ts';
-import type { CallInput, CallResult, CallSettled, LoadOutput, LoadSpec } from './componentTypes.ts';
+import type { LoadOutput, LoadSpec } from './componentTypes.ts';
 import { MachineError } from './MachineError.ts';
 
 /**
@@ -45,35 +45,6 @@ export const loadComponent = fromPromise<
     throw new MachineError('unloaded', 'the load was abandoned');
   }
   return instance ? { prepared, instance } : { prepared };
-});
-
-/**
- * Runs one call; its output is the call actor's done event. A stateful call without a live instance
- * (after a fault) instantiates a fresh one first and hands it back with the result. Stopping the actor
- * aborts the signal: the runtime ends the worker, and a fresh instance nobody will receive is dropped.
- */
-export const runCall = fromPromise<CallSettled, CallInput>(async ({ input, signal }) => {
-  const { generation, call, prepared, sandbox, timeoutMs } = input;
-  const started = performance.now();
-  let instance = input.instance;
-  let result: CallResult;
-  try {
-    let outcome: CallOutcome;
-    if (input.stateful) {
-      instance ??= await prepared.instantiate(sandbox, { timeoutMs, signal });
-      outcome = await instance.call(call.tool, call.args, { timeoutMs, signal });
-    } else {
-      outcome = await prepared.callOnce(call.tool, call.args, sandbox, { timeoutMs, signal });
-    }
-    result = { ok: true, outcome, durationMs: performance.now() - started };
-  } catch (error) {
-    result = { ok: false, error, durationMs: performance.now() - started };
-  }
-  if (instance && instance !== input.instance) {
-    if (signal.aborted) await instance.dispose().catch(() => {});
-    else result.instance = instance;
-  }
-  return { callId: call.callId, generation, result };
 });
 
 /** Drops a poisoned instance. */

@@ -3,7 +3,8 @@
  * queue; a stateless call in flight is stopped; a stateful one runs within its grace, its reply dropped)
  * and killing calls in flight (grace expired, or KILL at shutdown). Pure: they only enqueue.
  */
-import { callActorId, graceTimerId } from './componentRules.ts';
+import { executorId } from './calls/index.ts';
+import { graceTimerId } from './componentRules.ts';
 import { defaultCancelGraceMs } from './componentTypes.ts';
 import { type EnqueueArgs, effect } from './effects.ts';
 import { MachineError } from './MachineError.ts';
@@ -34,7 +35,7 @@ export function cancelCall({ context, event, enqueue }: EnqueueArgs): void {
       { id: graceTimerId(running.callId), delay: context.spec.cancelGraceMs ?? defaultCancelGraceMs },
     );
   } else {
-    enqueue.stopChild(callActorId(running.callId));
+    enqueue.sendTo(executorId, { type: 'ABORT', callIds: [running.callId] });
     enqueue.assign({ inFlight: context.inFlight.filter((c) => c !== running), failed: context.failed + 1 });
   }
 }
@@ -53,10 +54,8 @@ export interface KillParams {
 export function killCalls({ context, enqueue }: EnqueueArgs, params: KillParams): void {
   const killed = context.inFlight.filter((c) => !params.callIds || params.callIds.includes(c.callId));
   if (killed.length === 0) return;
-  for (const call of killed) {
-    enqueue.stopChild(callActorId(call.callId));
-    if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
-  }
+  enqueue.sendTo(executorId, { type: 'ABORT', callIds: killed.map((c) => c.callId) });
+  for (const call of killed) if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
   const waiting = killed.filter((c) => !c.cancelled);
   const error = new MachineError('stopped', `component ${context.id}: ${params.reason}`);
   enqueue(effect({ type: 'rejectAll', params: { replies: waiting.map((c) => c.reply), error } }));

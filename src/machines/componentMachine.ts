@@ -9,8 +9,9 @@
  *   `rejectReply`, `rejectAll`, `resolveAll`) and disposing handles (`disposeInstance`) are named actions
  *   or child actors that XState runs after the transition. `getNextSnapshot` computes any transition
  *   without touching the runtime or a caller's promise.
- * - A call runs in a `runCall` child (`call.<callId>`); its own `xstate.done.actor.call.<callId>` event
- *   reports the end. No public event settles a call.
+ * - Calls run on one long-lived `executor` child (calls/callExecutor.ts): `startNextCall` sends it
+ *   `RUN`, it answers `CALL.SETTLED`. The per-call path is O(1): no actor per call, the queue is an
+ *   immutable O(1) FIFO (calls/CallQueue.ts), no abort machinery per stateful call.
  * - Stateful: the instance is created while loading (an initialisation failure is a load error; it is
  *   bounded by the call time limit). Calls run one at a time in arrival order (`canStartCall`). A fault (a
  *   `RuntimeError` whose `poisonsInstance` is true, or anything that is not a `RuntimeError`) discards the
@@ -19,8 +20,8 @@
  *   reload). A WIT `err` (`CallOutcome.ok === false`) is a normal reply.
  * - Stateless: every call runs on a fresh instance (`callOnce`), up to `concurrency` at once, with the
  *   sandbox in force when it starts.
- * - Cancel: a queued call is removed from the queue. In flight, a stateless call is killed (its actor is
- *   stopped, which aborts the signal given to the runtime); a stateful call is allowed to finish within
+ * - Cancel: a queued call is removed from the queue. In flight, a stateless call is killed (the executor
+ *   aborts the signal it gave the runtime); a stateful call is allowed to finish within
  *   `cancelGraceMs` (the state stays consistent and serialization is never broken), its reply is dropped
  *   and the caller's promise rejects with `cancelled` at once. A stateful call still running when the
  *   grace ends is killed: its instance (and worker) is dropped, the state is lost, the next call starts a
@@ -37,7 +38,8 @@
  *   every instance and waits for them to end before the generation is disposed.
  */
 import { assertEvent, assign, enqueueActions, setup } from 'xstate';
-import { disposeComponent, disposeInstance, loadComponent, runCall } from './componentActors.ts';
+import { CallQueue, callExecutor, executorId } from './calls/index.ts';
+import { disposeComponent, disposeInstance, loadComponent } from './componentActors.ts';
 import { cancelCall, type KillParams, killCalls } from './componentCancel.ts';
 import {
   closeInstances,
@@ -47,9 +49,7 @@ import {
   toInstance,
 } from './componentInstances.ts';
 import {
-  callActorId,
   callError,
-  callIdOf,
   canStartCall,
   describe,
   graceTimerId,
@@ -88,7 +88,13 @@ export const componentMachine = setup({
     events: {} as ComponentEvent | ComponentInternalEvent,
     input: {} as ComponentInput,
   },
-  actors: { loadComponent, runCall, disposeInstance, disposeComponent, instance: instanceMachine },
+  actors: {
+    loadComponent,
+    executor: callExecutor,
+    disposeInstance,
+    disposeComponent,
+    instance: instanceMachine,
+  },
   guards: {
     hasPendingLoad: ({ context }) => context.pendingLoad !== undefined,
     hasSpec: ({ context }) => context.spec !== undefined || context.pendingLoad !== undefined,
@@ -112,7 +118,9 @@ export const componentMachine = setup({
       const spec = event.type === 'LOAD' ? event.spec : (context.pendingLoad ?? context.spec);
       return {
         pendingLoad: spec,
-        loadWaiters: event.reply ? [...context.loadWaiters, event.reply] : context.loadWaiters,
+        waiters: event.reply
+          ? { ...context.waiters, load: [...context.waiters.load, event.reply] }
+          : context.waiters,
       };
     }),
     /** Entering `loading`: the pending spec becomes the new generation, with its sandbox. */
@@ -123,18 +131,16 @@ export const componentMachine = setup({
         sandbox: spec?.sandbox ?? {},
         pendingLoad: undefined,
         generation: context.generation + 1,
-        tools: [],
       };
     }),
     storeLoaded: assign((_, output: LoadOutput) => ({
       prepared: output.prepared,
       instance: output.instance,
-      tools: output.prepared.tools,
     })),
     resolveLoadWaiters: enqueueActions(({ context, enqueue }) => {
-      const reply: LoadReply = { tools: context.tools, generation: context.generation };
-      enqueue(effect({ type: 'resolveAll', params: { replies: context.loadWaiters, value: reply } }));
-      enqueue.assign({ loadWaiters: [] });
+      const reply: LoadReply = { tools: context.prepared?.tools ?? [], generation: context.generation };
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.waiters.load, value: reply } }));
+      enqueue.assign({ waiters: { ...context.waiters, load: [] } });
     }),
     failLoad: enqueueActions(({ context, enqueue }, params: { error: unknown }) => {
       const error = new MachineError(
@@ -142,41 +148,45 @@ export const componentMachine = setup({
         `component ${context.id} failed to load: ${describe(params.error)}`,
         { cause: params.error },
       );
-      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      const replies = [...context.waiters.load, ...context.queue.map((c) => c.reply)];
       enqueue(effect({ type: 'rejectAll', params: { replies, error } }));
       enqueue.assign({
-        loadWaiters: [],
-        queue: [],
+        waiters: { ...context.waiters, load: [] },
+        queue: CallQueue.empty(),
         failed: context.failed + context.queue.length,
         lastError: error.message,
       });
     }),
     /** UNLOAD: no load waits any more, queued calls are answered with the unloaded error. */
     abandonLoadsAndQueue: enqueueActions(({ context, enqueue }) => {
-      const replies = [...context.loadWaiters, ...context.queue.map((c) => c.reply)];
+      const replies = [...context.waiters.load, ...context.queue.map((c) => c.reply)];
       enqueue(effect({ type: 'rejectAll', params: { replies, error: unloadedError(context.id) } }));
       enqueue.assign({
-        loadWaiters: [],
-        queue: [],
+        waiters: { ...context.waiters, load: [] },
+        queue: CallQueue.empty(),
         pendingLoad: undefined,
         failed: context.failed + context.queue.length,
       });
     }),
     addUnloadWaiter: assign(({ context, event }) => {
       assertEvent(event, 'UNLOAD');
-      return event.reply ? { unloadWaiters: [...context.unloadWaiters, event.reply] } : {};
+      return event.reply
+        ? { waiters: { ...context.waiters, unload: [...context.waiters.unload, event.reply] } }
+        : {};
     }),
     resolveUnloadWaiters: enqueueActions(({ context, enqueue }) => {
-      enqueue(effect({ type: 'resolveAll', params: { replies: context.unloadWaiters } }));
-      enqueue.assign({ unloadWaiters: [] });
+      enqueue(effect({ type: 'resolveAll', params: { replies: context.waiters.unload } }));
+      enqueue.assign({ waiters: { ...context.waiters, unload: [] } });
     }),
     clearLoaded: assign({ prepared: undefined, instance: undefined }),
     enqueueCall: assign(({ context, event }) => {
       assertEvent(event, 'CALL');
-      const queue = [
-        ...context.queue,
-        { callId: event.callId, tool: event.tool, args: event.args, reply: event.reply },
-      ];
+      const queue = context.queue.push({
+        callId: event.callId,
+        tool: event.tool,
+        args: event.args,
+        reply: event.reply,
+      });
       return { queue, queueHighWater: Math.max(context.queueHighWater, queue.length) };
     }),
     countRejected: assign(({ context }) => ({ failed: context.failed + 1 })),
@@ -187,31 +197,26 @@ export const componentMachine = setup({
     ),
     forwardToInstances: enqueueActions((args) => forwardToInstances(asEnqueueArgs(args))),
     instanceEnded: enqueueActions((args) => instanceEnded(asEnqueueArgs(args))),
-    /** Moves the head of the queue in flight and spawns its call actor (only when `canStartCall`). */
+    /** Moves the head of the queue in flight and hands it to the executor (only when `canStartCall`). */
     startNextCall: enqueueActions(({ context, enqueue }) => {
       const next = nextCall(context);
       if (!next) return;
       const { call, prepared, spec } = next;
-      enqueue.assign({ queue: context.queue.slice(1), inFlight: [...context.inFlight, call] });
-      enqueue.spawnChild('runCall', {
-        id: callActorId(call.callId),
-        input: {
-          generation: context.generation,
-          call: { callId: call.callId, tool: call.tool, args: call.args },
-          stateful: spec.stateful,
-          prepared,
-          ...(context.instance ? { instance: context.instance } : {}),
-          sandbox: context.sandbox,
-          timeoutMs: spec.timeoutMs,
-        },
+      enqueue.assign({ queue: context.queue.shift(), inFlight: [...context.inFlight, call] });
+      enqueue.sendTo(executorId, {
+        type: 'RUN',
+        generation: context.generation,
+        call,
+        stateful: spec.stateful,
+        prepared,
+        ...(context.instance ? { instance: context.instance } : {}),
+        sandbox: context.sandbox,
+        timeoutMs: spec.timeoutMs,
       });
     }),
     settleCall: enqueueActions(({ context, enqueue }, settled: CallSettled) => {
       const { result } = settled;
       const call = context.inFlight.find((c) => c.callId === settled.callId);
-      // A finished promise actor stays in `children` until stopped; thousands of them make every
-      // snapshot slower.
-      enqueue.stopChild(callActorId(settled.callId));
       if (!call || settled.generation !== context.generation) {
         // Not ours any more: never let a stray fresh instance leak.
         if (result.instance) enqueue.spawnChild('disposeInstance', { input: result.instance });
@@ -265,24 +270,31 @@ export const componentMachine = setup({
   id: 'component',
   initial: 'unloaded',
   context: ({ input }) => ({
+    // Every key is here from the start and the context stays under 20 keys: XState copies the context
+    // with Object.assign on every assign, and V8 turns a copy with more keys, or with keys added later,
+    // into a dictionary-mode object (each copy then cost ~20x more: most of the actor's cost per call).
     id: input.id,
-    runtime: input.runtime,
-    prepareOptions: input.prepareOptions ?? {},
-    ...(input.load ? { pendingLoad: input.load.spec } : {}),
+    loader: { runtime: input.runtime, prepareOptions: input.prepareOptions ?? {} },
+    spec: undefined,
+    pendingLoad: input.load?.spec,
     sandbox: {},
     generation: 0,
     restarts: 0,
-    tools: [],
-    queue: [],
+    prepared: undefined,
+    instance: undefined,
+    queue: CallQueue.empty(),
     inFlight: [],
-    loadWaiters: input.load?.reply ? [input.load.reply] : [],
-    unloadWaiters: [],
+    waiters: { load: input.load?.reply ? [input.load.reply] : [], unload: [] },
     served: 0,
     failed: 0,
     queueHighWater: 0,
+    lastCallMs: undefined,
+    lastError: undefined,
     instances: {},
     ended: {},
   }),
+  // The one executor of this component's calls, for the actor's whole life (all generations).
+  invoke: { id: executorId, src: 'executor' },
   // What `loading`, `idle` and `busy` do (written once); `unloaded` and `unloading` override.
   on: {
     CALL: [{ guard: 'isInstanceCall', actions: 'toInstance' }, { actions: 'enqueueCall' }],
@@ -316,18 +328,8 @@ export const componentMachine = setup({
         }),
       },
     },
-    'xstate.done.actor.call.*': { actions: { type: 'settleCall', params: ({ event }) => event.output } },
-    // `runCall` catches everything; should it ever reject, the call still settles (never hangs).
-    'xstate.error.actor.call.*': {
-      actions: {
-        type: 'settleCall',
-        params: ({ context, event }) => ({
-          callId: callIdOf(event.type),
-          generation: context.generation,
-          result: { ok: false, error: event.error, durationMs: 0 },
-        }),
-      },
-    },
+    // The executor reports every call it was given, however it ended (a runner that throws too).
+    'CALL.SETTLED': { actions: { type: 'settleCall', params: ({ event }) => event } },
   },
   states: {
     unloaded: {
@@ -357,9 +359,9 @@ export const componentMachine = setup({
         id: 'load',
         src: 'loadComponent',
         input: ({ context }) => ({
-          runtime: context.runtime,
+          runtime: context.loader.runtime,
           spec: context.spec as LoadSpec,
-          prepareOptions: context.prepareOptions,
+          prepareOptions: context.loader.prepareOptions,
         }),
         onDone: {
           target: 'idle',

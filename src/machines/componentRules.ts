@@ -39,21 +39,19 @@ export function callError(
   };
 }
 
-/** The child id of a call actor; its done event is `xstate.done.actor.call.<callId>`. */
-export const callActorId = (callId: string) => `call.${callId}` as const;
+/** The id of the grace timer of a cancelled stateful call. */
 export const graceTimerId = (callId: string) => `grace.${callId}`;
-export const callIdOf = (eventType: string) => eventType.slice(eventType.indexOf('.call.') + '.call.'.length);
 
 /** Everything a call needs to start, or undefined when there is nothing to start it with. */
 export function nextCall(context: ComponentContext) {
-  const call = context.queue[0];
+  const call = context.queue.at(0);
   const { prepared, spec } = context;
   return call && prepared && spec ? { call, prepared, spec } : undefined;
 }
 
 /** The serialization rule: one call at a time when stateful, up to `concurrency` otherwise. */
 export function canStartCall(context: ComponentContext): boolean {
-  if (!nextCall(context)) return false;
+  if (context.queue.length === 0 || !context.prepared || !context.spec) return false;
   return context.spec?.stateful
     ? context.inFlight.length === 0
     : context.inFlight.length < (context.spec?.concurrency ?? 1);

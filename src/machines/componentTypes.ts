@@ -11,7 +11,11 @@ import type {
   SandboxSpec,
   ToolDefinition,
 } from '../runtime/index.ts';
+import type { CallQueue, CallSettled } from './calls/index.ts';
 import type { Deferred } from './deferred.ts';
+
+export type { CallInput, CallResult, CallSettled } from './calls/index.ts';
+
 import type { InstanceEndReason, InstanceOutput } from './instanceRules.ts';
 
 /** How long a cancelled stateful call may keep running before it is killed, unless the spec says. */
@@ -55,18 +59,6 @@ export interface PendingCall {
   cancelled?: boolean;
 }
 
-/** How a call ended. `instance`: a fresh stateful instance the call had to start (after a fault). */
-export type CallResult =
-  | { ok: true; outcome: CallOutcome; durationMs: number; instance?: ComponentInstance }
-  | { ok: false; error: unknown; durationMs: number; instance?: ComponentInstance };
-
-/** The output of a call actor, delivered as `xstate.done.actor.call.<callId>`. */
-export interface CallSettled {
-  callId: string;
-  generation: number;
-  result: CallResult;
-}
-
 /** The events anyone holding the actor may send. */
 export type ComponentEvent =
   | { type: 'LOAD'; spec: LoadSpec; reply?: Deferred<LoadReply> }
@@ -90,10 +82,10 @@ export type ComponentEvent =
   /** Stops every call in flight now (shutdown); their callers get `stopped`. */
   | { type: 'KILL' };
 
-/** Events the machine makes itself: its call actors' ends and the grace timer of a cancelled call. */
+/** Events the machine's own children and timers send: a call's end (from the executor), an instance
+ * actor's end, the grace timer of a cancelled call. */
 export type ComponentInternalEvent =
-  | DoneActorEvent<CallSettled, `call.${string}`>
-  | ErrorActorEvent<unknown, `call.${string}`>
+  | ({ type: 'CALL.SETTLED' } & CallSettled)
   | DoneActorEvent<InstanceOutput, `instance.${string}`>
   | ErrorActorEvent<unknown, `instance.${string}`>
   | { type: 'CANCEL.GRACE_EXPIRED'; callId: string };
@@ -108,8 +100,8 @@ export interface ComponentInput {
 
 export interface ComponentContext {
   id: string;
-  runtime: ComponentRuntime;
-  prepareOptions: PrepareOptions;
+  /** What loading needs (one key: the context is kept small, see the machine's `context`). */
+  loader: { runtime: ComponentRuntime; prepareOptions: PrepareOptions };
   /** The spec of the current (or last) generation; its sandbox is the latest one granted. */
   spec?: LoadSpec;
   /**
@@ -126,11 +118,11 @@ export interface ComponentContext {
   prepared?: PreparedComponent;
   /** The live instance of a stateful component (undefined after a fault until the next call). */
   instance?: ComponentInstance;
-  tools: ToolDefinition[];
-  queue: PendingCall[];
+  /** Calls waiting, in arrival order (an immutable queue: O(1) per call, see calls/CallQueue.ts). */
+  queue: CallQueue<PendingCall>;
   inFlight: PendingCall[];
-  loadWaiters: Deferred<LoadReply>[];
-  unloadWaiters: Deferred<void>[];
+  /** Callers waiting for the current load, and for the unload. */
+  waiters: { load: Deferred<LoadReply>[]; unload: Deferred<void>[] };
   served: number;
   failed: number;
   queueHighWater: number;
@@ -140,16 +132,6 @@ export interface ComponentContext {
   instances: Record<string, { closing?: InstanceEndReason }>;
   /** Why recent handles ended (bounded, see `rememberEnded`). */
   ended: Record<string, InstanceEndReason>;
-}
-
-export interface CallInput {
-  generation: number;
-  call: { callId: string; tool: string; args: JsonObject };
-  stateful: boolean;
-  prepared: PreparedComponent;
-  instance?: ComponentInstance;
-  sandbox: SandboxSpec;
-  timeoutMs: number;
 }
 
 export interface LoadOutput {

@@ -3,6 +3,7 @@
  * XState runs after a transition (never while computing one), so `getNextSnapshot` settles nothing.
  */
 import type { ComponentInstance } from '../runtime/index.ts';
+import type { ExecutorEvent } from './calls/index.ts';
 import type { ComponentContext, ComponentEvent, ComponentInternalEvent } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import type { InstanceEvent, InstanceInput } from './instanceTypes.ts';
@@ -48,7 +49,7 @@ export interface EnqueueArgs {
   enqueue: {
     (action: never): void;
     assign(values: Partial<ComponentContext>): void;
-    sendTo(to: string, event: InstanceEvent): void;
+    sendTo(to: string, event: InstanceEvent | ExecutorEvent): void;
     spawnChild(src: 'instance', options: { id: string; input: InstanceInput }): void;
     spawnChild(src: 'disposeInstance', options: { input: ComponentInstance }): void;
     stopChild(id: string): void;

@@ -5,10 +5,11 @@
  * Decisions:
  * - Fresh at open: `starting` instantiates with the generation's prepared component and sandbox; the
  *   open reply settles when it is live (a failing init rejects the open and ends the actor).
- * - Its own FIFO queue, calls strictly one at a time (`busy` invokes one `runCall` for the head of the
- *   queue); different instance actors run in parallel.
+ * - Its own FIFO queue (an O(1) immutable queue), calls strictly one at a time: entering `busy` hands
+ *   the head of the queue to the actor's one long-lived `executor` child (calls/callExecutor.ts), whose
+ *   `CALL.SETTLED` ends `busy`; different instance actors run in parallel.
  * - A fault discards only this instance: the caller gets `state-lost` naming the handle, and the next
- *   call of this handle instantiates a fresh one (`runCall` does when there is none).
+ *   call of this handle instantiates a fresh one (the executor does when there is none).
  * - CLOSE (close-instance, reload, unload) and the idle timer (`idleMs` without calls) end it: queued
  *   calls are rejected with `instance-ended` saying why, a call in flight finishes and is answered, then
  *   the instance is disposed and the actor reaches `closed`, whose output tells the component why.
@@ -22,9 +23,9 @@ import {
   RuntimeError,
   type SandboxSpec,
 } from '../runtime/index.ts';
-import { runCall } from './componentActors.ts';
+import { CallQueue, type CallSettledEvent, callExecutor, executorId } from './calls/index.ts';
 import { describe } from './componentRules.ts';
-import type { CallSettled, PendingCall } from './componentTypes.ts';
+import type { CallSettled } from './componentTypes.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
 import { type InstanceOutput, instanceEndedError, redactHandle } from './instanceRules.ts';
 import type { InstanceContext, InstanceEvent, InstanceInput } from './instanceTypes.ts';
@@ -54,11 +55,13 @@ export const instanceMachine = setup({
     input: {} as InstanceInput,
     output: {} as InstanceOutput,
   },
-  actors: { startInstance, runCall, disposeInstance: disposeIfAny },
+  actors: { startInstance, executor: callExecutor, disposeInstance: disposeIfAny },
   delays: { idleTimeout: ({ context }) => context.idleMs },
   guards: {
     hasQueuedCalls: ({ context }) => context.queue.length > 0,
     isClosing: ({ context }) => context.closing !== undefined,
+    isCurrentCall: ({ context, event }) =>
+      event.type === 'CALL.SETTLED' && event.callId === context.current?.callId,
   },
   actions: {
     resolveReply: (_, params: EffectParams<'resolveReply'>) => reply.resolve(params),
@@ -68,7 +71,7 @@ export const instanceMachine = setup({
     enqueueCall: assign(({ context, event }) => {
       assertEvent(event, 'CALL');
       const call = { callId: event.callId, tool: event.tool, args: event.args, reply: event.reply };
-      return { queue: [...context.queue, call] };
+      return { queue: context.queue.push(call) };
     }),
     rejectCall: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'CALL');
@@ -84,7 +87,7 @@ export const instanceMachine = setup({
       enqueue(effect({ type: 'rejectAll', params: { replies: context.queue.map((c) => c.reply), error } }));
       enqueue.assign({
         closing,
-        queue: [],
+        queue: CallQueue.empty(),
         failed: context.failed + context.queue.length,
         closeWaiters: event.reply ? [...context.closeWaiters, event.reply] : context.closeWaiters,
       });
@@ -104,9 +107,28 @@ export const instanceMachine = setup({
         (r) => r !== undefined,
       );
       enqueue(effect({ type: 'rejectAll', params: { replies, error } }));
-      enqueue.assign({ openReply: undefined, queue: [], closing: context.closing ?? 'failed' });
+      enqueue.assign({
+        openReply: undefined,
+        queue: CallQueue.empty(),
+        closing: context.closing ?? 'failed',
+      });
     }),
-    takeNextCall: assign(({ context }) => ({ current: context.queue[0], queue: context.queue.slice(1) })),
+    /** Takes the head of the queue and hands it to the executor. */
+    startNextCall: enqueueActions(({ context, enqueue }) => {
+      const call = context.queue.at(0);
+      if (!call) return;
+      enqueue.assign({ current: call, queue: context.queue.shift() });
+      enqueue.sendTo(executorId, {
+        type: 'RUN',
+        generation: context.generation,
+        call,
+        stateful: true,
+        prepared: context.prepared,
+        ...(context.instance ? { instance: context.instance } : {}),
+        sandbox: context.sandbox,
+        timeoutMs: context.timeoutMs,
+      });
+    }),
     cancelCall: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'CANCEL');
       const error = new MachineError(
@@ -170,6 +192,7 @@ export const instanceMachine = setup({
         `component ${context.componentId}: the call was stopped before it finished (the server is shutting down)`,
       );
       if (!call.cancelled) enqueue(effect({ type: 'rejectReply', params: { reply: call.reply, error } }));
+      enqueue.sendTo(executorId, { type: 'ABORT', callIds: [call.callId] });
       enqueue.assign({ current: undefined, closing: context.closing ?? 'stopped' });
     }),
     resolveCloseWaiters: enqueueActions(({ context, enqueue }) => {
@@ -181,18 +204,30 @@ export const instanceMachine = setup({
   id: 'instance',
   initial: 'starting',
   context: ({ input }) => {
-    const { reply: openReply, ...rest } = input;
+    // Every key from the start, and few of them: see the component machine's `context`.
     return {
-      ...rest,
-      ...(openReply ? { openReply } : {}),
-      queue: [],
+      handle: input.handle,
+      componentId: input.componentId,
+      generation: input.generation,
+      prepared: input.prepared,
+      sandbox: input.sandbox,
+      timeoutMs: input.timeoutMs,
+      idleMs: input.idleMs,
+      openReply: input.reply,
+      instance: undefined,
+      queue: CallQueue.empty(),
+      current: undefined,
+      closing: undefined,
       closeWaiters: [],
       served: 0,
       failed: 0,
       restarts: 0,
+      lastError: undefined,
     };
   },
   output: ({ context }) => ({ handle: context.handle, reason: context.closing ?? 'closed' }),
+  // The one executor of this instance's calls, for the actor's whole life.
+  invoke: { id: executorId, src: 'executor' },
   on: {
     CALL: [{ guard: 'isClosing', actions: 'rejectCall' }, { actions: 'enqueueCall' }],
     CANCEL: { actions: 'cancelCall' },
@@ -234,33 +269,13 @@ export const instanceMachine = setup({
       },
     },
     busy: {
-      entry: 'takeNextCall',
-      on: { KILL: { target: 'closing', actions: 'killCurrent' } },
-      invoke: {
-        src: 'runCall',
-        input: ({ context }) => {
-          const call = context.current as PendingCall;
-          return {
-            generation: context.generation,
-            call: { callId: call.callId, tool: call.tool, args: call.args },
-            stateful: true,
-            prepared: context.prepared,
-            ...(context.instance ? { instance: context.instance } : {}),
-            sandbox: context.sandbox,
-            timeoutMs: context.timeoutMs,
-          };
-        },
-        onDone: { target: 'idle', actions: { type: 'settleCall', params: ({ event }) => event.output } },
-        onError: {
+      entry: 'startNextCall',
+      on: {
+        KILL: { target: 'closing', actions: 'killCurrent' },
+        'CALL.SETTLED': {
+          guard: 'isCurrentCall',
           target: 'idle',
-          actions: {
-            type: 'settleCall',
-            params: ({ context, event }) => ({
-              callId: context.current?.callId ?? '',
-              generation: context.generation,
-              result: { ok: false, error: event.error, durationMs: 0 },
-            }),
-          },
+          actions: { type: 'settleCall', params: ({ event }) => event as CallSettledEvent },
         },
       },
     },

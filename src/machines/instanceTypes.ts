@@ -6,7 +6,8 @@ import type {
   PreparedComponent,
   SandboxSpec,
 } from '../runtime/index.ts';
-import type { PendingCall } from './componentTypes.ts';
+import type { CallQueue } from './calls/index.ts';
+import type { CallSettled, PendingCall } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import type { InstanceEndReason } from './instanceRules.ts';
 
@@ -27,7 +28,7 @@ export interface InstanceInput {
 export interface InstanceContext extends Omit<InstanceInput, 'reply'> {
   openReply?: Deferred<void>;
   instance?: ComponentInstance;
-  queue: PendingCall[];
+  queue: CallQueue<PendingCall>;
   current?: PendingCall;
   /** Set once the instance is asked to end; it ends as soon as no call is in flight. */
   closing?: InstanceEndReason;
@@ -39,12 +40,13 @@ export interface InstanceContext extends Omit<InstanceInput, 'reply'> {
   lastError?: string;
 }
 
-/** The events the component actor forwards to an instance actor. */
+/** The events the component actor forwards to an instance actor (and its executor's `CALL.SETTLED`). */
 export type InstanceEvent =
   | { type: 'CALL'; callId: string; tool: string; args: JsonObject; reply: Deferred<CallOutcome> }
   | { type: 'CANCEL'; callId: string }
   | { type: 'CLOSE'; reason: InstanceEndReason; reply?: Deferred<void> }
-  | { type: 'KILL' };
+  | { type: 'KILL' }
+  | ({ type: 'CALL.SETTLED' } & CallSettled);
 
 /** The top-level states of an instance actor. */
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'closing' | 'closed';

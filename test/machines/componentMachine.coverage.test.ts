@@ -5,6 +5,7 @@
 import { getStateNodes, toDirectedGraph } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
 import { type AnyTransitionDefinition, createActor, fromPromise, type InspectionEvent } from 'xstate';
+import { createCallExecutor } from '../../src/machines/calls/index.ts';
 import { componentMachine } from '../../src/machines/componentMachine.ts';
 import type { CallSettled, LoadSpec } from '../../src/machines/componentTypes.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
@@ -207,11 +208,11 @@ describe('componentMachine transition coverage', () => {
       expect(m.actor.getSnapshot().context.inFlight).toEqual([]);
       m.actor.stop();
     }
-    // root: a call actor that rejects (runCall never does) still settles its call
+    // root: a call runner that rejects (runCall never does) still settles its call
     {
       const broken = componentMachine.provide({
         actors: {
-          runCall: fromPromise(async (): Promise<CallSettled> => {
+          executor: createCallExecutor(async (): Promise<CallSettled> => {
             throw new Error('broken');
           }),
         },
@@ -298,8 +299,9 @@ describe('componentMachine transition coverage', () => {
     // unloaded 7, unloading 7: eight more than before per-agent instances
     // root 10 (the loaded states' CALL/LOAD/RELOAD/UNLOAD written once, CANCEL, UPDATE_SANDBOX, KILL,
     // grace expiry, call done, call error), unloaded 6, loading 2, idle 1, busy 2, unloading 5 +
-    // draining 1 + disposing 2
-    expect(all.size).toBe(37);
+    // draining 1 + disposing 2; then one less: calls end with the executor's CALL.SETTLED only (a
+    // runner that rejects is reported as settled: no per-call actor, no call error event)
+    expect(all.size).toBe(36);
     const missing = [...all].filter((k) => !taken.has(k));
     expect(missing).toEqual([]);
     for (const state of ['unloaded', 'loading', 'idle', 'busy'])

@@ -63,7 +63,7 @@ type Snapshot = ReturnType<typeof componentMachine.transition>;
 const next = (s: Snapshot, event: Event) => getNextSnapshot(componentMachine, s, event);
 const ctx = (s: AnyMachineSnapshot) => s.context as ComponentContext;
 const state = (s: AnyMachineSnapshot) => (typeof s.value === 'string' ? s.value : JSON.stringify(s.value));
-const ids = (calls: { callId: string }[]) => calls.map((c) => c.callId);
+const ids = (calls: Iterable<{ callId: string }>) => [...calls].map((c) => c.callId);
 type Event = Parameters<typeof componentMachine.transition>[1];
 /** Events of the machine's own children (the loader, the disposer), as XState delivers them. */
 const childDone = (actorId: string, output: unknown) =>
@@ -71,14 +71,14 @@ const childDone = (actorId: string, output: unknown) =>
 const loaded = () => childDone('load', { prepared, instance });
 const disposed = () => childDone('dispose', undefined);
 const graceExpired = (callId: string) => ({ type: 'CANCEL.GRACE_EXPIRED', callId }) as Event;
+/** The executor's report that a call ended. */
 const done = (callId: string, value: number, generation = 1): Event => ({
-  type: `xstate.done.actor.call.${callId}`,
-  actorId: `call.${callId}`,
-  output: {
+  type: 'CALL.SETTLED',
+  ...({
     callId,
     generation,
     result: { ok: true, outcome: outcome(value), durationMs: 1 },
-  } satisfies CallSettled,
+  } satisfies CallSettled),
 });
 
 /** A loaded component at rest (`idle`), reached by pure transitions only. */
@@ -110,6 +110,7 @@ function actionsOf(s: Snapshot, event: Event) {
 describe('componentMachine, pure transitions', () => {
   it('queue rule: a stateful component has one call in flight, the others wait in arrival order', () => {
     let s = idle(true);
+    const started = actionsOf(s, { type: 'CALL', callId: 'a', tool: 'increment', args: {}, reply: probe() });
     const a = call(s, 'a');
     s = a.snapshot;
     const b = call(s, 'b');
@@ -119,7 +120,10 @@ describe('componentMachine, pure transitions', () => {
     expect(state(s)).toBe('busy');
     expect(ids(ctx(s).inFlight)).toEqual(['a']);
     expect(ids(ctx(s).queue)).toEqual(['b', 'c']);
-    expect(Object.keys(s.children).filter((k) => k.startsWith('call.'))).toEqual(['call.a']);
+    // a runs on the one long-lived executor (a RUN sent to it), not on an actor of its own
+    expect(Object.keys(s.children)).toEqual(['executor']);
+    const runs = started.actions.filter((x) => x.type === 'xstate.sendTo');
+    expect(runs.map((x) => (x.params.event as { call: { callId: string } }).call.callId)).toEqual(['a']);
 
     // a finishes: its reply is an action to run, not a settled promise; b goes in flight, c waits
     const { after, actions } = actionsOf(s, done('a', 1));
@@ -199,9 +203,12 @@ describe('componentMachine, pure transitions', () => {
     expect(ctx(after).instance).toBeUndefined();
     expect(ctx(after).restarts).toBe(1);
     expect(ctx(after).lastError).toMatch(/did not finish within 2000 ms.*state was lost/);
+    // the executor is told to kill the call; the instance is disposed by a child of its own
     expect(actions.map((x) => x.type)).toEqual(
-      expect.arrayContaining(['xstate.stopChild', 'xstate.spawnChild']),
+      expect.arrayContaining(['xstate.sendTo', 'xstate.spawnChild']),
     );
+    const abort = actions.find((x) => x.type === 'xstate.sendTo')?.params.event;
+    expect(abort).toEqual({ type: 'ABORT', callIds: ['a'] });
   });
 
   it('reload rule: queued calls are kept across a reload and served by the next generation', () => {
@@ -240,7 +247,7 @@ describe('componentMachine, pure transitions', () => {
     expect(rejected?.params.replies).toEqual([b.reply]);
     expect(rejected?.params.error).toBeInstanceOf(MachineError);
     expect(rejected?.params.error).toMatchObject({ code: 'unloaded' });
-    expect(ctx(after).queue).toEqual([]);
+    expect(ids(ctx(after).queue)).toEqual([]);
     expect(ids(ctx(after).inFlight)).toEqual(['a']);
   });
 

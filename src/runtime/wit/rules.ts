@@ -31,6 +31,7 @@
  */
 import { RuntimeError } from '../RuntimeError.ts';
 import type { Json, JsonSchema, WitKind, WitType } from '../types.ts';
+import { BASE64_SCHEMA_PATTERN, isBase64 } from './base64.ts';
 import {
   boolRule,
   charRule,
@@ -61,8 +62,6 @@ const TYPED_ARRAYS: Partial<Record<WitKind, { from(values: ArrayLike<number | bi
   f32: Float32Array,
   f64: Float64Array,
 };
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** jco's name for a record field or flag: heck's lowerCamelCase of a WIT kebab-case name. */
 export function jsName(witName: string): string {
@@ -104,13 +103,13 @@ const rules: { [K in WitKind]: Rule<K> } = {
       const array = { type: 'array', items: schemaOf(type.element) };
       if (type.element.kind !== 'u8') return array;
       return {
-        anyOf: [array, { type: 'string', contentEncoding: 'base64', pattern: BASE64.source }],
+        anyOf: [array, { type: 'string', contentEncoding: 'base64', pattern: BASE64_SCHEMA_PATTERN }],
         description: 'bytes: an array of integers 0..255, or a base64 string',
       };
     },
     fromJson(type, json, path, handles) {
       if (type.element.kind === 'u8' && typeof json === 'string') {
-        if (!BASE64.test(json))
+        if (!isBase64(json))
           throw invalid(
             path,
             `expected an array of bytes or a base64 string, got a string that is not base64`,

@@ -1,0 +1,66 @@
+/**
+ * A 10 MB `list<u8>` argument given as base64 works end to end (issue 15 item 6): a real MCP `Client`
+ * over an in-memory transport, a real ComponentHost and the kitchen-sink component, whose `echo-bytes`
+ * returns its argument. Before, the base64 check (a regular expression with a repeated group, in the
+ * input schema and in the conversion) overflowed the stack above ~7.5 MB.
+ */
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComponentHost } from '../../src/machines/index.ts';
+import { WasmactorServer } from '../../src/mcp/index.ts';
+import { createRuntime } from '../../src/runtime/index.ts';
+import { fixture } from '../mcp/helpers.ts';
+
+const MiB = 1024 * 1024;
+
+let server: WasmactorServer;
+let client: Client;
+
+beforeAll(async () => {
+  const [kitchen] = (await fixture('kitchen-sink')) as [string];
+  // The echoed bytes come back as a JSON array (about 4 characters a byte): room for them.
+  server = new WasmactorServer({
+    host: new ComponentHost({ runtime: createRuntime() }),
+    maxResultSize: 128 * MiB,
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.createMcpServer().connect(serverSide);
+  client = new Client({ name: 'large-arguments-test', version: '0.0.0' });
+  await client.connect(clientSide);
+  await server.loadComponent(kitchen, false);
+}, 180_000);
+
+afterAll(async () => {
+  await client?.close();
+  await server?.close();
+});
+
+describe('large list<u8> arguments', () => {
+  it('a 10 MB base64 argument reaches the guest and comes back byte for byte', async () => {
+    const sent = new Uint8Array(10 * MiB);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 7 + (i >> 8)) & 0xff;
+    const result = await client.callTool({
+      name: 'echo-bytes',
+      arguments: { v: Buffer.from(sent).toString('base64') },
+    });
+    expect(result.isError, JSON.stringify(result.content).slice(0, 500)).toBeFalsy();
+    const echoed = (result.structuredContent as { result: number[] }).result;
+    expect(echoed.length).toBe(sent.length);
+    expect(Buffer.compare(Buffer.from(echoed), sent)).toBe(0);
+  }, 120_000);
+
+  it('a 10 MB string that is not base64 is refused with a message naming the argument', async () => {
+    const good = Buffer.alloc(10 * MiB, 3).toString('base64');
+    const call = (v: string) => client.callTool({ name: 'echo-bytes', arguments: { v } });
+    // a character outside the alphabet: the input schema's pattern refuses it
+    const badCharacter = await call(`${good.slice(0, -4)}AA!=`);
+    expect(badCharacter.isError).toBe(true);
+    expect(JSON.stringify(badCharacter.content)).toContain('data/v must match pattern');
+    // the right alphabet but a length that is not a multiple of 4: the exact check refuses it
+    const badLength = await call(good.slice(0, -1));
+    expect(badLength.isError).toBe(true);
+    expect(JSON.stringify(badLength.content)).toContain(
+      'argument \\"v\\": expected an array of bytes or a base64 string, got a string that is not base64',
+    );
+  }, 120_000);
+});
