@@ -37,10 +37,11 @@ import {
   redactHandle,
   unknownInstanceError,
 } from './instanceRules.ts';
-import type { InstanceContext, InstanceState } from './instanceTypes.ts';
+import type { ComponentSummary, InstanceContext, InstanceState, InstanceSummary } from './instanceTypes.ts';
 import { MachineError } from './MachineError.ts';
 
 export type { LoadResult } from './hostMachine.ts';
+export type { ComponentSummary, InstanceSummary } from './instanceTypes.ts';
 
 /** What to load. */
 export interface LoadRequest {
@@ -58,43 +59,6 @@ export interface LoadRequest {
   /** From stored metadata: routable at once, their calls wait for the load. */
   knownTools?: ToolDefinition[];
   onProgress?: PrepareOptions['onProgress'];
-}
-
-/** One per-agent instance, for the inspector (the handle is shown redacted: it is a capability). */
-export interface InstanceSummary {
-  /** The handle's replica id and first characters, never the whole handle. */
-  handle: string;
-  state: InstanceState;
-  queueLength: number;
-  inFlight: number;
-  served: number;
-  failed: number;
-  restarts: number;
-  lastError?: string;
-}
-
-/** One component, for `list-components` and the inspector. */
-export interface ComponentSummary {
-  id: string;
-  stateful: boolean;
-  state: ComponentState;
-  generation: number;
-  /** Fresh instances started after a fault of a stateful instance. */
-  restarts: number;
-  /** Public tool names. */
-  tools: string[];
-  /** Calls answered with a `CallOutcome` (a WIT `err` included). */
-  served: number;
-  /** Calls that reached the component and were rejected (fault, load error, unloaded, cancelled). */
-  failed: number;
-  queueLength: number;
-  inFlight: number;
-  queueHighWater: number;
-  lastCallMs?: number;
-  lastError?: string;
-  /** Per-agent instances open now (closing ones included). */
-  instances: number;
-  instanceList: InstanceSummary[];
 }
 
 export interface ComponentHostOptions {

@@ -1,4 +1,4 @@
-/** The types of the instance actor: what it is started with, holds and accepts. */
+/** The types of the instance actor (what it is started with, holds and accepts) and the host's summaries. */
 import type {
   CallOutcome,
   ComponentInstance,
@@ -7,7 +7,7 @@ import type {
   SandboxSpec,
 } from '../runtime/index.ts';
 import type { CallQueue } from './calls/index.ts';
-import type { CallSettled, PendingCall } from './componentTypes.ts';
+import type { CallSettled, ComponentState, PendingCall } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import type { InstanceEndReason } from './instanceRules.ts';
 
@@ -50,3 +50,40 @@ export type InstanceEvent =
 
 /** The top-level states of an instance actor. */
 export type InstanceState = 'starting' | 'idle' | 'busy' | 'closing' | 'closed';
+
+/** One per-agent instance, for the inspector (the handle is shown redacted: it is a capability). */
+export interface InstanceSummary {
+  /** The handle's replica id and first characters, never the whole handle. */
+  handle: string;
+  state: InstanceState;
+  queueLength: number;
+  inFlight: number;
+  served: number;
+  failed: number;
+  restarts: number;
+  lastError?: string;
+}
+
+/** One component, for `list-components` and the inspector. */
+export interface ComponentSummary {
+  id: string;
+  stateful: boolean;
+  state: ComponentState;
+  generation: number;
+  /** Fresh instances started after a fault of a stateful instance. */
+  restarts: number;
+  /** Public tool names. */
+  tools: string[];
+  /** Calls answered with a `CallOutcome` (a WIT `err` included). */
+  served: number;
+  /** Calls that reached the component and were rejected (fault, load error, unloaded, cancelled). */
+  failed: number;
+  queueLength: number;
+  inFlight: number;
+  queueHighWater: number;
+  lastCallMs?: number;
+  lastError?: string;
+  /** Per-agent instances open now (closing ones included). */
+  instances: number;
+  instanceList: InstanceSummary[];
+}
