@@ -210,8 +210,11 @@ export async function startNginx(
     // As root, nginx would hand its workers to `nobody`, who cannot use the temp paths under PREFIX.
     const user = process.getuid?.() === 0 ? 'user root;' : '';
     const globals = `daemon off; master_process on; pid ${join(prefix, 'nginx.pid')}; ${user}`;
+    // Its own process group: the master and its workers are stopped together (a SIGKILL of the master
+    // alone leaves the workers running, holding our stderr pipe).
     const proc = spawn(NGINX, ['-p', prefix, '-c', file, '-e', 'stderr', '-g', globals], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     let log = '';
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -228,32 +231,47 @@ export async function startNginx(
       if (!up) await new Promise((r) => setTimeout(r, 50));
     }
     if (up) {
-      const kill = async () => {
-        proc.kill('SIGKILL');
-        await exited(proc);
-      };
+      const kill = () => stopGroup(proc);
       const accessLog = () => readFile(join(prefix, 'logs', 'access.log'), 'utf8').catch(() => '');
       return { proc, url: `${url}/mcp`, config, log: () => log, accessLog, kill };
     }
-    proc.kill('SIGKILL');
-    await exited(proc);
+    await stopGroup(proc);
     if (!/Address already in use/.test(log) || attempt >= 3) {
       throw new Error(`nginx did not start:\n${log}\n--- configuration ---\n${config}`);
     }
   }
 }
 
+/**
+ * Stops nginx: SIGTERM to its process group (fast shutdown, the workers exit with the master), then
+ * SIGKILL to the group if it is still there after 3 s.
+ */
+async function stopGroup(proc: ChildProcess): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (proc.pid !== undefined) process.kill(-proc.pid, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 3_000);
+  await exited(proc);
+  clearTimeout(timer);
+  // workers outliving the master (they should not) go too
+  signal('SIGKILL');
+}
+
 /** Starts the replicas (ids r1..rN) and nginx in front of them. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const root = await mkdtemp(join(tmpdir(), 'wasmactor-scale-'));
   const replicas: Replica[] = [];
-  let nginx: ChildProcess | undefined;
+  let nginx: Nginx | undefined;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    nginx?.kill('SIGKILL');
-    await Promise.allSettled([...replicas.map((r) => r.kill()), nginx ? exited(nginx) : undefined]);
+    await Promise.allSettled([...replicas.map((r) => r.kill()), nginx?.kill()]);
     await rm(root, { recursive: true, force: true });
   };
   try {
@@ -277,7 +295,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       options.editConfig ?? ((c) => c),
       options.renderArgs ?? [],
     );
-    nginx = started.proc;
+    nginx = started;
     return {
       replicas,
       url: started.url,
