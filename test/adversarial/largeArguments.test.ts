@@ -52,15 +52,14 @@ describe('large list<u8> arguments', () => {
   it('a 10 MB string that is not base64 is refused with a message naming the argument', async () => {
     const good = Buffer.alloc(10 * MiB, 3).toString('base64');
     const call = (v: string) => client.callTool({ name: 'echo-bytes', arguments: { v } });
-    // a character outside the alphabet: the input schema's pattern refuses it
-    const badCharacter = await call(`${good.slice(0, -4)}AA!=`);
-    expect(badCharacter.isError).toBe(true);
-    expect(JSON.stringify(badCharacter.content)).toContain('data/v must match pattern');
-    // the right alphabet but a length that is not a multiple of 4: the exact check refuses it
-    const badLength = await call(good.slice(0, -1));
-    expect(badLength.isError).toBe(true);
-    expect(JSON.stringify(badLength.content)).toContain(
-      'argument \\"v\\": expected an array of bytes or a base64 string, got a string that is not base64',
-    );
+    // Arguments are validated once, by the runtime's linear check (not the schema's pattern): a
+    // character outside the alphabet, and the right alphabet with a length that is not a multiple of 4.
+    const refusal =
+      'argument \\"v\\": expected an array of bytes or a base64 string, got a string that is not base64';
+    for (const bad of [`${good.slice(0, -4)}AA!=`, good.slice(0, -1)]) {
+      const result = await call(bad);
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toContain(refusal);
+    }
   }, 120_000);
 });
