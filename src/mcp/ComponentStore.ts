@@ -18,9 +18,10 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileKind, log, sha256 } from '../runtime/index.ts';
 import { McpError } from './McpError.ts';
+import { makeDirectory } from './makeDirectory.ts';
 import { readRegularFile, regularFileStats } from './readRegularFile.ts';
 import { type ComponentMetadata, metadataProblem } from './storedMetadata.ts';
 
@@ -109,22 +110,9 @@ function brokenEntry(why: string, path: string): string {
   return `${why}. The entry is skipped; load the component again to replace it, or delete ${path}`;
 }
 
-/**
- * `mkdir -p`, one level at a time. Node 20's `mkdir(dir, {recursive: true})` never settles (and spins)
- * for a path under `/proc` such as `--component-dir /proc/x`; this fails with that level's error instead.
- */
-async function makeDirectory(dir: string): Promise<void> {
-  let path = '';
-  for (const part of resolve(dir)
-    .split(sep)
-    .filter((p) => p !== '')) {
-    path = `${path}${sep}${part}`;
-    try {
-      await mkdir(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
+/** `mkdir -p` (see makeDirectory.ts), and `dir` must be a directory at the end. */
+async function makeDirectoryChecked(dir: string): Promise<void> {
+  await makeDirectory(dir);
   if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
 }
 
@@ -142,7 +130,7 @@ export class ComponentStore {
   static async open(dir: string, options: ComponentStoreOptions = {}): Promise<ComponentStore> {
     const store = new ComponentStore(dir, options.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES);
     try {
-      await makeDirectory(dir);
+      await makeDirectoryChecked(dir);
       await store.recover();
     } catch (cause) {
       throw new McpError(

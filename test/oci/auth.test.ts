@@ -8,9 +8,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpError } from '../../src/mcp/McpError.ts';
 import { parseOciReference, pullComponent, pushComponent } from '../../src/mcp/sources/oci/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
+import { mcpFailure } from '../helpers/mcpFailure.ts';
 import {
   type BearerFront,
   startBearerFront,
@@ -23,15 +23,6 @@ import {
 let counter: Uint8Array;
 let noConfig: string;
 const limits = { maxBytes: 64 * 1024 * 1024, timeoutMs: 20_000 };
-
-async function failure(promise: Promise<unknown>): Promise<McpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
-}
 
 beforeAll(async () => {
   counter = await readFile(fixturePath('counter'));
@@ -52,7 +43,7 @@ describe('a registry with htpasswd (Basic) auth', () => {
   });
 
   it('refuses without credentials, saying that none were found and where', async () => {
-    const error = await failure(
+    const error = await mcpFailure(
       pullComponent(ref('private/counter:1'), { ...limits, dockerConfigPath: noConfig }),
     );
     expect(error.code).toBe('source-denied');
@@ -87,7 +78,7 @@ describe('a registry with htpasswd (Basic) auth', () => {
 
   it('says that the config.json credentials were sent and refused', async () => {
     const wrong = await writeDockerConfig(registry.host, TEST_USER.username, 'not-the-password');
-    const error = await failure(
+    const error = await mcpFailure(
       pullComponent(ref('private/counter:1'), { ...limits, dockerConfigPath: wrong }),
     );
     expect(error.code).toBe('source-denied');
@@ -136,7 +127,7 @@ describe('a registry behind a Bearer token server', () => {
   });
 
   it('refuses an anonymous push, saying no credentials were sent', async () => {
-    const error = await failure(
+    const error = await mcpFailure(
       pushComponent(ref('team/other:1'), counter, { timeoutMs: 20_000, dockerConfigPath: noConfig }),
     );
     expect(error.code).toBe('source-denied');
@@ -146,7 +137,9 @@ describe('a registry behind a Bearer token server', () => {
 
   it('says that the token server refused the config.json credentials', async () => {
     const wrong = await writeDockerConfig(front.host, TEST_USER.username, 'wrong');
-    const error = await failure(pullComponent(ref('team/counter:1'), { ...limits, dockerConfigPath: wrong }));
+    const error = await mcpFailure(
+      pullComponent(ref('team/counter:1'), { ...limits, dockerConfigPath: wrong }),
+    );
     expect(error.code).toBe('source-denied');
     expect(error.message).toContain(`a token for the manifest of ${front.host}/team/counter:1`);
     expect(error.message).toContain(`from ${wrong} were sent and refused`);
@@ -182,7 +175,7 @@ describe('credentials stay with the registry', () => {
     const config = await writeDockerConfig(host, TEST_USER.username, TEST_USER.password);
     try {
       // The fake registry refuses the manifest (500): what matters is where the credentials went.
-      await failure(
+      await mcpFailure(
         pushComponent(parseOciReference(`oci://${host}/a/b:1`), counter, {
           timeoutMs: 20_000,
           dockerConfigPath: config,

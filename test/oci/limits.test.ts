@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { McpError } from '../../src/mcp/McpError.ts';
 import { parseOciReference, pullComponent } from '../../src/mcp/sources/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
+import { mcpFailure } from '../helpers/mcpFailure.ts';
 import { TEST_USER, writeDockerConfig } from './registry.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -23,15 +23,6 @@ async function serve(handler: Handler): Promise<string> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function failure(promise: Promise<unknown>): Promise<McpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
 }
 
 /** A manifest of the wasm layout over `counter`. */
@@ -67,7 +58,7 @@ describe('a pull', () => {
       }
     });
     const started = Date.now();
-    const error = await failure(
+    const error = await mcpFailure(
       pullComponent(parseOciReference(`oci://${host}/a/b:1`), { maxBytes: 1 << 26, timeoutMs: 500 }),
     );
     expect(error.code).toBe('source-timeout');
@@ -84,7 +75,7 @@ describe('a pull', () => {
       }
     });
     const controller = new AbortController();
-    const error = await failure(
+    const error = await mcpFailure(
       pullComponent(parseOciReference(`oci://${host}/a/b:1`), {
         maxBytes: 1 << 26,
         timeoutMs: 20_000,
@@ -104,7 +95,7 @@ describe('a pull', () => {
       }
     });
     const config = await writeDockerConfig(host, TEST_USER.username, TEST_USER.password);
-    const error = await failure(
+    const error = await mcpFailure(
       pullComponent(parseOciReference(`oci://${host}/a/b:1`), {
         maxBytes: 1 << 26,
         timeoutMs: 20_000,

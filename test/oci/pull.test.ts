@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpError } from '../../src/mcp/McpError.ts';
 import {
   listRegistry,
   parseOciReference,
@@ -15,6 +14,7 @@ import {
   pushComponent,
 } from '../../src/mcp/sources/oci/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
+import { mcpFailure } from '../helpers/mcpFailure.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 
 let registry: TestRegistry;
@@ -23,15 +23,6 @@ const limits = { maxBytes: 64 * 1024 * 1024, timeoutMs: 20_000 };
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const ref = (path: string) => parseOciReference(`oci://${registry.host}/${path}`);
-
-async function failure(promise: Promise<unknown>): Promise<McpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
-}
 
 /** Uploads a blob with raw requests (what another tool might have pushed). */
 async function putBlob(repository: string, bytes: Uint8Array): Promise<string> {
@@ -142,17 +133,17 @@ describe('push and pull', () => {
     const pulled = await pullComponent(parseOciReference(pushed.pinned), limits);
     expect(pulled.manifestDigest).toBe(pushed.manifestDigest);
     expect(Buffer.from(pulled.bytes).equals(Buffer.from(counter))).toBe(true);
-    const missing = await failure(pullComponent(ref(`acme/pinned@sha256:${'0'.repeat(64)}`), limits));
+    const missing = await mcpFailure(pullComponent(ref(`acme/pinned@sha256:${'0'.repeat(64)}`), limits));
     expect(missing.code).toBe('source-not-found');
     expect(missing.message).toContain(`the manifest sha256:${'0'.repeat(64)} does not exist in`);
   });
 
   it('says whether the repository or the tag is missing', async () => {
     await pushComponent(ref('acme/tagged:1.0'), counter, { timeoutMs: 20_000 });
-    const repo = await failure(pullComponent(ref('acme/nothing-here:1.0'), limits));
+    const repo = await mcpFailure(pullComponent(ref('acme/nothing-here:1.0'), limits));
     expect(repo.code).toBe('source-not-found');
     expect(repo.message).toContain('the repository acme/nothing-here does not exist on');
-    const tag = await failure(pullComponent(ref('acme/tagged:9.9'), limits));
+    const tag = await mcpFailure(pullComponent(ref('acme/tagged:9.9'), limits));
     expect(tag.code).toBe('source-not-found');
     expect(tag.message).toContain('the tag 9.9 does not exist in');
     expect(tag.message).toContain('its tags: 1.0');
@@ -192,7 +183,7 @@ describe('push and pull', () => {
       ],
     };
     await putManifest('acme/indexed', 'images', twoOther, 'application/vnd.oci.image.index.v1+json');
-    const refused = await failure(pullComponent(ref('acme/indexed:images'), limits));
+    const refused = await mcpFailure(pullComponent(ref('acme/indexed:images'), limits));
     expect(refused.code).toBe('source-invalid');
     expect(refused.message).toContain('an index of 2 manifests, 0 of them for the wasm platform');
   });
@@ -206,7 +197,7 @@ describe('digests', () => {
     const altered = Buffer.from(trap);
     altered[altered.length - 1] = (altered[altered.length - 1] ?? 0) ^ 0xff;
     await writeFile(path, altered);
-    const error = await failure(pullComponent(ref('tamper/blob:1'), limits));
+    const error = await mcpFailure(pullComponent(ref('tamper/blob:1'), limits));
     expect(error.code).toBe('digest-mismatch');
     expect(error.message).toContain(`not ${sha256(trap)} as its manifest says`);
     // The cache is asked before any download: with the right bytes there, the altered blob is never read.
@@ -221,7 +212,7 @@ describe('digests', () => {
     expect(asked).toEqual([sha256(trap)]);
     expect(Buffer.from(pulled.bytes).equals(Buffer.from(trap))).toBe(true);
     // A cache entry that lost its digest is not trusted: the download (and its verification) happens.
-    const wrong = await failure(
+    const wrong = await mcpFailure(
       pullComponent(ref('tamper/blob:1'), { ...limits, cached: async () => altered }),
     );
     expect(wrong.code).toBe('digest-mismatch');
@@ -236,9 +227,9 @@ describe('digests', () => {
       '"org.opencontainers.image.title":"evil!!!!"',
     );
     await writeFile(path, text);
-    const byTag = await failure(pullComponent(ref('tamper/manifest:1'), limits));
+    const byTag = await mcpFailure(pullComponent(ref('tamper/manifest:1'), limits));
     expect(byTag.code).toBe('digest-mismatch');
-    const byDigest = await failure(pullComponent(parseOciReference(pushed.pinned), limits));
+    const byDigest = await mcpFailure(pullComponent(parseOciReference(pushed.pinned), limits));
     expect(byDigest.code).toBe('digest-mismatch');
     expect(byDigest.message).toContain(`not ${pushed.manifestDigest}`);
   });
@@ -252,7 +243,7 @@ describe('what is not a component artifact', () => {
       'application/vnd.oci.image.layer.v1.tar+gzip',
       'application/vnd.wasm.config.v0+json',
     );
-    const error = await failure(pullComponent(ref('odd/tarball:v1'), limits));
+    const error = await mcpFailure(pullComponent(ref('odd/tarball:v1'), limits));
     expect(error.code).toBe('source-invalid');
     expect(error.message).toContain('has the media type application/vnd.oci.image.layer.v1.tar+gzip');
     expect(error.message).toContain('application/wasm');
@@ -265,7 +256,7 @@ describe('what is not a component artifact', () => {
       'application/vnd.oci.image.layer.v1.tar+gzip',
       'application/vnd.oci.image.config.v1+json',
     );
-    const error = await failure(pullComponent(ref('odd/image:v1'), limits));
+    const error = await mcpFailure(pullComponent(ref('odd/image:v1'), limits));
     expect(error.message).toContain('is a container image');
   });
 
@@ -282,17 +273,17 @@ describe('what is not a component artifact', () => {
 
   it('refuses a core module, on push and on pull', async () => {
     const core = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-    const pushed = await failure(pushComponent(ref('odd/core:v1'), core, { timeoutMs: 20_000 }));
+    const pushed = await mcpFailure(pushComponent(ref('odd/core:v1'), core, { timeoutMs: 20_000 }));
     expect(pushed.message).toContain('a core WebAssembly module, not a component');
     await rawArtifact('odd/core', core, 'application/wasm', 'application/vnd.wasm.config.v0+json');
-    const pulled = await failure(pullComponent(ref('odd/core:v1'), limits));
+    const pulled = await mcpFailure(pullComponent(ref('odd/core:v1'), limits));
     expect(pulled.code).toBe('source-invalid');
     expect(pulled.message).toContain('a core WebAssembly module, not a component');
   });
 
   it('refuses a component larger than the limit before downloading it', async () => {
     await pushComponent(ref('acme/big:1'), counter, { timeoutMs: 20_000 });
-    const error = await failure(pullComponent(ref('acme/big:1'), { ...limits, maxBytes: 1000 }));
+    const error = await mcpFailure(pullComponent(ref('acme/big:1'), { ...limits, maxBytes: 1000 }));
     expect(error.code).toBe('source-too-large');
     expect(error.message).toContain(`is ${counter.byteLength} bytes, more than the limit of 1000 bytes`);
     expect(error.message).toContain('--max-component-size');

@@ -11,28 +11,11 @@
  * place). A cache that cannot be read or written is logged and bypassed: it never fails a load.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { defaultCacheDir, log, sha256 } from '../../runtime/index.ts';
+import { makeDirectory } from '../makeDirectory.ts';
 import { readRegularFile } from '../readRegularFile.ts';
-
-/**
- * `mkdir -p`, one level at a time: Node 20's recursive `mkdir` never settles (and spins) for a path under
- * `/proc` (`--download-cache /proc/x`); this fails with that level's error instead.
- */
-async function makeDirectory(dir: string): Promise<void> {
-  let path = '';
-  for (const part of resolve(dir)
-    .split(sep)
-    .filter((p) => p !== '')) {
-    path = `${path}${sep}${part}`;
-    try {
-      await mkdir(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
 
 /** `$XDG_CACHE_HOME/wasmactor/blobs`, or `~/.cache/wasmactor/blobs`. */
 export function defaultBlobCacheDir(): string {

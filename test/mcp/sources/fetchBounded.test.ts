@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpError } from '../../../src/mcp/McpError.ts';
 import { fetchBounded, isLoopbackHost } from '../../../src/mcp/sources/fetchBounded.ts';
+import { mcpFailure } from '../../helpers/mcpFailure.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -86,15 +86,6 @@ afterAll(() => {
 
 const limits = { maxBytes: 1024, timeoutMs: 5000 };
 
-async function failure(promise: Promise<unknown>): Promise<McpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
-}
-
 describe('fetchBounded', () => {
   it('reads a small body and reports progress', async () => {
     const progress: Array<[number, number | undefined]> = [];
@@ -119,10 +110,10 @@ describe('fetchBounded', () => {
   });
 
   it('refuses more redirects than allowed, naming the loop', async () => {
-    const error = await failure(fetchBounded(new URL(`${base}/loop-a`), limits));
+    const error = await mcpFailure(fetchBounded(new URL(`${base}/loop-a`), limits));
     expect(error.code).toBe('source-invalid');
     expect(error.message).toMatch(/more than 5 times \(a redirect loop\).*loop-a -> .*loop-b -> .*loop-a/);
-    const fewer = await failure(fetchBounded(new URL(`${base}/hop0`), { ...limits, maxRedirects: 2 }));
+    const fewer = await mcpFailure(fetchBounded(new URL(`${base}/hop0`), { ...limits, maxRedirects: 2 }));
     expect(fewer.message).toContain('more than 2 times');
   });
 
@@ -137,15 +128,15 @@ describe('fetchBounded', () => {
   });
 
   it('refuses plain http to a host that is not loopback, first or after a redirect', async () => {
-    const first = await failure(fetchBounded(new URL('http://example.com/x.wasm'), limits));
+    const first = await mcpFailure(fetchBounded(new URL('http://example.com/x.wasm'), limits));
     expect(first.code).toBe('bad-path');
     expect(first.message).toContain('only https://');
-    const redirected = await failure(fetchBounded(new URL(`${base}/to-plain-remote`), limits));
+    const redirected = await mcpFailure(fetchBounded(new URL(`${base}/to-plain-remote`), limits));
     expect(redirected.code).toBe('source-invalid');
     expect(redirected.message).toContain('redirects to http://example.com/x');
-    const other = await failure(fetchBounded(new URL('ftp://127.0.0.1/x'), limits));
+    const other = await mcpFailure(fetchBounded(new URL('ftp://127.0.0.1/x'), limits));
     expect(other.code).toBe('bad-path');
-    const blocked = await failure(fetchBounded(new URL('http://127.0.0.1:6000/x'), limits));
+    const blocked = await mcpFailure(fetchBounded(new URL('http://127.0.0.1:6000/x'), limits));
     expect(blocked.message).toContain('uses port 6000, which fetch refuses');
   });
 
@@ -158,7 +149,7 @@ describe('fetchBounded', () => {
   });
 
   it('refuses a body whose Content-Length is over the limit, before reading it', async () => {
-    const error = await failure(
+    const error = await mcpFailure(
       fetchBounded(new URL(`${base}/big-declared`), { ...limits, sizeLimitHint: '--max-x' }),
     );
     expect(error.code).toBe('source-too-large');
@@ -166,7 +157,9 @@ describe('fetchBounded', () => {
   });
 
   it('stops a body without Content-Length once it passes the limit', async () => {
-    const error = await failure(fetchBounded(new URL(`${base}/big-chunked`), { ...limits, maxBytes: 20000 }));
+    const error = await mcpFailure(
+      fetchBounded(new URL(`${base}/big-chunked`), { ...limits, maxBytes: 20000 }),
+    );
     expect(error.code).toBe('source-too-large');
     expect(error.message).toContain('more than the limit of 20000 bytes');
     // The endless response is cut: the server sees its socket close.
@@ -175,7 +168,7 @@ describe('fetchBounded', () => {
 
   it('gives up on a body that does not finish in time', async () => {
     const started = Date.now();
-    const error = await failure(fetchBounded(new URL(`${base}/slow`), { ...limits, timeoutMs: 300 }));
+    const error = await mcpFailure(fetchBounded(new URL(`${base}/slow`), { ...limits, timeoutMs: 300 }));
     expect(error.code).toBe('source-timeout');
     expect(error.message).toContain('within 0.3 s');
     expect(Date.now() - started).toBeLessThan(3000);
@@ -191,19 +184,21 @@ describe('fetchBounded', () => {
         if (received > 8192) controller.abort();
       },
     });
-    const error = await failure(pending);
+    const error = await mcpFailure(pending);
     expect(error.code).toBe('load-cancelled');
-    const already = await failure(
+    const already = await mcpFailure(
       fetchBounded(new URL(`${base}/ok`), { ...limits, signal: controller.signal }),
     );
     expect(already.code).toBe('load-cancelled');
   });
 
   it('maps 404, 401, 403 and 500, and returns the statuses it is told to pass', async () => {
-    expect((await failure(fetchBounded(new URL(`${base}/nothing`), limits))).code).toBe('source-not-found');
-    expect((await failure(fetchBounded(new URL(`${base}/denied`), limits))).code).toBe('source-denied');
-    expect((await failure(fetchBounded(new URL(`${base}/forbidden`), limits))).code).toBe('source-denied');
-    const broken = await failure(fetchBounded(new URL(`${base}/broken`), limits));
+    expect((await mcpFailure(fetchBounded(new URL(`${base}/nothing`), limits))).code).toBe(
+      'source-not-found',
+    );
+    expect((await mcpFailure(fetchBounded(new URL(`${base}/denied`), limits))).code).toBe('source-denied');
+    expect((await mcpFailure(fetchBounded(new URL(`${base}/forbidden`), limits))).code).toBe('source-denied');
+    const broken = await mcpFailure(fetchBounded(new URL(`${base}/broken`), limits));
     expect(broken.code).toBe('source-unreachable');
     expect(broken.message).toContain('answered 500');
     const passed = await fetchBounded(new URL(`${base}/denied`), { ...limits, passStatuses: [401] });
@@ -212,13 +207,13 @@ describe('fetchBounded', () => {
   });
 
   it('names an unknown host and a refused connection', async () => {
-    const unknown = await failure(fetchBounded(new URL('https://no-such-host.invalid/x'), limits));
+    const unknown = await mcpFailure(fetchBounded(new URL('https://no-such-host.invalid/x'), limits));
     expect(unknown.code).toBe('source-unreachable');
     expect(unknown.message).toMatch(/cannot resolve host "no-such-host.invalid" \((ENOTFOUND|EAI_AGAIN)\)/);
     const closedServer = createServer();
     const url = await listen(closedServer);
     await new Promise((resolve) => closedServer.close(resolve));
-    const refused = await failure(fetchBounded(new URL(`${url}/x`), limits));
+    const refused = await mcpFailure(fetchBounded(new URL(`${url}/x`), limits));
     expect(refused.code).toBe('source-unreachable');
     expect(refused.message).toContain('refused (ECONNREFUSED)');
   });
@@ -263,7 +258,7 @@ describe('fetchBounded over TLS', () => {
       await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
       const port = (tls.address() as AddressInfo).port;
       try {
-        const error = await failure(fetchBounded(new URL(`https://127.0.0.1:${port}/x`), limits));
+        const error = await mcpFailure(fetchBounded(new URL(`https://127.0.0.1:${port}/x`), limits));
         expect(error.code).toBe('source-unreachable');
         expect(error.message).toContain('self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)');
         expect(error.message).toContain('NODE_EXTRA_CA_CERTS=/path/ca.pem');
