@@ -34,9 +34,8 @@ export {
 export type * from './types.ts';
 export {
   type ArbitraryOptions,
-  arbitraryJsonFor,
-  containsHandle,
   inputSchema,
+  loadArbitraries,
   MAX_TOOL_NAME_LENGTH,
   normalizeInterfaceName,
   outputSchema,
