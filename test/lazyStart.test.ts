@@ -1,8 +1,9 @@
 /**
  * A plain `wasmactor serve` on stdio loads only what it needs to answer: the HTTP stack (`--http`),
  * fast-check (`check-component`, `wasmactor check`) and the inspector (`--inspect`) are loaded when
- * used, not at start (issue 15: start-up time). The module URLs the process resolves are recorded by the
- * module hook of test/firstrun/importRecorder.mjs, up to the moment the first tools/list is answered.
+ * used, not at start, and the sandbox (preview2-shim) only in the worker threads that run components
+ * (issue 15: start-up time). The module URLs the process resolves are recorded by the module hook of
+ * test/firstrun/importRecorder.mjs, up to the moment the first tools/list is answered.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -82,10 +83,13 @@ const LAZY = [
   /\/src\/mcp\/check\//,
   /\/src\/runtime\/wit\/arbitraries\.ts$/,
   /\/src\/inspector\//,
+  // the sandbox runs in the workers; the main thread needs only the host grammar (runtime/network.ts)
+  /\/node_modules\/@bytecodealliance\/preview2-shim\//,
+  /\/src\/runtime\/sandbox\//,
 ];
 
 describe('serve on stdio, at start', () => {
-  it('answers tools/list without loading the HTTP stack, fast-check or the inspector', async () => {
+  it('answers tools/list without loading the HTTP stack, fast-check, the inspector or the sandbox', async () => {
     const urls = await loadedUntilToolsList('plain');
     // the recorder saw the server load (so the check below can fail)
     expect(urls.some((u) => u.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
