@@ -7,6 +7,12 @@ export { createRuntime } from './createRuntime.ts';
 export { checkComponentHeader, decodeComponent, topLevelCustomSections } from './decode/index.ts';
 export { isLogLevel, type LogLevel, log, logLevels, setLogLevel } from './log.ts';
 export {
+  type HostCheck,
+  isHostAllowed,
+  type NetworkHost,
+  parseNetworkHost,
+} from './network.ts';
+export {
   capMemory,
   defaultCacheDir,
   defaultMaxComponentSize,
@@ -25,18 +31,11 @@ export {
   transient,
 } from './prepare/index.ts';
 export { poisonsInstance, RuntimeError, type RuntimeErrorCode } from './RuntimeError.ts';
-export {
-  type HostCheck,
-  isHostAllowed,
-  type NetworkHost,
-  parseNetworkHost,
-} from './sandbox/index.ts';
 export type * from './types.ts';
 export {
   type ArbitraryOptions,
-  arbitraryJsonFor,
-  containsHandle,
   inputSchema,
+  loadArbitraries,
   MAX_TOOL_NAME_LENGTH,
   normalizeInterfaceName,
   outputSchema,

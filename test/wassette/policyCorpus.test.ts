@@ -3,9 +3,9 @@
  * from those forms, not copied): each must load, and mean what wassette means by it.
  */
 import { describe, expect, it } from 'vitest';
+import { isHostAllowed } from '../../src/runtime/network.ts';
 import { emptyPolicy, grantNetwork, parsePolicy, resetPolicy } from '../../src/runtime/policy/index.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
-import { isHostAllowed } from '../../src/runtime/sandbox/network.ts';
 
 const corpus: { name: string; text: string; permissions: object; description?: string }[] = [
   {

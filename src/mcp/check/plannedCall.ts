@@ -3,13 +3,10 @@
  * resource handle it takes, the constructor call (itself generated) that makes that handle first.
  */
 import fc from 'fast-check';
-import {
-  arbitraryJsonFor,
-  containsHandle,
-  type Json,
-  type JsonObject,
-  type ToolDefinition,
-} from '../../runtime/index.ts';
+import { type Json, type JsonObject, loadArbitraries, type ToolDefinition } from '../../runtime/index.ts';
+
+// The check code is itself loaded on first use (the `check` command, the `check-component` tool).
+const { arbitraryJsonFor, containsHandle } = await loadArbitraries();
 
 /** A call to make, with the constructor calls whose handles fill its handle parameters. */
 export interface PlannedCall {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { createInspector, type Inspector, parseInspectFlag, startInspector } from '../../inspector/index.ts';
+import type { Inspector } from '../../inspector/index.ts';
 import { ComponentHost } from '../../machines/index.ts';
 import {
   createRuntime,
@@ -148,12 +148,16 @@ interface ServeOptions {
 /** The options of `serve`, or the exit code when the command line is already answered. */
 async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptions | number> {
   // `--inspect` takes an optional value, which node's parseArgs cannot express: it is taken out first.
-  let args: string[];
+  // The inspector is loaded only when the flag is there: a plain `serve` starts faster without it.
+  let args: string[] = [...argv];
   let inspectPort: number | undefined;
-  try {
-    ({ args, port: inspectPort } = parseInspectFlag(argv));
-  } catch (error) {
-    return fail(io, NAME, (error as Error).message);
+  if (argv.some((arg) => arg === '--inspect' || arg.startsWith('--inspect='))) {
+    const { parseInspectFlag } = await import('../../inspector/index.ts');
+    try {
+      ({ args, port: inspectPort } = parseInspectFlag(argv));
+    } catch (error) {
+      return fail(io, NAME, (error as Error).message);
+    }
   }
   const parsed = parseCommand({ name: NAME, usage: serveUsage, options: OPTIONS }, args, io);
   if (typeof parsed === 'number') return parsed;
@@ -306,6 +310,7 @@ async function serveHttp(
 
 /** The inspector's web page; MCP keeps working without it (a taken port is reported, not fatal). */
 async function startPage(server: WasmactorServer, inspector: Inspector, port: number, io: CommandIo) {
+  const { startInspector } = await import('../../inspector/index.ts');
   try {
     const web = await startInspector({ host: server.host, inspector, port });
     io.stderr.write(`wasmactor inspector: ${web.url}\n`);
@@ -350,7 +355,10 @@ async function serveOnStdio(
 export async function serveCommand(argv: string[], io: CommandIo): Promise<number> {
   const options = await parseServeArgs(argv, io);
   if (typeof options === 'number') return options;
-  const inspector = options.inspectPort === undefined ? undefined : createInspector();
+  const inspector =
+    options.inspectPort === undefined
+      ? undefined
+      : (await import('../../inspector/index.ts')).createInspector();
   const server = await createServer(options, inspector);
   const ended = untilEnd(options.http ? undefined : io.stdin);
   let handle: { close(): Promise<void> } | undefined;

@@ -7,7 +7,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import {
   type AuthInfo,
   createMcpHandler,
@@ -109,6 +108,11 @@ async function drained(count: () => number, ms: number): Promise<boolean> {
 export async function startHttpServer(options: HttpServeOptions): Promise<HttpHandle> {
   const problem = httpSecurityProblem(options.address, options.token !== undefined);
   if (problem) throw new McpError('http-config', problem);
+  // Loaded here, not at the top: the Node HTTP adapter (and hono under it) is needed by `--http` alone,
+  // and a plain stdio `serve` starts faster without it.
+  const { hostHeaderValidation, originValidation, toNodeHandler } = await import(
+    '@modelcontextprotocol/node'
+  );
   const { server } = options;
   const allowed = [
     ...new Set([

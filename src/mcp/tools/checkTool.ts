@@ -6,7 +6,7 @@
  */
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
-import { type CallStep, checkComponent, formatReport } from '../check/index.ts';
+import type { CallStep } from '../check/index.ts';
 import { errorToResult } from '../errorResult.ts';
 import type { ComponentManager } from '../types.ts';
 import { notLoaded } from './componentTools.ts';
@@ -66,6 +66,8 @@ export function registerCheckTool(mcp: McpServer, server: ComponentManager): voi
       if (!target) return errorToResult(notLoaded(args.component_id), 'check-component');
       const onProgress = progressSink(ctx);
       try {
+        // Loaded at the first check, not at start: fast-check is needed by this tool alone.
+        const { checkComponent, formatReport } = await import('../check/index.ts');
         const report = await checkComponent(target.prepared, {
           runs: args.runs ?? CHECK_TOOL_RUNS,
           ...(args.seed === undefined ? {} : { seed: args.seed }),

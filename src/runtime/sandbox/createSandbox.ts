@@ -21,9 +21,9 @@ import {
 } from './output.ts';
 import { ResourceTracker } from './resources.ts';
 
+export { isHostAllowed } from '../network.ts';
 export { GuestExit, MissingImportError } from './errors.ts';
 export { SandboxDescriptor } from './filesystem.ts';
-export { isHostAllowed } from './network.ts';
 
 /** The imports of one component instance and the handles to what the guest did through them. */
 export interface Sandbox {

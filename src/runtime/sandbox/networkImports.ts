@@ -4,8 +4,8 @@
  * denial before any connection is made).
  */
 import { http, sockets } from '@bytecodealliance/preview2-shim';
+import { isHostAllowed } from '../network.ts';
 import type { Denial } from '../types.ts';
-import { isHostAllowed } from './network.ts';
 
 /** The node build's `createSockets` (the package's types describe the browser build). */
 type NodeSockets = {

@@ -1,5 +1,8 @@
 /** WIT types <-> JSON: tool definitions, schemas, the value converters both ways, tool names. */
-export { type ArbitraryOptions, arbitraryJsonFor, containsHandle } from './arbitraries.ts';
+export type { ArbitraryOptions } from './arbitraries.ts';
+
+/** The fast-check arbitraries of WIT values, loaded on first use: only `check` needs fast-check. */
+export const loadArbitraries = () => import('./arbitraries.ts');
 export { jsName } from './rules.ts';
 export {
   argsToGuest,
