@@ -59,19 +59,22 @@ export interface PendingCall {
   cancelled?: boolean;
 }
 
+/** A tool call, as the host and a component actor receive it. */
+export interface CallEvent {
+  type: 'CALL';
+  callId: string;
+  tool: string;
+  args: JsonObject;
+  reply: Deferred<CallOutcome>;
+  /** A per-agent instance handle; without it the component's shared instance serves the call. */
+  instance?: string;
+}
+
 /** The events anyone holding the actor may send. */
 export type ComponentEvent =
   | { type: 'LOAD'; spec: LoadSpec; reply?: Deferred<LoadReply> }
   | { type: 'RELOAD'; reply?: Deferred<LoadReply> }
-  /** `instance`: the handle of a per-agent instance; without it the shared instance serves the call. */
-  | {
-      type: 'CALL';
-      callId: string;
-      tool: string;
-      args: JsonObject;
-      reply: Deferred<CallOutcome>;
-      instance?: string;
-    }
+  | CallEvent
   | { type: 'CANCEL'; callId: string }
   | { type: 'UNLOAD'; reply?: Deferred<void> }
   /** Starts a per-agent instance under `handle` (minted by the caller); replies when it is live. */

@@ -11,16 +11,9 @@
  *   in the component's queue.
  */
 import { type ActorRefFrom, assertEvent, enqueueActions, setup } from 'xstate';
-import type {
-  CallOutcome,
-  ComponentRuntime,
-  JsonObject,
-  PrepareOptions,
-  SandboxSpec,
-  ToolDefinition,
-} from '../runtime/index.ts';
+import type { ComponentRuntime, PrepareOptions, SandboxSpec, ToolDefinition } from '../runtime/index.ts';
 import { componentMachine } from './componentMachine.ts';
-import type { LoadReply, LoadSpec } from './componentTypes.ts';
+import type { CallEvent, LoadReply, LoadSpec } from './componentTypes.ts';
 import type { Deferred } from './deferred.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
 import type { InstanceEndReason } from './instanceRules.ts';
@@ -68,15 +61,7 @@ export type HostEvent =
       knownTools?: ToolDefinition[];
       reply: Deferred<LoadResult>;
     }
-  | {
-      type: 'CALL';
-      callId: string;
-      tool: string;
-      args: JsonObject;
-      reply: Deferred<CallOutcome>;
-      /** A per-agent instance handle; without it the component's shared instance serves the call. */
-      instance?: string;
-    }
+  | CallEvent
   | { type: 'CANCEL'; callId: string }
   /** Opens a per-agent instance of component `id` under `handle`. */
   | { type: 'OPEN_INSTANCE'; id: string; handle: string; reply: Deferred<void> }
