@@ -3,11 +3,8 @@
  * `https://` download or an OCI pull, within the size and time limits, the digest pin checked, and
  * downloads kept in the download cache.
  */
-import { type BlobCache, fetchComponentSource } from '../sources/index.ts';
+import { type BlobCache, DEFAULT_DOWNLOAD_TIMEOUT_MS, fetchComponentSource } from '../sources/index.ts';
 import type { ManifestEntry } from './types.ts';
-
-/** Default time limit of one download (`--download-timeout`). */
-export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** Reads an entry's source: its bytes and, for a remote source, the reference that names exactly them. */
 export type SourceFetcher = (

@@ -7,6 +7,7 @@ import { type ComponentStore, isValidComponentId } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
 import {
   type BlobCache,
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
   type FetchedComponent,
   fetchComponentSource,
   parseSourceReference,
@@ -17,9 +18,6 @@ import { loadProgress } from './loadProgress.ts';
 import type { PolicyBook } from './PolicyBook.ts';
 
 export type { LoadRequest } from '../types.ts';
-
-/** Time limit of one download unless the server is given another (`--download-timeout`): 5 minutes. */
-export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** What loading and unloading work on. */
 export interface LoaderContext {

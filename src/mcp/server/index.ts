@@ -1,6 +1,5 @@
 /** The wasmactor MCP server and the parts it is made of (see WasmactorServer.ts). */
 
-export { DEFAULT_DOWNLOAD_TIMEOUT_MS } from './componentLoader.ts';
 export { mintHandle, randomReplicaId, replicaIdProblem } from './instanceHandles.ts';
 export { sidecarPolicyPath } from './PolicyBook.ts';
 export type { RestoreReport } from './restore.ts';

@@ -28,6 +28,9 @@ export interface FetchSourceOptions {
   dockerConfigPath?: string | undefined;
 }
 
+/** Default time limit of one download (`--download-timeout`). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 5 * 60 * 1000;
+
 /** A component's bytes and where they came from. */
 export interface FetchedComponent {
   bytes: Uint8Array;

@@ -12,6 +12,7 @@ export {
   isLoopbackHost,
 } from './fetchBounded.ts';
 export {
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
   type FetchedComponent,
   type FetchSourceOptions,
   fetchComponentSource,
