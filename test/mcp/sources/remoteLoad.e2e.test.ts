@@ -181,7 +181,13 @@ describe('load-component from https:// (a CA trusted through NODE_EXTRA_CA_CERTS
     await until(() => (https.requests.get('/stall/stuck.wasm') ?? 0) > 0, 'the download started');
     controller.abort();
     expect(await answer).toBe('rejected');
-    await until(() => https.abandoned.has('/stall/stuck.wasm'), 'the server closed the download');
+    // On a timeout, say what the web server saw and what the server logged (a rare failure seen under load).
+    await until(() => https.abandoned.has('/stall/stuck.wasm'), 'the server closed the download').catch(
+      (error: Error) => {
+        const seen = `requests ${JSON.stringify([...https.requests])}; server stderr: ${server.stderr().slice(-2000)}`;
+        throw new Error(`${error.message} (${seen})`);
+      },
+    );
     expect(await listed(server)).not.toContain('stuck');
     expect(await readdir(componentDir)).not.toContain('stuck');
     expect(existsSync(join(cacheDir, 'sha256', sha256(stuck)))).toBe(false);
