@@ -98,6 +98,48 @@ export async function spawnServer(
   };
 }
 
+/**
+ * The stdio servers a test file spawns, so that its `afterAll` (or `afterEach`) closes every one of them
+ * with `closeAll`, also those of a test that failed half-way.
+ */
+export function spawnedServers(): {
+  spawn(...args: Parameters<typeof spawnServer>): Promise<SpawnedServer>;
+  closeAll(): Promise<void>;
+} {
+  const servers: SpawnedServer[] = [];
+  return {
+    async spawn(...args) {
+      const server = await spawnServer(...args);
+      servers.push(server);
+      return server;
+    },
+    async closeAll() {
+      for (const server of servers.splice(0)) await server.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Kills the server with SIGKILL (no shutdown of its own); resolves when its stdio has closed. */
+export function killServer(server: SpawnedServer): Promise<void> {
+  return new Promise((done) => {
+    server.transport.onclose = () => done();
+    process.kill(server.pid, 'SIGKILL');
+  });
+}
+
+/** Calls the built-in `load-component` with `args`. */
+export function loadComponent(server: SpawnedServer, args: Record<string, unknown>) {
+  return server.client.callTool({ name: 'load-component', arguments: args });
+}
+
+/** The ids `list-components` reports, sorted. */
+export async function listedIds(server: SpawnedServer): Promise<string[]> {
+  const list = resultJson(await server.client.callTool({ name: 'list-components', arguments: {} })) as {
+    components: { id: string }[];
+  };
+  return list.components.map((c) => c.id).sort();
+}
+
 /** Parses the JSON text of the first content item of a tool result. */
 export function resultJson(result: { content?: unknown }): unknown {
   const content = result.content as { type: string; text?: string }[];
