@@ -60,17 +60,36 @@ export interface SpawnedServer {
   close: () => Promise<void>;
 }
 
+/**
+ * The stdio transport of `node bin/wasmactor.js serve --component-dir <dir> ...args` (run from the repo,
+ * with its `.cache` as XDG_CACHE_HOME); the server starts when a Client connects it.
+ */
+export function serveTransport(
+  componentDir: string,
+  args: string[],
+  options: { env?: Record<string, string>; stderr?: 'pipe' | 'ignore' } = {},
+): StdioClientTransport {
+  return new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'serve', '--component-dir', componentDir, ...args],
+    cwd: REPO_ROOT,
+    env: {
+      ...(process.env as Record<string, string>),
+      XDG_CACHE_HOME: join(REPO_ROOT, '.cache'),
+      ...options.env,
+    },
+    stderr: options.stderr ?? 'ignore',
+  });
+}
+
 /** Spawns `wasmactor serve --component-dir <dir>` and connects a Client to it; `env` adds to its environment. */
 export async function spawnServer(
   componentDir: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
 ): Promise<SpawnedServer> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'serve', '--component-dir', componentDir, '--log-level', 'info', ...extraArgs],
-    cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache'), ...env },
+  const transport = serveTransport(componentDir, ['--log-level', 'info', ...extraArgs], {
+    env,
     stderr: 'pipe',
   });
   let stderrText = '';
