@@ -2,10 +2,12 @@
  * Helpers of the MCP tests: the real server spawned over stdio (`node bin/wasmactor.js serve`) and driven
  * by the SDK `Client`, with every message the client receives recorded in wire order.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { buildFixtures, FIXTURES_BUILD_DIR, type FixtureName } from '../../fixtures/build.ts';
@@ -26,6 +28,34 @@ export async function tempDir(
 ): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** What a command printed and how it exited. */
+export interface CommandRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/wasmactor.js ...args` to its end from the repo (XDG_CACHE_HOME its `.cache`; `env` adds
+ * to the environment); resolves to its exit code and output, also when it fails (never rejects).
+ */
+export async function runWasmactor(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CommandRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, XDG_CACHE_HOME: join(REPO_ROOT, '.cache'), ...options.env },
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as CommandRun;
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 /** The built-in tools every server lists (DESIGN.md, wassette-compatible). */
