@@ -8,9 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from '@modelcontextprotocol/client';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { buildFixtures, FIXTURES_BUILD_DIR, type FixtureName } from '../../fixtures/build.ts';
+import type { WasmactorServer } from '../../src/mcp/index.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO_ROOT, 'bin', 'wasmactor.js');
@@ -56,6 +57,15 @@ export async function runWasmactor(
     const e = error as CommandRun;
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** An SDK client named `name`, connected in this process to a new MCP server of `server` (linked memory transports). */
+export async function connectInProcess(server: WasmactorServer, name = 'in-process'): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.createMcpServer().connect(serverSide);
+  const client = new Client({ name, version: '0.0.0' });
+  await client.connect(clientSide);
+  return client;
 }
 
 /** The built-in tools every server lists (DESIGN.md, wassette-compatible). */
