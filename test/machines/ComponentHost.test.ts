@@ -12,6 +12,16 @@ function loading(tool: string) {
   return { prepare, host, load };
 }
 
+/** Records each new state of the host's first component, as its subscribers are told of them. */
+function recordStates(host: ComponentHost) {
+  const states: string[] = [];
+  const unsubscribe = host.subscribe((list) => {
+    const state = list[0]?.state;
+    if (state && states.at(-1) !== state) states.push(state);
+  });
+  return { states, unsubscribe };
+}
+
 describe('ComponentHost', () => {
   it('serves the calls of a stateful component one at a time, in arrival order', async () => {
     const runtime = new FakeRuntime();
@@ -238,11 +248,7 @@ describe('ComponentHost', () => {
 
   it('notifies subscribers of every actor change without an inspect observer', async () => {
     const host = new ComponentHost({ runtime: new FakeRuntime() });
-    const states: string[] = [];
-    const unsubscribe = host.subscribe((list) => {
-      const state = list[0]?.state;
-      if (state && states.at(-1) !== state) states.push(state);
-    });
+    const { states, unsubscribe } = recordStates(host);
     await host.load({ id: 'c', source: fakeSource, stateful: true });
     await host.call('increment', {});
     await host.unload('c');
@@ -273,11 +279,7 @@ describe('ComponentHost', () => {
       runtime: new FakeRuntime(),
       inspect: (event) => inspected.add((event.actorRef as { id?: string }).id ?? ''),
     });
-    const states: string[] = [];
-    const unsubscribe = host.subscribe((list) => {
-      const state = list[0]?.state;
-      if (state && states.at(-1) !== state) states.push(state);
-    });
+    const { states, unsubscribe } = recordStates(host);
     await host.load({ id: 'c', source: fakeSource, stateful: true });
     await host.call('increment', {});
     unsubscribe();
