@@ -19,6 +19,7 @@ import type {
 import {
   type ComponentPayload,
   defaultWorkerIdleMs,
+  releaseMemory,
   StatelessPool,
   WorkerClient,
   type WorkerReply,
@@ -151,6 +152,8 @@ export class WorkerComponent implements PreparedComponent {
     const workers = [...this.#all];
     this.#all.clear();
     await Promise.all(workers.map((w) => w.terminate()));
+    // Unloaded: its compiled modules and whatever its workers left can be given back.
+    releaseMemory();
   }
 }
 

@@ -7,6 +7,7 @@
 import { RuntimeError } from '../RuntimeError.ts';
 import type { JsonObject, SandboxSpec } from '../types.ts';
 import type { ComponentPayload, WorkerReply } from './protocol.ts';
+import { releaseMemory } from './releaseMemory.ts';
 import type { WorkerClient } from './WorkerClient.ts';
 
 /** Default time an idle stateless worker is kept (`--worker-idle`): one minute. */
@@ -102,7 +103,9 @@ export class StatelessPool {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const ended = this.#idle.length > 0;
     await Promise.all(this.#idle.splice(0).map((pooled) => this.#end(pooled)));
+    if (ended) releaseMemory();
   }
 
   /** A new worker with the component and the sandbox (its first instance is made right after). */
@@ -161,11 +164,14 @@ export class StatelessPool {
     this.#timer = undefined;
     const { idleMs } = this.#options;
     const now = performance.now();
+    const ending: Promise<void>[] = [];
     while (this.#idle.length > 0 && now - (this.#idle[0] as Pooled).idleSince >= idleMs) {
-      void this.#end(this.#idle.shift() as Pooled);
+      ending.push(this.#end(this.#idle.shift() as Pooled));
     }
     const oldest = this.#idle[0];
     if (oldest) this.#arm(oldest.idleSince + idleMs - now);
+    // The last idle worker is gone: what it and the load left behind can be given back.
+    else if (ending.length > 0) void Promise.all(ending).then(releaseMemory);
   }
 
   #end(pooled: Pooled): Promise<void> {
