@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type PreparedComponent, prepareComponent } from '../../src/runtime/index.ts';
+import type { WorkerComponent } from '../../src/runtime/prepare/WorkerComponent.ts';
 import { WorkerClient, workerStats } from '../../src/runtime/worker/index.ts';
 import { minIntervalMs } from '../../src/runtime/worker/releaseMemory.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
@@ -142,6 +143,31 @@ describe('stateless calls', () => {
       );
     } finally {
       observer.disconnect();
+    }
+  }, 30_000);
+
+  it('keeps no compiled modules while no worker is alive, and compiles them again for the next instance', async () => {
+    const counter = (await prepare('counter', 150)) as WorkerComponent;
+    const base = workerStats().live;
+    expect(await counter.callOnce('increment', {}, {})).toMatchObject({ ok: true, value: 1 });
+    expect(counter.holdsModules, 'a worker is idle in the pool').toBe(true);
+    expect(await settlesAt(() => workerStats().live, base), 'reaped').toBe(base);
+    expect(await settlesAt(() => counter.holdsModules, false), 'released').toBe(false);
+    // a stateless call and a stateful instance each get them compiled again
+    expect(await counter.callOnce('increment', {}, {})).toMatchObject({ ok: true, value: 1 });
+    expect(counter.holdsModules).toBe(true);
+    expect(await settlesAt(() => counter.holdsModules, false), 'released again').toBe(false);
+    const instance = await counter.instantiate({});
+    try {
+      expect(await instance.call('increment', {})).toMatchObject({ ok: true, value: 1 });
+      expect(await instance.call('increment', {})).toMatchObject({ ok: true, value: 2 });
+      // a stateful instance's worker is alive: reaping the pool does not take its modules
+      await counter.callOnce('get', {}, {});
+      expect(await settlesAt(() => workerStats().live, base + 1), 'pool reaped').toBe(base + 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(counter.holdsModules).toBe(true);
+    } finally {
+      await instance.dispose();
     }
   }, 30_000);
 

@@ -28,7 +28,8 @@ interface Pooled {
 }
 
 export interface StatelessPoolOptions {
-  payload: ComponentPayload;
+  /** The component as a new worker gets it (compiled again if it was released meanwhile). */
+  payload: () => Promise<ComponentPayload>;
   /** Starts a worker (the caller counts it among the component's workers). */
   spawn: () => WorkerClient;
   /** The worker ended or is ending: the caller stops counting it. */
@@ -37,6 +38,8 @@ export interface StatelessPoolOptions {
   maxIdle: number;
   /** An idle worker is ended after this long (ms); 0 keeps none. */
   idleMs: number;
+  /** The last idle worker was ended by the reaper, or the pool closed with idle workers (they ended). */
+  onEmpty?: () => void;
 }
 
 /** Same sandbox by value: a new object with the same content keeps the warm instances. */
@@ -105,7 +108,7 @@ export class StatelessPool {
     this.#timer = undefined;
     const ended = this.#idle.length > 0;
     await Promise.all(this.#idle.splice(0).map((pooled) => this.#end(pooled)));
-    if (ended) releaseMemory();
+    if (ended) this.#emptied();
   }
 
   /** A new worker with the component and the sandbox (its first instance is made right after). */
@@ -116,8 +119,9 @@ export class StatelessPool {
   ): Promise<Pooled> {
     const pooled: Pooled = { client: this.#options.spawn(), sandboxVersion: version, idleSince: 0 };
     try {
+      const component = await this.#options.payload();
       await pooled.client.request(
-        { type: 'setup', component: this.#options.payload, sandbox: { version, spec: sandbox } },
+        { type: 'setup', component, sandbox: { version, spec: sandbox } },
         {
           timeoutMs: Math.max(options.timeoutMs ?? 0, workerStartTimeoutMs),
           ...(options.signal ? { signal: options.signal } : {}),
@@ -171,7 +175,14 @@ export class StatelessPool {
     const oldest = this.#idle[0];
     if (oldest) this.#arm(oldest.idleSince + idleMs - now);
     // The last idle worker is gone: what it and the load left behind can be given back.
-    else if (ending.length > 0) void Promise.all(ending).then(releaseMemory);
+    else if (ending.length > 0) void Promise.all(ending).then(() => this.#emptied());
+  }
+
+  /** No idle worker left: the owner may let go of what only workers need, and memory is given back. */
+  #emptied(): void {
+    if (this.#idle.length > 0) return;
+    if (this.#options.onEmpty) this.#options.onEmpty();
+    else releaseMemory();
   }
 
   #end(pooled: Pooled): Promise<void> {
