@@ -16,6 +16,7 @@ import {
   prepareComponent,
   RuntimeError,
 } from '../../src/runtime/index.ts';
+import type { WorkerComponent } from '../../src/runtime/prepare/WorkerComponent.ts';
 
 const MiB = 2 ** 20;
 const PAGE = 64 * 2 ** 10;
@@ -44,7 +45,7 @@ let cacheDir: string;
 const prepared: PreparedComponent[] = [];
 
 async function prepare(
-  options: { maxMemory?: number; memoryLimit?: number } = {},
+  options: { maxMemory?: number; memoryLimit?: number; workerIdleMs?: number } = {},
 ): Promise<PreparedComponent> {
   const component = await prepareComponent({ bytes, name: 'grower.wasm' }, { cacheDir, ...options });
   prepared.push(component);
@@ -81,6 +82,15 @@ describe('the default memory cap', () => {
     );
     expect(await pagesReached(await prepare({ memoryLimit: 2048 * MiB }))).toBe((2048 * MiB) / PAGE);
   }, 120_000);
+
+  it('holds for the modules compiled again after an idle component released them', async () => {
+    const component = (await prepare({ memoryLimit: 32 * MiB, workerIdleMs: 100 })) as WorkerComponent;
+    expect(await pagesReached(component)).toBe((32 * MiB) / PAGE);
+    const until = performance.now() + 10_000;
+    while (component.holdsModules && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(component.holdsModules, 'released once its worker was ended').toBe(false);
+    expect(await pagesReached(component)).toBe((32 * MiB) / PAGE);
+  }, 60_000);
 
   it('a guest that traps at the cap gets the trap error, and the next call works', async () => {
     const component = await prepare({ maxMemory: 64 * MiB });

@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type PreparedComponent, prepareComponent } from '../../src/runtime/index.ts';
+import type { WorkerComponent } from '../../src/runtime/prepare/WorkerComponent.ts';
 import { WorkerClient, workerStats } from '../../src/runtime/worker/index.ts';
+import { minIntervalMs } from '../../src/runtime/worker/releaseMemory.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
 let cacheDir: string;
@@ -111,6 +114,62 @@ describe('stateless calls', () => {
     expect(await counter.callOnce('increment', {}, {})).toMatchObject({ ok: true, value: 1 });
     expect(await settlesAt(() => workerStats().live, base), 'reaped again').toBe(base);
   });
+
+  it('asks V8 for one full collection once the last idle worker was ended', async () => {
+    // A forced major collection is what gives back the load's and the worker's large buffers; V8 would
+    // otherwise leave them until its memory reducer runs. Nothing else in this process forces one.
+    const forced: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const detail = (entry as PerformanceEntry & { detail?: { kind: number; flags: number } }).detail;
+        if (
+          detail &&
+          detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR &&
+          detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED
+        ) {
+          forced.push(entry.startTime);
+        }
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      const counter = await prepare('counter', 150);
+      const base = workerStats().live;
+      expect(await counter.callOnce('get', {}, {})).toMatchObject({ ok: true, value: 0 });
+      const afterCall = performance.now();
+      expect(await settlesAt(() => workerStats().live, base), 'reaped').toBe(base);
+      expect(await settlesAt(() => forced.some((at) => at > afterCall), true, minIntervalMs + 5_000)).toBe(
+        true,
+      );
+    } finally {
+      observer.disconnect();
+    }
+  }, 30_000);
+
+  it('keeps no compiled modules while no worker is alive, and compiles them again for the next instance', async () => {
+    const counter = (await prepare('counter', 150)) as WorkerComponent;
+    const base = workerStats().live;
+    expect(await counter.callOnce('increment', {}, {})).toMatchObject({ ok: true, value: 1 });
+    expect(counter.holdsModules, 'a worker is idle in the pool').toBe(true);
+    expect(await settlesAt(() => workerStats().live, base), 'reaped').toBe(base);
+    expect(await settlesAt(() => counter.holdsModules, false), 'released').toBe(false);
+    // a stateless call and a stateful instance each get them compiled again
+    expect(await counter.callOnce('increment', {}, {})).toMatchObject({ ok: true, value: 1 });
+    expect(counter.holdsModules).toBe(true);
+    expect(await settlesAt(() => counter.holdsModules, false), 'released again').toBe(false);
+    const instance = await counter.instantiate({});
+    try {
+      expect(await instance.call('increment', {})).toMatchObject({ ok: true, value: 1 });
+      expect(await instance.call('increment', {})).toMatchObject({ ok: true, value: 2 });
+      // a stateful instance's worker is alive: reaping the pool does not take its modules
+      await counter.callOnce('get', {}, {});
+      expect(await settlesAt(() => workerStats().live, base + 1), 'pool reaped').toBe(base + 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(counter.holdsModules).toBe(true);
+    } finally {
+      await instance.dispose();
+    }
+  }, 30_000);
 
   it('keeps no worker with workerIdleMs 0', async () => {
     const counter = await prepare('counter', 0);

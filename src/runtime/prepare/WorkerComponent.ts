@@ -2,8 +2,16 @@
  * A prepared component whose instances live in worker threads: a stateful instance owns one worker;
  * stateless calls share a pool of workers that each hold the component and a warm instance
  * (worker/StatelessPool.ts).
+ *
+ * While no worker of it is alive (its stateless workers were ended after --worker-idle and it has no
+ * stateful instance), it keeps no compiled modules: V8 keeps a copy of a module's bytes and the
+ * metadata of its compiled code for as long as the module lives (11.4 MiB for a 12 MiB JS component).
+ * The next worker gets them compiled again from the transpile cache entry its glue is in (where the
+ * core modules are, beside the glue), capped as at load.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { RuntimeError } from '../RuntimeError.ts';
 import type {
   CallOptions,
@@ -19,10 +27,12 @@ import type {
 import {
   type ComponentPayload,
   defaultWorkerIdleMs,
+  releaseMemory,
   StatelessPool,
   WorkerClient,
   type WorkerReply,
 } from '../worker/index.ts';
+import { capMemory } from './memoryLimit.ts';
 
 /** Default time limit of one call, in ms. */
 export const defaultTimeoutMs = 30_000;
@@ -63,26 +73,89 @@ export class WorkerComponent implements PreparedComponent {
   readonly #all = new Set<WorkerClient>();
   readonly #functionIndex = new Map<string, number>();
   readonly #pool: StatelessPool;
+  readonly #moduleNames: string[];
+  /** What is kept of the payload while its modules are released. */
+  readonly #base: Omit<ComponentPayload, 'modules'>;
+  /** The component with its compiled modules; undefined while released (see the file's comment). */
+  #payload: ComponentPayload | undefined;
+  #compiling: Promise<ComponentPayload> | undefined;
   #disposed = false;
 
+  /**
+   * `memoryCap`: the cap the modules were compiled with (see memoryLimit.ts); given, the modules are
+   * released while no worker is alive and compiled again from the glue's cache entry when needed.
+   */
   constructor(
     readonly sha256: string,
     readonly types: ComponentTypes,
     readonly tools: ToolDefinition[],
-    readonly payload: ComponentPayload,
+    payload: ComponentPayload,
     readonly entry: URL,
     workerIdleMs = defaultWorkerIdleMs,
+    readonly memoryCap?: number,
   ) {
     // A map, not indexOf per tool: that is quadratic, and 10,000 exports took ~100 ms of main thread.
     const indexOf = new Map(types.functions.map((fn, index) => [fn, index]));
     for (const tool of tools) this.#functionIndex.set(tool.name, indexOf.get(tool.function) ?? -1);
+    this.#payload = payload;
+    const { modules, ...base } = payload;
+    this.#base = base;
+    this.#moduleNames = Object.keys(modules);
     this.#pool = new StatelessPool({
-      payload,
+      payload: () => this.compiled(),
       spawn: () => this.spawn(),
       forget: (worker) => this.forget(worker),
       maxIdle: availableParallelism(),
       idleMs: workerIdleMs,
+      onEmpty: () => this.#release(),
     });
+  }
+
+  /** True while the compiled modules are kept (for tests and the inspector). */
+  get holdsModules(): boolean {
+    return this.#payload !== undefined;
+  }
+
+  /** The component with compiled modules: kept, or compiled again after a release. */
+  compiled(): Promise<ComponentPayload> {
+    if (this.#payload) return Promise.resolve(this.#payload);
+    this.#compiling ??= this.#recompile().finally(() => {
+      this.#compiling = undefined;
+    });
+    return this.#compiling;
+  }
+
+  async #recompile(): Promise<ComponentPayload> {
+    const { gluePath } = this.#base;
+    const modules: Record<string, WebAssembly.Module> = {};
+    for (const name of this.#moduleNames) {
+      const path = join(dirname(gluePath), name);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(path);
+      } catch (cause) {
+        throw new RuntimeError(
+          'host-error',
+          `cannot read the component's cached core module ${path} again (${(cause as Error).message}); ` +
+            'load the component again',
+          { cause },
+        );
+      }
+      modules[name] = await WebAssembly.compile(
+        capMemory(bytes, this.memoryCap as number) as Uint8Array<ArrayBuffer>,
+      );
+    }
+    const payload = { ...this.#base, modules };
+    if (!this.#disposed) this.#payload = payload;
+    return payload;
+  }
+
+  /** No worker alive: the compiled modules are let go (when they can be compiled again), and the memory. */
+  #release(): void {
+    if (this.#all.size === 0 && this.memoryCap !== undefined && this.#compiling === undefined) {
+      this.#payload = undefined;
+    }
+    releaseMemory();
   }
 
   /** Idle stateless workers (each with a warm instance). */
@@ -117,8 +190,9 @@ export class WorkerComponent implements PreparedComponent {
   async instantiate(sandbox: SandboxSpec, options: CallOptions = {}): Promise<ComponentInstance> {
     const worker = this.spawn();
     try {
+      const component = await this.compiled();
       const reply = await worker.request(
-        { type: 'instantiate', instanceId: 1, component: this.payload, sandbox },
+        { type: 'instantiate', instanceId: 1, component, sandbox },
         { timeoutMs: options.timeoutMs ?? defaultTimeoutMs, signal: options.signal, what: 'instantiation' },
       );
       if (reply.type === 'fault') toOutcome(reply);
@@ -151,6 +225,9 @@ export class WorkerComponent implements PreparedComponent {
     const workers = [...this.#all];
     this.#all.clear();
     await Promise.all(workers.map((w) => w.terminate()));
+    // Unloaded: its compiled modules and whatever its workers left can be given back.
+    this.#payload = undefined;
+    releaseMemory();
   }
 }
 

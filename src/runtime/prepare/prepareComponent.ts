@@ -126,5 +126,6 @@ export async function prepareComponent(
     functions: types.functions,
     imports: types.imports,
   };
-  return new WorkerComponent(hash, types, tools, payload, await workerEntry(), options.workerIdleMs);
+  const entry = await workerEntry();
+  return new WorkerComponent(hash, types, tools, payload, entry, options.workerIdleMs, memoryCap);
 }

@@ -7,6 +7,7 @@
 import { RuntimeError } from '../RuntimeError.ts';
 import type { JsonObject, SandboxSpec } from '../types.ts';
 import type { ComponentPayload, WorkerReply } from './protocol.ts';
+import { releaseMemory } from './releaseMemory.ts';
 import type { WorkerClient } from './WorkerClient.ts';
 
 /** Default time an idle stateless worker is kept (`--worker-idle`): one minute. */
@@ -27,7 +28,8 @@ interface Pooled {
 }
 
 export interface StatelessPoolOptions {
-  payload: ComponentPayload;
+  /** The component as a new worker gets it (compiled again if it was released meanwhile). */
+  payload: () => Promise<ComponentPayload>;
   /** Starts a worker (the caller counts it among the component's workers). */
   spawn: () => WorkerClient;
   /** The worker ended or is ending: the caller stops counting it. */
@@ -36,6 +38,8 @@ export interface StatelessPoolOptions {
   maxIdle: number;
   /** An idle worker is ended after this long (ms); 0 keeps none. */
   idleMs: number;
+  /** The last idle worker was ended by the reaper, or the pool closed with idle workers (they ended). */
+  onEmpty?: () => void;
 }
 
 /** Same sandbox by value: a new object with the same content keeps the warm instances. */
@@ -102,7 +106,9 @@ export class StatelessPool {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const ended = this.#idle.length > 0;
     await Promise.all(this.#idle.splice(0).map((pooled) => this.#end(pooled)));
+    if (ended) this.#emptied();
   }
 
   /** A new worker with the component and the sandbox (its first instance is made right after). */
@@ -113,8 +119,9 @@ export class StatelessPool {
   ): Promise<Pooled> {
     const pooled: Pooled = { client: this.#options.spawn(), sandboxVersion: version, idleSince: 0 };
     try {
+      const component = await this.#options.payload();
       await pooled.client.request(
-        { type: 'setup', component: this.#options.payload, sandbox: { version, spec: sandbox } },
+        { type: 'setup', component, sandbox: { version, spec: sandbox } },
         {
           timeoutMs: Math.max(options.timeoutMs ?? 0, workerStartTimeoutMs),
           ...(options.signal ? { signal: options.signal } : {}),
@@ -161,11 +168,21 @@ export class StatelessPool {
     this.#timer = undefined;
     const { idleMs } = this.#options;
     const now = performance.now();
+    const ending: Promise<void>[] = [];
     while (this.#idle.length > 0 && now - (this.#idle[0] as Pooled).idleSince >= idleMs) {
-      void this.#end(this.#idle.shift() as Pooled);
+      ending.push(this.#end(this.#idle.shift() as Pooled));
     }
     const oldest = this.#idle[0];
     if (oldest) this.#arm(oldest.idleSince + idleMs - now);
+    // The last idle worker is gone: what it and the load left behind can be given back.
+    else if (ending.length > 0) void Promise.all(ending).then(() => this.#emptied());
+  }
+
+  /** No idle worker left: the owner may let go of what only workers need, and memory is given back. */
+  #emptied(): void {
+    if (this.#idle.length > 0) return;
+    if (this.#options.onEmpty) this.#options.onEmpty();
+    else releaseMemory();
   }
 
   #end(pooled: Pooled): Promise<void> {

@@ -42,21 +42,27 @@ interface LiveInstance {
 }
 
 const glues = new Map<string, Promise<Glue>>();
+/** Glues already loaded, by path: instantiating from one needs no promise. */
+const loadedGlues = new Map<string, Glue>();
 const instances = new Map<number, LiveInstance>();
 
-/** The component this worker serves (given with its first `instantiate` or `fresh-call`). */
+/** The component this worker serves (given with its first `instantiate` or `setup`). */
 let component: ComponentPayload | undefined;
 /** Each exported function's callable, resolved on first use (see exportInvoker.ts). */
 const invokers = new Map<number, Invoker>();
 /** The sandbox of stateless calls, as last given. */
 let freshSandbox: VersionedSandbox | undefined;
 /** The next stateless instance, made after the last call for the sandbox version it names. */
-let warm: Promise<{ instance: LiveInstance; version: number } | undefined> | undefined;
+let warm: { instance: LiveInstance; version: number } | undefined;
 
 function loadGlue(gluePath: string): Promise<Glue> {
   let glue = glues.get(gluePath);
   if (!glue) {
     glue = import(pathToFileURL(gluePath).href) as Promise<Glue>;
+    glue.then(
+      (loaded) => loadedGlues.set(gluePath, loaded),
+      () => {},
+    );
     glues.set(gluePath, glue);
   }
   return glue;
@@ -67,9 +73,21 @@ function serve(payload: ComponentPayload): void {
   component = payload;
 }
 
-async function instantiate(payload: ComponentPayload, sandboxSpec: SandboxSpec): Promise<LiveInstance> {
-  const glue = await loadGlue(payload.gluePath);
+/**
+ * Instantiates synchronously from a loaded glue: jco's `instantiate` returns the exports directly when
+ * core instantiation is synchronous (a promise only if the glue asks for asynchronous work).
+ */
+function instantiateWith(
+  glue: Glue,
+  payload: ComponentPayload,
+  sandboxSpec: SandboxSpec,
+): LiveInstance | Promise<LiveInstance> {
   const sandbox = createSandbox(sandboxSpec, payload.imports);
+  const made = (exports: unknown): LiveInstance => ({
+    exports: exports as Record<string, unknown>,
+    sandbox,
+    handles: new ObjectHandleTable(),
+  });
   try {
     const result = glue.instantiate(
       (name) => {
@@ -81,13 +99,19 @@ async function instantiate(payload: ComponentPayload, sandboxSpec: SandboxSpec):
       sandbox.imports,
       (module, imports) => new WebAssembly.Instance(module, imports),
     );
-    // Synchronous core instantiation makes jco's instantiate return its exports directly.
-    const exports = (result instanceof Promise ? await result : result) as Record<string, unknown>;
-    return { exports, sandbox, handles: new ObjectHandleTable() };
+    if (!(result instanceof Promise)) return made(result);
+    return result.then(made, (error: unknown) => {
+      sandbox.dispose();
+      throw error;
+    });
   } catch (error) {
     sandbox.dispose();
     throw error;
   }
+}
+
+async function instantiate(payload: ComponentPayload, sandboxSpec: SandboxSpec): Promise<LiveInstance> {
+  return instantiateWith(await loadGlue(payload.gluePath), payload, sandboxSpec);
 }
 
 /** Calls `fn` (index `index`) on `instance`, resolving its callable on the first call only. */
@@ -150,52 +174,92 @@ function disposeInstance(instanceId: number): void {
   instance?.sandbox.dispose();
 }
 
-/** Instantiates the next stateless instance now, unless one is there or being made. */
+/**
+ * Instantiates the next stateless instance now, unless one is there. A failing instantiation is left
+ * to the call that needs it, which reports it with its own context.
+ */
 function prewarm(): void {
   if (warm || !component || !freshSandbox) return;
+  const glue = loadedGlues.get(component.gluePath);
+  if (!glue) return;
   const { version, spec } = freshSandbox;
-  warm = instantiate(component, spec).then(
-    (instance) => ({ instance, version }),
-    // A failing instantiation is reported by the call that needs it, with that call's context.
-    () => undefined,
-  );
+  try {
+    const made = instantiateWith(glue, component, spec);
+    if (!(made instanceof Promise)) warm = { instance: made, version };
+    else {
+      // Asynchronous instantiation (the glue awaited something): kept if still wanted when it is done.
+      made.then(
+        (instance) => {
+          if (warm || freshSandbox?.version !== version) instance.sandbox.dispose();
+          else warm = { instance, version };
+        },
+        () => {},
+      );
+    }
+  } catch {
+    // reported by the next call
+  }
 }
 
 /** The warm instance when it was made for `version`; an instance made for another sandbox is dropped. */
-async function takeWarm(version: number): Promise<LiveInstance | undefined> {
-  const made = await warm;
+function takeWarm(version: number): LiveInstance | undefined {
+  const made = warm;
   warm = undefined;
   if (made && made.version === version) return made.instance;
   made?.instance.sandbox.dispose();
   return undefined;
 }
 
-async function freshCall(request: Extract<WorkerRequest, { type: 'fresh-call' }>): Promise<WorkerReply> {
+function dropWarm(): void {
+  warm?.instance.sandbox.dispose();
+  warm = undefined;
+}
+
+/**
+ * One call on a fresh instance: the warm one when it fits, else one made now. Returns the reply and the
+ * instance to dispose once the reply is posted (none when the call could not start).
+ */
+function freshCall(
+  request: Extract<WorkerRequest, { type: 'fresh-call' }>,
+): { reply: WorkerReply; used?: LiveInstance } | Promise<{ reply: WorkerReply; used?: LiveInstance }> {
   const { id } = request;
   if (request.sandbox) freshSandbox = request.sandbox;
   if (!component || !freshSandbox) {
     return {
-      id,
-      type: 'fault',
-      error: { code: 'host-error', message: 'the worker was not given its component and sandbox' },
+      reply: {
+        id,
+        type: 'fault',
+        error: { code: 'host-error', message: 'the worker was not given its component and sandbox' },
+      },
     };
   }
-  let instance = await takeWarm(freshSandbox.version);
-  if (!instance) {
-    try {
-      instance = await instantiate(component, freshSandbox.spec);
-    } catch (error) {
-      return { id, type: 'fault', error: toWireError(error, undefined, 'instantiating the component') };
-    }
-  }
+  const fault = (error: unknown) => ({
+    reply: {
+      id,
+      type: 'fault' as const,
+      error: toWireError(error, undefined, 'instantiating the component'),
+    },
+  });
+  const run = (instance: LiveInstance) => ({
+    reply: runCall(instance, request.fn, id, request.args),
+    used: instance,
+  });
+  const instance = takeWarm(freshSandbox.version);
+  if (instance) return run(instance);
+  const glue = loadedGlues.get(component.gluePath);
   try {
-    return runCall(instance, request.fn, id, request.args);
-  } finally {
-    instance.sandbox.dispose();
+    const made = glue
+      ? instantiateWith(glue, component, freshSandbox.spec)
+      : instantiate(component, freshSandbox.spec);
+    return made instanceof Promise ? made.then(run, fault) : run(made);
+  } catch (error) {
+    return fault(error);
   }
 }
 
-async function handle(request: WorkerRequest): Promise<WorkerReply> {
+async function handle(
+  request: Exclude<WorkerRequest, { type: 'fresh-call' | 'call' }>,
+): Promise<WorkerReply> {
   const { id } = request;
   switch (request.type) {
     case 'instantiate': {
@@ -207,19 +271,6 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
         return { id, type: 'fault', error: toWireError(error, undefined, 'instantiating the component') };
       }
     }
-    case 'call': {
-      const instance = instances.get(request.instanceId);
-      if (!instance) {
-        return {
-          id,
-          type: 'fault',
-          error: { code: 'instance-gone', message: 'the instance no longer exists' },
-        };
-      }
-      const reply = runCall(instance, request.fn, id, request.args);
-      if (reply.type === 'fault' && poisonsInstance(reply.error.code)) disposeInstance(request.instanceId);
-      return reply;
-    }
     case 'setup': {
       serve(request.component);
       freshSandbox = request.sandbox;
@@ -230,27 +281,67 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       }
       return { id, type: 'done' };
     }
-    case 'fresh-call':
-      return freshCall(request);
     case 'dispose': {
       disposeInstance(request.instanceId);
-      const made = await warm;
-      warm = undefined;
-      made?.instance.sandbox.dispose();
+      dropWarm();
       return { id, type: 'done' };
     }
   }
 }
 
+/** A call on a live (stateful) instance; synchronous, like the guest. */
+function instanceCall(request: Extract<WorkerRequest, { type: 'call' }>): WorkerReply {
+  const instance = instances.get(request.instanceId);
+  if (!instance) {
+    return {
+      id: request.id,
+      type: 'fault',
+      error: { code: 'instance-gone', message: 'the instance no longer exists' },
+    };
+  }
+  const reply = runCall(instance, request.fn, request.id, request.args);
+  if (reply.type === 'fault' && poisonsInstance(reply.error.code)) disposeInstance(request.instanceId);
+  return reply;
+}
+
 const port = parentPort;
 if (!port) throw new Error('instanceWorker.ts must run in a worker thread');
+
+/**
+ * After a fresh call's reply is posted: the instance it used is disposed (what the guest opened is
+ * closed), then the next one is made while the worker waits for a call.
+ */
+function afterFreshCall({ reply, used }: { reply: WorkerReply; used?: LiveInstance }): void {
+  port?.postMessage(reply);
+  used?.sandbox.dispose();
+  prewarm();
+}
+
+const failed = (id: number, error: unknown) =>
+  port.postMessage({ id, type: 'fault', error: toWireError(error) });
+
 port.on('message', (request: WorkerRequest) => {
+  // Calls are answered in the same turn when they can be (no promise between the message and the reply).
+  try {
+    if (request.type === 'call') {
+      port.postMessage(instanceCall(request));
+      return;
+    }
+    if (request.type === 'fresh-call') {
+      const done = freshCall(request);
+      if (done instanceof Promise) done.then(afterFreshCall, (error: unknown) => failed(request.id, error));
+      else afterFreshCall(done);
+      return;
+    }
+  } catch (error) {
+    failed(request.id, error);
+    return;
+  }
   handle(request).then(
     (reply) => {
       port.postMessage(reply);
-      // The reply is on its way: the next fresh instance is made while the worker waits for a call.
-      if (request.type === 'fresh-call' || request.type === 'setup') prewarm();
+      if (request.type === 'setup') prewarm();
     },
-    (error: unknown) => port.postMessage({ id: request.id, type: 'fault', error: toWireError(error) }),
+    (error: unknown) => failed(request.id, error),
   );
 });
