@@ -22,7 +22,6 @@
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { distIsCurrent, STAMP_FILE, sourcesHash } from './buildStamp.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -76,6 +75,7 @@ const sourceUrls = {
 
 const checkout = root.replace(/[\\/]$/, '');
 if (process.argv.includes('--if-stale') && distIsCurrent(checkout)) process.exit(0);
+const { build } = await import('esbuild');
 const started = performance.now();
 rmSync(staging, { recursive: true, force: true });
 const hash = sourcesHash(checkout);
