@@ -65,6 +65,11 @@ async function main(): Promise<void> {
   const reaping = workerIdleFlag(1_000);
 
   // --- start-up and idle memory, interleaved with the floor's
+  // What bin/wasmactor.js runs in this checkout (`npm run bench` builds dist/ first, as `npm start` does;
+  // bench/startup.bench.ts prints the installed package, dist/ and src/ through tsx side by side).
+  const ran = distIsCurrent(root)
+    ? 'the checkout running dist/ (built from these sources)'
+    : 'the checkout running src/ through tsx (dist/ absent or stale)';
   const start = { ours: [] as number[], floor: [] as number[] };
   const rss = { ours: [] as number[], floor: [] as number[] };
   await startOnce(process.execPath, echoFloorArgs); // warm-up: disk caches
@@ -78,11 +83,6 @@ async function main(): Promise<void> {
       rss[which].push(bytes / MiB);
     }
   }
-  // What bin/wasmactor.js ran in this checkout (`npm run bench` builds dist/ first, as `npm start` does;
-  // bench/startup.bench.ts prints the installed package, dist/ and src/ through tsx side by side).
-  const ran = distIsCurrent(root)
-    ? 'the checkout running dist/ (built from these sources)'
-    : 'the checkout running src/ through tsx (dist/ absent or stale)';
   rows.push(
     ratioRow(
       'start-up: spawn to first tools/list answer',

@@ -19,7 +19,17 @@
 //   there. dist/ is built in a temp dir and moved into place whole.
 // Types are not checked here (`npm run check` does: tsc --noEmit). Needs the dev dependency esbuild.
 // Output on stderr.
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distIsCurrent, STAMP_FILE, sourcesHash } from './buildStamp.mjs';
@@ -74,8 +84,28 @@ const sourceUrls = {
 };
 
 const checkout = root.replace(/[\\/]$/, '');
-if (process.argv.includes('--if-stale') && distIsCurrent(checkout)) process.exit(0);
+const ifStale = process.argv.includes('--if-stale');
+if (ifStale && distIsCurrent(checkout)) process.exit(0);
 const { build } = await import('esbuild');
+/** Copies the chunks of `from` younger than a week that `to` does not have into `to`. */
+function carryChunksForward(from, to) {
+  const week = 7 * 24 * 3600 * 1000;
+  let names;
+  try {
+    names = readdirSync(from);
+  } catch {
+    return; // no previous dist/
+  }
+  const have = new Set(readdirSync(to));
+  for (const name of names) {
+    const file = join(from, name);
+    const { atime, mtime } = statSync(file);
+    if (have.has(name) || Date.now() - mtime.getTime() >= week) continue;
+    copyFileSync(file, join(to, name));
+    utimesSync(join(to, name), atime, mtime); // its age is the age of the build that made it
+  }
+}
+
 const started = performance.now();
 rmSync(staging, { recursive: true, force: true });
 const hash = sourcesHash(checkout);
@@ -118,6 +148,12 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+
+// A server started from the previous dist/ may still import a chunk of it lazily (check-component's):
+// with --if-stale (the checkout's `npm start`), its chunks are kept beside the new ones (their names
+// are hashes of their contents, so they cannot clash) for a week. The worker scripts have fixed names:
+// such a server starts new workers from the new ones. `npm run build` (prepack) writes a clean dist/.
+if (ifStale) carryChunksForward(join(dist, 'chunks'), join(staging, 'chunks'));
 
 // The stamp is of the sources as they were when the build began: an edit made meanwhile makes it stale.
 writeFileSync(join(staging, STAMP_FILE), `${JSON.stringify({ sources: hash })}\n`);
