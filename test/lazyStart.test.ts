@@ -8,15 +8,17 @@
  * folders is seen), and the bundled dist/ that `npm start` builds (where the lazy parts are chunks of
  * their own, named after the module they start from).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsCurrent } from '../scripts/buildStamp.mjs';
+import { buildCopy, copyCheckout } from './firstrun/checkoutCopy.ts';
 
+/** The checkout's command; a copy of the checkout's for dist/ (built there, not in the checkout). */
 const bin = new URL('../bin/wasmactor.js', import.meta.url).pathname;
+let copy: string;
 const recorder = new URL('./firstrun/importRecorder.mjs', import.meta.url).pathname;
 let dir: string;
 
@@ -38,7 +40,15 @@ async function loadedUntilToolsList(
   await writeFile(log, '');
   const child = spawn(
     process.execPath,
-    ['--import', recorder, bin, 'serve', '--component-dir', join(dir, name, 'components'), ...extra],
+    [
+      '--import',
+      recorder,
+      from === 'dist' ? join(copy, 'bin', 'wasmactor.js') : bin,
+      'serve',
+      '--component-dir',
+      join(dir, name, 'components'),
+      ...extra,
+    ],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {
@@ -133,12 +143,9 @@ describe('serve on stdio, at start, from the sources', () => {
 
 describe('serve on stdio, at start, from dist/ (what `npm start` and the published package run)', () => {
   beforeAll(async () => {
-    // what `npm start` does first (a no-op when dist/ is current)
-    await promisify(execFile)(process.execPath, [
-      join(import.meta.dirname, '..', 'scripts', 'build.mjs'),
-      '--if-stale',
-    ]);
-    expect(distIsCurrent(join(import.meta.dirname, '..'))).toBe(true);
+    copy = await copyCheckout(join(dir, 'checkout'));
+    await buildCopy(copy, '--if-stale'); // what `npm start` does first
+    expect(distIsCurrent(copy)).toBe(true);
   }, 120_000);
 
   it('runs dist/ and loads none of the lazy chunks or packages', async () => {

@@ -5,15 +5,15 @@
  * checkout (its bin, scripts, sources and settings; node_modules linked), built there with the real build.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsCurrent, STAMP_FILE, sourcesHash } from '../../scripts/buildStamp.mjs';
+import { buildCopy, copyCheckout } from './checkoutCopy.ts';
 
 const exec = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
 const recorder = join(import.meta.dirname, 'importRecorder.mjs');
 let dir: string;
 /** The copy of the checkout. */
@@ -21,17 +21,12 @@ let copy: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wasmactor-stamp-'));
-  copy = join(dir, 'checkout');
-  await mkdir(copy);
-  for (const path of ['bin', 'scripts', 'src', 'package.json', 'tsconfig.json']) {
-    await cp(join(root, path), join(copy, path), { recursive: true, preserveTimestamps: true });
-  }
-  await symlink(join(root, 'node_modules'), join(copy, 'node_modules'));
+  copy = await copyCheckout(join(dir, 'checkout'));
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Builds the copy's dist/ (`--if-stale`: only when it is not current, as `npm start` does). */
-const build = (...flags: string[]) => exec(process.execPath, [join(copy, 'scripts', 'build.mjs'), ...flags]);
+const build = (...flags: string[]) => buildCopy(copy, ...flags);
 
 /** `wasmactor help serve` in the copy: what it printed, and whether dist/ or src/ ran. */
 async function helpServe(env: Record<string, string> = {}): Promise<{ text: string; ran: 'dist' | 'src' }> {
