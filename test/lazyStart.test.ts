@@ -4,9 +4,8 @@
  * used, not at start, and the sandbox (preview2-shim) only in the worker threads that run components
  * (issue 15: start-up time), nor yaml (no policy, secrets file or manifest to read). The module URLs the
  * process resolves are recorded by the module hook of test/firstrun/importRecorder.mjs, up to the moment
- * the first tools/list is answered. Both ways a checkout runs: the sources through tsx (where each of our
- * folders is seen), and the bundled dist/ that `npm start` builds (where the lazy parts are chunks of
- * their own, named after the module they start from).
+ * the first tools/list is answered. Both ways a checkout runs: the sources through tsx, and the bundled
+ * dist/ that `npm start` builds (where the lazy parts are chunks of their own, loaded on first use).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -117,12 +116,20 @@ const LAZY = [
   /\/src\/runtime\/sandbox\//,
 ];
 
-/** ... and their chunks in dist/ (esbuild names a lazily imported chunk after its module). */
-const LAZY_IN_DIST = [
-  ...LAZY_PACKAGES,
-  /\/dist\/chunks\/(inspector|check|arbitraries)-[^/]+\.js$/,
-  /\/dist\/mcp\/commands\/(?!serveCommand)\w+\.js$/,
-];
+/**
+ * What a run from dist/ loaded: the packages it imports from node_modules (their URLs), and the modules
+ * bundled into the dist/ files it loaded, as the comments esbuild writes above each one name them
+ * (`// src/mcp/commands/serveCommand.ts`, `// node_modules/hono/dist/index.js`), so that the same
+ * patterns apply to both runs.
+ */
+async function modulesOfDist(urls: string[]): Promise<string[]> {
+  const bundled: string[] = [];
+  for (const url of urls.filter((u) => u.startsWith(`file://${copy}/dist/`))) {
+    const text = await readFile(new URL(url), 'utf8');
+    for (const [, path] of text.matchAll(/^\/\/ (\S+\.[cm]?[jt]s)$/gm)) bundled.push(`${url} <- /${path}`);
+  }
+  return [...urls, ...bundled];
+}
 
 describe('serve on stdio, at start, from the sources', () => {
   it('answers tools/list without loading the HTTP stack, fast-check, the inspector, the sandbox or yaml', async () => {
@@ -148,17 +155,25 @@ describe('serve on stdio, at start, from dist/ (what `npm start` and the publish
     expect(distIsCurrent(copy)).toBe(true);
   }, 120_000);
 
-  it('runs dist/ and loads none of the lazy chunks or packages', async () => {
+  it('runs dist/ and loads none of the lazy parts, bundled or not', async () => {
     const urls = await loadedUntilToolsList('dist', [], 'dist');
     // it ran the build, not the sources (so the check below is of dist/ and can fail)
     expect(urls.some((u) => u.endsWith('/dist/mcp/commands/serveCommand.js'))).toBe(true);
     expect(urls.filter((u) => u.includes('/src/'))).toEqual([]);
-    expect(urls.some((u) => u.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
-    expect(urls.filter((u) => LAZY_IN_DIST.some((lazy) => lazy.test(u)))).toEqual([]);
+    const modules = await modulesOfDist(urls);
+    expect(modules.some((m) => m.endsWith('/src/mcp/server/WasmactorServer.ts'))).toBe(true);
+    expect(modules.some((m) => m.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
+    expect(modules.filter((m) => LAZY.some((lazy) => lazy.test(m)))).toEqual([]);
+    // the SDK, zod and xstate are bundled: none of their ~110 modules is loaded on its own
+    expect(urls.filter((u) => /\/node_modules\/(@modelcontextprotocol|zod|xstate)\//.test(u))).toEqual([]);
   });
 
-  it('loads the inspector chunk for --inspect (so the chunk names above are the ones esbuild writes)', async () => {
-    const urls = await loadedUntilToolsList('dist-inspect', ['--inspect', '0'], 'dist');
-    expect(urls.some((u) => /\/dist\/chunks\/inspector-[^/]+\.js$/.test(u))).toBe(true);
+  it('loads the inspector for --inspect (so the check above sees what a lazy chunk holds)', async () => {
+    const modules = await modulesOfDist(
+      await loadedUntilToolsList('dist-inspect', ['--inspect', '0'], 'dist'),
+    );
+    expect(modules.some((m) => m.includes('/src/inspector/'))).toBe(true);
+    const others = LAZY.filter((lazy) => !lazy.test('/src/inspector/x.ts'));
+    expect(modules.filter((m) => others.some((lazy) => lazy.test(m)))).toEqual([]);
   });
 });
