@@ -11,13 +11,8 @@ import { join } from 'node:path';
 /** The stamp's name inside dist/. */
 export const STAMP_FILE = 'build-stamp.json';
 
-/**
- * The inputs of the build besides src/: the build's own code, the settings esbuild reads, and the
- * packages it bundles, as npm last installed them (node_modules/.package-lock.json, which npm rewrites
- * on every change it makes to node_modules; absent, it counts as empty).
- */
+/** The inputs of the build besides src/ (the build's own code and the settings esbuild reads). */
 const INPUTS = ['scripts/build.mjs', 'scripts/buildStamp.mjs', 'tsconfig.json', 'package.json'];
-const OPTIONAL_INPUTS = ['node_modules/.package-lock.json'];
 
 /** Every file under `dir`, relative to `root`, `/`-separated, sorted. */
 function filesUnder(root, dir) {
@@ -28,16 +23,6 @@ function filesUnder(root, dir) {
     .sort();
 }
 
-/** The file's bytes, or none when it does not exist. */
-function readOptional(file) {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    if (error.code === 'ENOENT') return Buffer.alloc(0);
-    throw error;
-  }
-}
-
 /**
  * SHA-256 of the build's inputs under `root` (the checkout): every file of src/ and INPUTS, each as its
  * path, its length and its bytes, so that a file added, removed, renamed or changed changes the hash.
@@ -46,10 +31,8 @@ function readOptional(file) {
  */
 export function sourcesHash(root) {
   const hash = createHash('sha256');
-  for (const path of [...filesUnder(root, 'src'), ...INPUTS, ...OPTIONAL_INPUTS]) {
-    const bytes = OPTIONAL_INPUTS.includes(path)
-      ? readOptional(join(root, path))
-      : readFileSync(join(root, path));
+  for (const path of [...filesUnder(root, 'src'), ...INPUTS]) {
+    const bytes = readFileSync(join(root, path));
     hash.update(`${path}\0${bytes.length}\0`);
     hash.update(bytes);
   }
