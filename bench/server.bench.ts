@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { distIsCurrent } from '../scripts/buildStamp.mjs';
 import { distinctCopy, transpileAndCompile } from './floors/bare.ts';
 import {
   benchDir,
@@ -64,6 +65,11 @@ async function main(): Promise<void> {
   const reaping = workerIdleFlag(1_000);
 
   // --- start-up and idle memory, interleaved with the floor's
+  // What bin/wasmactor.js runs in this checkout (`npm run bench` builds dist/ first, as `npm start` does;
+  // bench/startup.bench.ts prints the installed package, dist/ and src/ through tsx side by side).
+  const ran = distIsCurrent(root)
+    ? 'the checkout running dist/ (built from these sources)'
+    : 'the checkout running src/ through tsx (dist/ absent or stale)';
   const start = { ours: [] as number[], floor: [] as number[] };
   const rss = { ours: [] as number[], floor: [] as number[] };
   await startOnce(process.execPath, echoFloorArgs); // warm-up: disk caches
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
       median(start.ours),
       'ms',
       1.5,
+      ran,
     ),
     ratioRow(
       'idle server memory, no components',
@@ -91,6 +98,7 @@ async function main(): Promise<void> {
       median(rss.ours),
       'MiB',
       1.5,
+      `${ran}; RSS after ${IDLE_MS} ms idle`,
     ),
   );
 

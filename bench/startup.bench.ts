@@ -4,7 +4,11 @@
  * - the installed package (the tarball `npm pack` makes, installed offline with its runtime dependencies
  *   only, see test/firstrun/installPacked.ts): `node <installed>/bin/wasmactor.js serve`, which runs the
  *   compiled dist/;
- * - the checkout: `node bin/wasmactor.js serve`, which runs src/ through tsx;
+ * - the checkout, as `npm start` runs it: `node bin/wasmactor.js serve` with dist/ built from the
+ *   sources (`node scripts/build.mjs --if-stale`, which `prestart` runs; timed below, with the check
+ *   that finds dist/ current);
+ * - the checkout running src/ through tsx: what the bin runs when dist/ is absent or stale (an edit since
+ *   the last build), forced here with WASMACTOR_FROM_SOURCES=1;
  * - the floors, measured in the same run: an SDK v2 echo server over stdio (`serveStdio`, one tool,
  *   nothing of wasmactor) and `node -e 0` (spawn to exit).
  * Beside the wall time, the CPU time the server process used until that answer (utime + stime from
@@ -16,6 +20,7 @@
  *   npx tsx bench/startup.bench.ts [runs]
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +83,25 @@ async function firstToolsList(
   return { wall, cpu };
 }
 
+/**
+ * `node scripts/build.mjs --if-stale` (npm start's build step), ms: once building (dist/ made stale by
+ * removing its stamp), then the median of 5 runs that find dist/ current and only hash the sources.
+ */
+function buildTimes(): { full: number; current: number } {
+  const timed = () => {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (result.status !== 0) throw new Error(`the build failed (exit ${result.status})`);
+    return performance.now() - started;
+  };
+  rmSync(join(root, 'dist', 'build-stamp.json'), { force: true });
+  const full = timed();
+  if (!existsSync(join(root, 'dist', 'build-stamp.json'))) throw new Error('the build wrote no stamp');
+  return { full, current: median([1, 2, 3, 4, 5].map(timed)) };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmactor-startup-bench-'));
   try {
@@ -89,6 +113,7 @@ async function main(): Promise<void> {
       XDG_DATA_HOME: join(dir, 'data'),
       XDG_CONFIG_HOME: join(dir, 'config'),
     };
+    const build = buildTimes();
     const serve = ['serve', '--component-dir', join(dir, 'components'), '--log-level', 'warn'];
     const variants: [string, () => Promise<Sample>][] = [
       [
@@ -114,8 +139,18 @@ async function main(): Promise<void> {
           ),
       ],
       [
-        'wasmactor serve, checkout (src/ + tsx)',
+        'wasmactor serve, checkout (dist/, npm start)',
         () => firstToolsList(process.execPath, [join(root, 'bin', 'wasmactor.js'), ...serve], env, root),
+      ],
+      [
+        'wasmactor serve, checkout (src/ + tsx)',
+        () =>
+          firstToolsList(
+            process.execPath,
+            [join(root, 'bin', 'wasmactor.js'), ...serve],
+            { ...env, WASMACTOR_FROM_SOURCES: '1' },
+            root,
+          ),
       ],
     ];
     const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
@@ -135,7 +170,8 @@ async function main(): Promise<void> {
     const floor = medians.get('SDK echo server, stdio (floor)') as Sample;
     process.stdout.write(
       `Start-up, spawn to the first tools/list answer, median of ${RUNS} runs (goal: <= 1.5x the SDK echo server)\n` +
-        `  (pack ${Math.round(installed.timings.pack)} ms, offline install ${Math.round(installed.timings.install)} ms)\n`,
+        `  (pack ${Math.round(installed.timings.pack)} ms, offline install ${Math.round(installed.timings.install)} ms;\n` +
+        `   npm start's build step: a build ${Math.round(build.full)} ms, finding dist/ current ${Math.round(build.current)} ms)\n`,
     );
     for (const [name, { wall, cpu }] of medians) {
       const goal = name.startsWith('wasmactor') ? (wall / floor.wall <= 1.5 ? '  met' : '  not met') : '';
@@ -143,7 +179,7 @@ async function main(): Promise<void> {
         ? ''.padEnd(28)
         : `cpu ${cpu.toFixed(0).padStart(4)} ms ${(cpu / floor.cpu).toFixed(2)}x echo`.padEnd(28);
       process.stdout.write(
-        `  ${name.padEnd(40)} ${wall.toFixed(1).padStart(7)} ms ${(wall / floor.wall).toFixed(2)}x echo ${(wall / node).toFixed(2)}x node -e 0   ${cpuText}${goal}\n`,
+        `  ${name.padEnd(44)} ${wall.toFixed(1).padStart(7)} ms ${(wall / floor.wall).toFixed(2)}x echo ${(wall / node).toFixed(2)}x node -e 0   ${cpuText}${goal}\n`,
       );
     }
   } finally {

@@ -1,8 +1,12 @@
 #!/usr/bin/env -S node --
-// The `wasmactor` command. The published package runs the JavaScript that `npm run build` compiled
-// into dist/ (its `prepack` step); it carries no src/. In a checkout, src/ is there and is what runs,
-// through tsx's loader (no build step), so a dist/ left over from an earlier `npm pack` is never run
-// in place of the sources being edited.
+// The `wasmactor` command. It runs the JavaScript that `npm run build` compiled into dist/: the published
+// package carries dist/ and no src/. In a checkout, src/ is there too, and dist/ runs only when it is
+// provably built from the sources as they are (scripts/buildStamp.mjs: the hash of src/ and the build's
+// inputs, recorded by the build, equals the hash of the files now; ~5 ms); otherwise src/ runs through
+// tsx's loader (no build step), so a dist/ left over from an earlier build or `npm pack` never stands in
+// for the sources being edited. `npm start` builds dist/ first when it is not current (`prestart`).
+// WASMACTOR_FROM_SOURCES=1 runs src/ through tsx even when dist/ is current (tests of the sources'
+// module structure; stack traces that name the .ts files).
 //
 // `--help` and `--version` are answered here, in plain JS, before anything of the server (or tsx) is
 // loaded: they take about as long as starting node.
@@ -11,6 +15,13 @@
 // after the script (`node: FILE: not found`, exit 9, before this file runs); after `--` it leaves the
 // arguments to us, so `wasmactor serve --env-file FILE` reaches `serve`.
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** In a checkout: whether dist/ was built from the sources as they are now. */
+async function distIsCurrent() {
+  const stamp = await import('../scripts/buildStamp.mjs');
+  return stamp.distIsCurrent(fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, ''));
+}
 
 /** The top-level help; each command has its own (`wasmactor help <command>`, `wasmactor <command> -h`). */
 const usage = `wasmactor — WebAssembly components as MCP tools
@@ -44,12 +55,13 @@ if (first === undefined) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  const sources = new URL('../src/cli.ts', import.meta.url);
+  const checkout = existsSync(new URL('../src/cli.ts', import.meta.url));
+  const fromSources = checkout && (process.env.WASMACTOR_FROM_SOURCES === '1' || !(await distIsCurrent()));
   let cli;
-  if (existsSync(sources)) {
+  if (fromSources) {
     const { register } = await import('tsx/esm/api');
     register();
-    cli = await import(sources.href);
+    cli = await import(new URL('../src/cli.ts', import.meta.url).href);
   } else {
     cli = await import('../dist/cli.js');
   }

@@ -9,13 +9,14 @@
  * `stateful` is checked by hand: `true` or `false`, unquoted.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import type { Node, Scalar } from 'yaml';
 import { RuntimeError, readBoundedFile } from '../../runtime/index.ts';
 import {
   type GrantGuard,
   type Policy,
   readPermissionsBlock,
   readPolicyFile,
+  yaml,
   yamlProblem,
 } from '../../runtime/policy/index.ts';
 import { isValidComponentId } from '../ComponentStore.ts';
@@ -37,7 +38,7 @@ interface Problem {
 /** What the reading of one manifest collects. */
 class ManifestReader {
   readonly problems: Problem[] = [];
-  readonly lines = new LineCounter();
+  readonly lines = new (yaml().LineCounter)();
 
   lineOf(node: Node | null | undefined): number {
     return this.lines.linePos(node?.range?.[0] ?? 0).line;
@@ -49,7 +50,7 @@ class ManifestReader {
 
   /** A plain or quoted string scalar, or undefined (reported). */
   string(node: Node | null | undefined, field: string): string | undefined {
-    if (isScalar(node) && typeof node.value === 'string' && !isNullish(node)) return node.value;
+    if (yaml().isScalar(node) && typeof node.value === 'string' && !isNullish(node)) return node.value;
     this.report(node, field, 'expected a string');
     return undefined;
   }
@@ -58,7 +59,7 @@ class ManifestReader {
 function isNullish(node: Node | null | undefined): boolean {
   if (node === null || node === undefined) return true;
   return (
-    isScalar(node) &&
+    yaml().isScalar(node) &&
     (node as Scalar).type === 'PLAIN' &&
     ['', '~', 'null', 'Null', 'NULL'].includes(String(node.value))
   );
@@ -71,14 +72,14 @@ function mapping(
   field: string,
   known: readonly string[],
 ): Map<string, { key: Node; value: Node | null }> | undefined {
-  if (!isMap(node)) {
+  if (!yaml().isMap(node)) {
     r.report(node, field, 'expected a mapping (key: value)');
     return undefined;
   }
   const entries = new Map<string, { key: Node; value: Node | null }>();
   for (const pair of node.items) {
     const key = pair.key as Node;
-    const name = isScalar(key) ? String(key.value) : '';
+    const name = yaml().isScalar(key) ? String(key.value) : '';
     if (!known.includes(name)) {
       const at = field === '' ? name : `${field}.${name}`;
       r.report(key, at || field, `unknown key (expected ${known.join(', ')})`);
@@ -156,7 +157,8 @@ async function readEntry(
   const statefulNode = keys.get('stateful');
   if (statefulNode !== undefined) {
     const value = statefulNode.value;
-    const plain = isScalar(value) && (value as Scalar).type === 'PLAIN' ? String(value.value) : undefined;
+    const plain =
+      yaml().isScalar(value) && (value as Scalar).type === 'PLAIN' ? String(value.value) : undefined;
     if (plain === 'true' || plain === 'false') stateful = plain === 'true';
     else r.report(value ?? statefulNode.key, `${field}.stateful`, 'expected true or false');
   }
@@ -221,7 +223,7 @@ async function readEntry(
 export async function parseManifest(text: string, path: string, guard: GrantGuard = {}): Promise<Manifest> {
   const r = new ManifestReader();
   const baseDir = dirname(path);
-  const doc = parseDocument(text, { schema: 'failsafe', lineCounter: r.lines, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { schema: 'failsafe', lineCounter: r.lines, uniqueKeys: true });
   for (const error of doc.errors) {
     const line = error.linePos?.[0]?.line ?? r.lines.linePos(error.pos[0]).line;
     r.problems.push({ line, field: '(yaml)', problem: yamlProblem(error.code) });
@@ -235,17 +237,17 @@ export async function parseManifest(text: string, path: string, guard: GrantGuar
     const list = top?.get('components');
     if (top !== undefined && list === undefined)
       r.report(root, 'components', 'missing (the list of components)');
-    if (list !== undefined && !isNullish(list.value) && !isSeq(list.value)) {
+    if (list !== undefined && !isNullish(list.value) && !yaml().isSeq(list.value)) {
       r.report(list.value, 'components', 'expected a list (- id: ...)');
     }
-    const items = isSeq(list?.value) ? (list.value.items as Node[]) : [];
+    const items = yaml().isSeq(list?.value) ? (list.value.items as Node[]) : [];
     const seen = new Map<string, { field: string; line: number }>();
     for (const [index, item] of items.entries()) {
       const field = `components[${index}]`;
       const entry = await readEntry(r, item, field, baseDir, guard);
       // Duplicates are found also among entries with other problems: every problem is listed at once.
-      const idNode = isMap(item) ? (item.get('id', true) as Node | undefined) : undefined;
-      const id = isScalar(idNode) && typeof idNode.value === 'string' ? idNode.value : undefined;
+      const idNode = yaml().isMap(item) ? (item.get('id', true) as Node | undefined) : undefined;
+      const id = yaml().isScalar(idNode) && typeof idNode.value === 'string' ? idNode.value : undefined;
       if (id === undefined) continue;
       const first = seen.get(id);
       if (first !== undefined) {

@@ -5,21 +5,38 @@ import type { Json } from '../../runtime/index.ts';
 /** What `fromJsonSchema` takes. */
 export type Schema = Parameters<typeof fromJsonSchema>[0];
 
-const compiled = new Map<string, unknown>();
+const shared = new Map<string, unknown>();
 
 /**
- * `fromJsonSchema(schema)`, made once per distinct schema: the SDK compiles a validator per schema
- * object, and a 2026-07-28 request over HTTP builds a fresh McpServer with every built-in tool (5.7 ms
- * of compiling per request before; the built-in tools' schemas are a small fixed set).
+ * The SDK's `fromJsonSchema(schema)` with its validator compiled on the first call that needs it, made
+ * once per distinct schema: the SDK compiles a validator per schema object, and a 2026-07-28 request
+ * over HTTP builds a fresh McpServer with every built-in tool (5.7 ms of compiling per request before;
+ * the built-in tools' schemas are a small fixed set). Compiling on first use keeps it out of start-up:
+ * a tools/list needs only the JSON Schema (issue 15: ~40 ms of the server's start-up went to compiling
+ * validators of tools that had not been called).
  */
 export function sharedSchema<T>(schema: Schema): ReturnType<typeof fromJsonSchema<T>> {
   const key = JSON.stringify(schema);
-  let made = compiled.get(key);
+  let made = shared.get(key) as ReturnType<typeof fromJsonSchema<T>> | undefined;
   if (made === undefined) {
-    made = fromJsonSchema<T>(schema);
-    compiled.set(key, made);
+    let compiled: ReturnType<typeof fromJsonSchema<T>> | undefined;
+    made = {
+      '~standard': {
+        version: 1,
+        vendor: 'wasmactor',
+        jsonSchema: {
+          input: () => schema as Record<string, unknown>,
+          output: () => schema as Record<string, unknown>,
+        },
+        validate: (data: unknown) => {
+          compiled ??= fromJsonSchema<T>(schema);
+          return compiled['~standard'].validate(data);
+        },
+      },
+    } as ReturnType<typeof fromJsonSchema<T>>;
+    shared.set(key, made);
   }
-  return made as ReturnType<typeof fromJsonSchema<T>>;
+  return made;
 }
 
 /** The `component_id` argument. */

@@ -33,3 +33,4 @@ export {
 export { defaultSecretsDir, deleteSecrets, listSecretKeys, loadSecrets, setSecrets } from './secrets.ts';
 export { type PolicySandboxOptions, policyToSandbox } from './toSandbox.ts';
 export type * from './types.ts';
+export { yaml } from './yaml.ts';

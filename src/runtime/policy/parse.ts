@@ -17,7 +17,7 @@
  * quotes tokens; replaced by a sentence per error code). The only key names shown are the ones listed
  * in `UNSUPPORTED` below, which are this module's own words.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
+import type { LineCounter, Node } from 'yaml';
 import { RuntimeError } from '../RuntimeError.ts';
 import {
   broadGrantProblem,
@@ -37,6 +37,7 @@ import type {
   Policy,
   StoragePermission,
 } from './types.ts';
+import { yaml } from './yaml.ts';
 
 /** Why a key is refused, for keys that wassette knows but wasmactor does not enforce. */
 const UNSUPPORTED: Record<string, string> = {
@@ -77,7 +78,9 @@ const theValue = (problem: string) => `the value ${problem}`;
 function isNull(node: Node | null | undefined): boolean {
   if (node === null || node === undefined) return true;
   return (
-    isScalar(node) && node.type === 'PLAIN' && ['', '~', 'null', 'Null', 'NULL'].includes(String(node.value))
+    yaml().isScalar(node) &&
+    node.type === 'PLAIN' &&
+    ['', '~', 'null', 'Null', 'NULL'].includes(String(node.value))
   );
 }
 
@@ -94,7 +97,7 @@ class Reader {
 
   constructor(
     readonly source: string,
-    lines = new LineCounter(),
+    lines = new (yaml().LineCounter)(),
   ) {
     this.#lines = lines;
   }
@@ -111,14 +114,14 @@ class Reader {
   /** A mapping's entries, reporting keys outside `known`. Undefined (and reported) if not a mapping. */
   map(node: unknown, field: string, known: readonly string[]): Map<string, Node | null> | undefined {
     if (field !== '' && isNull(node as Node | null)) return new Map();
-    if (!isMap(node)) {
+    if (!yaml().isMap(node)) {
       this.report(node as Node, field, 'expected a mapping (key: value)');
       return undefined;
     }
     const entries = new Map<string, Node | null>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node;
-      const key = isScalar(keyNode) ? String(keyNode.value) : '';
+      const key = yaml().isScalar(keyNode) ? String(keyNode.value) : '';
       // `$schema` names a JSON schema for editors; wassette ignores it, and so does wasmactor.
       if (field === '' && key === '$schema') continue;
       if (!known.includes(key)) {
@@ -140,7 +143,7 @@ class Reader {
 
   seq(node: Node | null | undefined, field: string): Node[] {
     if (isNull(node)) return [];
-    if (!isSeq(node)) {
+    if (!yaml().isSeq(node)) {
       this.report(node, field, 'expected a list');
       return [];
     }
@@ -148,7 +151,7 @@ class Reader {
   }
 
   string(node: Node | null | undefined, field: string): string | undefined {
-    if (!isScalar(node) || typeof node.value !== 'string') {
+    if (!yaml().isScalar(node) || typeof node.value !== 'string') {
       this.report(node, field, 'expected a string');
       return undefined;
     }
@@ -313,7 +316,11 @@ export function readPermissionsBlock(
  */
 export function parsePolicy(text: string, source = 'policy.yaml', guard: GrantGuard = {}): Policy {
   const r = new Reader(source);
-  const doc = parseDocument(text, { schema: 'failsafe', lineCounter: r.lineCounter, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, {
+    schema: 'failsafe',
+    lineCounter: r.lineCounter,
+    uniqueKeys: true,
+  });
   for (const error of doc.errors) {
     const line = error.linePos?.[0]?.line ?? r.lineCounter.linePos(error.pos[0]).line;
     r.problems.push({ line, field: '(yaml)', problem: yamlProblem(error.code) });
@@ -321,7 +328,7 @@ export function parsePolicy(text: string, source = 'policy.yaml', guard: GrantGu
   const policy: Policy = { version: '1.0', permissions: {} };
   if (doc.errors.length === 0) {
     let root = doc.contents as Node | null;
-    if (isAlias(root)) root = root.resolve(doc) as Node | null;
+    if (yaml().isAlias(root)) root = root.resolve(doc) as Node | null;
     // An empty file (or only comments) grants nothing: the deny-all policy.
     if (root === null) return policy;
     const top = r.map(root, '', ['version', 'description', 'permissions']);
@@ -371,5 +378,5 @@ export function serializePolicy(policy: Policy): string {
   }
   document.permissions = permissions;
   // Every scalar quoted where YAML would read it as something else ("1.0" stays a string).
-  return stringify(document, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  return yaml().stringify(document, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
 }

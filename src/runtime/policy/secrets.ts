@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument, stringify } from 'yaml';
 import { RuntimeError } from '../RuntimeError.ts';
 import { describeProblem, envKeyProblem } from './rules.ts';
+import { yaml } from './yaml.ts';
 
 /** Where secrets live: `dir` overrides the config directory (tests). */
 export interface SecretsOptions {
@@ -75,7 +75,7 @@ export async function loadSecrets(
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new RuntimeError('host-error', `cannot read the secrets of ${component} (${file})`, { cause });
   }
-  const doc = parseDocument(text, { schema: 'failsafe' });
+  const doc = yaml().parseDocument(text, { schema: 'failsafe' });
   const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined;
   if (value === null || value === undefined) {
     if (doc.errors.length === 0) return {};
@@ -112,7 +112,7 @@ async function store(
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     // mode at creation: the value is never readable by others, not even for a moment
-    await writeFile(temp, stringify(secrets, { defaultStringType: 'QUOTE_DOUBLE' }), {
+    await writeFile(temp, yaml().stringify(secrets, { defaultStringType: 'QUOTE_DOUBLE' }), {
       mode: 0o600,
       flag: 'wx',
     });
