@@ -81,6 +81,7 @@ describe('prepareComponent', () => {
     const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));
     const first = await transpileCached(bytes, sha256(bytes), cacheDir);
+    await first.stored;
     const second = await transpileCached(bytes, sha256(bytes), cacheDir);
     expect(second.cached).toBe(true);
     expect(second.gluePath).toBe(first.gluePath);
@@ -93,13 +94,33 @@ describe('prepareComponent', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache2-'));
     try {
       const first = await transpileCached(bytes, sha256(bytes), dir);
+      await first.stored;
       await rm(first.gluePath);
       const again = await transpileCached(bytes, sha256(bytes), dir);
       expect(again.cached).toBe(false);
+      await again.stored;
       expect(await readFile(again.gluePath, 'utf8')).toContain('instantiate');
       const blocker = join(dir, 'a-file');
       await writeFile(blocker, 'not a directory');
-      const error = await rejection(transpileCached(bytes, sha256(bytes), join(blocker, 'cache')));
+      // The entry is written while the caller compiles: the failure comes with `stored`.
+      const error = await rejection(
+        transpileCached(bytes, sha256(bytes), join(blocker, 'cache')).then((t) => t.stored),
+      );
+      expect(error.code).toBe('host-error');
+      expect(error.message).toContain('cannot write the transpile cache');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the load when the new cache entry cannot be written (it is written while modules compile)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache3-'));
+    try {
+      const blocker = join(dir, 'a-file');
+      await writeFile(blocker, 'not a directory');
+      const error = await rejection(
+        prepareComponent({ path: fixturePath('counter') }, { cacheDir: join(blocker, 'cache') }),
+      );
       expect(error.code).toBe('host-error');
       expect(error.message).toContain('cannot write the transpile cache');
     } finally {
