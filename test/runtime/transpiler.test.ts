@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeError } from '../../src/runtime/index.ts';
 import {
   endIdleTranspiler,
+  idleTranspilerWorker,
   transpileOffThread,
   transpilerStats,
 } from '../../src/runtime/prepare/transpiler.ts';
@@ -80,5 +81,16 @@ describe('the transpile worker', () => {
 
     await transpileOffThread(bytes, 60_000);
     expect(transpilerStats()).toEqual({ started: started + 2, live: 1, idle: true });
+  }, 60_000);
+
+  it('does not hand a transpile to an idle worker that ended on its own', async () => {
+    const bytes = await readFile(fixturePath('counter'));
+    await transpileOffThread(bytes, 60_000);
+    const { started } = transpilerStats();
+    await idleTranspilerWorker()?.terminate();
+    expect(transpilerStats().idle, 'the ended worker is no longer idle').toBe(false);
+    const files = await transpileOffThread(bytes, 60_000);
+    expect(Object.keys(files)).toContain('component.js');
+    expect(transpilerStats()).toEqual({ started: started + 1, live: 1, idle: true });
   }, 60_000);
 });

@@ -28,6 +28,11 @@ export function transpilerStats(): { started: number; live: number; idle: boolea
   return { started, live, idle: idle !== undefined };
 }
 
+/** The idle worker itself, for tests that end it behind the transpiler's back. */
+export function idleTranspilerWorker(): Worker | undefined {
+  return idle?.worker;
+}
+
 /** Ends the idle worker now (tests; a server that stops). */
 export async function endIdleTranspiler(): Promise<void> {
   const kept = idle;
@@ -51,6 +56,11 @@ function takeWorker(): Worker {
   const worker = new Worker(new URL('./transpileWorker.mjs', import.meta.url));
   worker.once('exit', () => {
     live -= 1;
+    // An idle worker that ended on its own (killed, out of memory) is not handed the next transpile.
+    if (idle?.worker === worker) {
+      clearTimeout(idle.timer);
+      idle = undefined;
+    }
   });
   return worker;
 }
