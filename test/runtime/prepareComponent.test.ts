@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,26 @@ describe('prepareComponent', () => {
       );
       expect(error.code).toBe('host-error');
       expect(error.message).toContain('cannot write the transpile cache');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends a load that fails after its transpile only once the new cache entry is whole on disk', async () => {
+    const { versionDir } = await import('../../src/runtime/prepare/transpileCacheSweep.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache4-'));
+    try {
+      // A component that needs 40 pages at start, under a cap of 2 MiB: refused after the transpile.
+      const { parse } = await import('@bytecodealliance/jco');
+      const bytes = await parse(`(component
+        (core module $m (memory 40) (func (export "ok") (result i32) (i32.const 7)))
+        (core instance $i (instantiate $m))
+        (func (export "ok") (result u32) (canon lift (core func $i "ok"))))`);
+      const error = await rejection(prepareComponent({ bytes }, { cacheDir: dir, maxMemory: 2 * 2 ** 20 }));
+      expect(error.message).toMatch(/needs at start/);
+      const names = await readdir(versionDir(dir));
+      expect(names, 'one entry, no temporary folder left writing').toHaveLength(1);
+      expect(await readdir(join(versionDir(dir), names[0] as string))).toContain('complete');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

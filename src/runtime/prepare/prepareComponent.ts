@@ -129,9 +129,15 @@ export async function prepareComponent(
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
   // Every instance is capped: the policy's limit, else the server's, else 1 GiB.
   const memoryCap = options.memoryLimit ?? options.maxMemory ?? defaultMaxMemory;
-  // Compiled while a new cache entry is being written; the glue is imported only once it is on disk.
-  const modules = await compileCoreModules(transpiled.coreFiles, memoryCap);
-  await transpiled.stored;
+  // Compiled while a new cache entry is being written; the glue is imported only once it is on disk,
+  // and a load that fails here ends only once the write has ended too (nothing of it goes on after).
+  const [compiled, stored] = await Promise.allSettled([
+    compileCoreModules(transpiled.coreFiles, memoryCap),
+    transpiled.stored,
+  ]);
+  if (compiled.status === 'rejected') throw compiled.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  const modules = compiled.value;
   onProgress?.({ message: 'ready', progress: 3, total });
   const payload: ComponentPayload = {
     gluePath: transpiled.gluePath,
