@@ -125,7 +125,11 @@ export async function prepareComponent(
     signal,
     options.workerIdleMs ?? defaultWorkerIdleMs,
   );
-  if (signal?.aborted) throw loadCancelled();
+  if (signal?.aborted) {
+    // Like a failure below: the cancelled load ends once its cache entry's write has.
+    await transpiled.stored.catch(() => undefined);
+    throw loadCancelled();
+  }
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
   // Every instance is capped: the policy's limit, else the server's, else 1 GiB.
   const memoryCap = options.memoryLimit ?? options.maxMemory ?? defaultMaxMemory;
