@@ -5,7 +5,10 @@
  *                 sample a distinct copy (nothing cached)  vs  transpile + compile of the same copies in
  *                 this warm process (median vs median)
  *   restart       a server started on a component directory that holds the store, with the transpile
- *                 cache warm: spawn to the first answered call of the store  vs  the cold load
+ *                 cache warm: spawn to the first answered call of the store  vs  the cold load; printed
+ *                 with its parts (spawn to the initialize answer, then to the first answer) and an empty
+ *                 server's start-up in the same rounds: most of a restart is starting the process, and
+ *                 the difference (the component's own share) is printed as an extra line, not a goal
  *   start-up      spawn to the first tools/list answer, no components  vs  the SDK echo server's
  *   idle memory   RSS of the idle server after start-up, no components  vs  the SDK echo server's
  *   one idle JS component after one stateless call: the server's RSS growth (load + one call + idle)
@@ -45,15 +48,19 @@ function workerIdleFlag(ms: number): string[] {
   return `${help.stdout}${help.stderr}`.includes('--worker-idle') ? ['--worker-idle', String(ms)] : [];
 }
 
-/** Spawn to first tools/list answer (ms), and the idle RSS (bytes) after IDLE_MS. */
-async function startOnce(command: string, args: string[]): Promise<{ ms: number; rss: number }> {
+/** Spawn to first tools/list answer (ms), and the idle RSS (bytes) after `idleMs`. */
+async function startOnce(
+  command: string,
+  args: string[],
+  idleMs = IDLE_MS,
+): Promise<{ ms: number; rss: number }> {
   let connected: Awaited<ReturnType<typeof connect>> | undefined;
   const ms = await timeOnce(async () => {
     connected = await connect(command, args);
     await connected.client.listTools();
   });
   const { client, pid } = connected as Awaited<ReturnType<typeof connect>>;
-  await sleep(IDLE_MS);
+  await sleep(idleMs);
   const rss = rssOf(pid) ?? Number.NaN;
   await client.close();
   return { ms, rss };
@@ -150,15 +157,32 @@ async function main(): Promise<void> {
     await first.client.callTool({ name: 'load-component', arguments: { path: storePath } }).then(ok);
     await first.client.close();
   }
+  // Each round also starts a server on an empty directory (the same start-up as the start-up row): the
+  // restart's figure is spawn to first answer, and its parts say how much of it is the process start.
   const restart: number[] = [];
+  const ready: number[] = [];
+  const empty: number[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
-    let connected: Awaited<ReturnType<typeof connect>> | undefined;
-    const ms = await timeOnce(async () => {
-      connected = await connect(process.execPath, wasmactorArgs(restartDir));
-      await connected.client.callTool({ name: 'count', arguments: {} }).then(ok);
-    });
-    await connected?.client.close();
-    if (round > 0) restart.push(ms); // the first one warms the disk caches
+    const once = async () => {
+      let connected: Awaited<ReturnType<typeof connect>> | undefined;
+      let readyMs = 0;
+      const started = performance.now();
+      const ms = await timeOnce(async () => {
+        connected = await connect(process.execPath, wasmactorArgs(restartDir));
+        readyMs = performance.now() - started;
+        await connected.client.callTool({ name: 'count', arguments: {} }).then(ok);
+      });
+      await connected?.client.close();
+      if (round > 0) {
+        restart.push(ms); // the first one warms the disk caches
+        ready.push(readyMs);
+      }
+    };
+    const bare = async () => {
+      const { ms } = await startOnce(process.execPath, wasmactorArgs(join(dir, `restart-empty-${round}`)), 0);
+      if (round > 0) empty.push(ms);
+    };
+    for (const run of round % 2 ? [bare, once] : [once, bare]) await run();
   }
   rows.push(
     ratioRow(
@@ -169,6 +193,13 @@ async function main(): Promise<void> {
       0.1,
     ),
   );
+  const share = median(restart) - median(empty);
+  const restartParts =
+    `restart, its parts (medians of ${ROUNDS}): spawn to the initialize answer ${median(ready).toFixed(0)} ms, ` +
+    `then to the first answer of the store +${(median(restart) - median(ready)).toFixed(0)} ms; ` +
+    `an empty server in the same rounds, spawn to its first tools/list answer: ${median(empty).toFixed(0)} ms\n` +
+    `extra row (not one of issue 15's goals): restart minus an empty server's start-up, the component's own share: ` +
+    `${share.toFixed(0)} ms = ${(share / coldMs).toFixed(2)}x the cold load\n`;
 
   // --- one idle JS component after one stateless call
   const growth: number[] = [];
@@ -195,6 +226,7 @@ async function main(): Promise<void> {
     ),
   );
   report(`The server from outside (${ROUNDS} rounds, medians)`, rows);
+  process.stdout.write(restartParts);
 }
 
 await main();

@@ -49,6 +49,18 @@ export interface StoredComponent {
   policyPath: string;
 }
 
+/** A component's bytes being written ahead of its entry (see `ComponentStore.stage`). */
+export interface StagedBytes {
+  /** The entry they are for. */
+  readonly id: string;
+  /** The staging folder that holds `component.wasm`. */
+  readonly staging: string;
+  /** Settles when the bytes are written and synced. */
+  readonly written: Promise<void>;
+  /** Removes the staging folder (once the write has ended); safe to call twice. */
+  discard(): Promise<void>;
+}
+
 /** An entry that could not be read; it is skipped, the others are used. */
 export interface StoreProblem {
   id: string;
@@ -179,25 +191,67 @@ export class ComponentStore {
   }
 
   /**
-   * Writes (or replaces) one entry. `bytes` is the component, or `{ fromPath }` to hard-link or copy an
-   * existing file (used when only the metadata or the policy changes).
+   * Starts writing a component's bytes for a `save` of entry `id` to come, so that the write (and its
+   * fsync) overlaps the component's load instead of following it. Give the result to `save`, or
+   * `discard` it when the load fails. A crash before either leaves a staging folder, which `open()`
+   * removes.
+   */
+  stage(id: string, bytes: Uint8Array): StagedBytes {
+    this.entryDir(id);
+    const staging = join(this.dir, `.staging-${id}-${randomBytes(6).toString('hex')}`);
+    const written = (async () => {
+      await mkdir(staging);
+      await writeFileSynced(join(staging, 'component.wasm'), bytes);
+    })();
+    // Awaited by `save`; a load that fails first discards it, and its failure is not unhandled.
+    written.catch(() => undefined);
+    let discarded: Promise<void> | undefined;
+    return {
+      id,
+      staging,
+      written,
+      discard: () => {
+        discarded ??= written
+          .then(
+            () => undefined,
+            () => undefined,
+          )
+          .then(() => rm(staging, { recursive: true, force: true }));
+        return discarded;
+      },
+    };
+  }
+
+  /**
+   * Writes (or replaces) one entry. `bytes` is the component, bytes staged for it (`stage`), or
+   * `{ fromPath }` to hard-link or copy an existing file (used when only the metadata or the policy
+   * changes).
    */
   async save(
     metadata: ComponentMetadata,
-    bytes: Uint8Array | { fromPath: string },
+    bytes: Uint8Array | StagedBytes | { fromPath: string },
     policy?: string,
   ): Promise<StoredComponent> {
     const target = this.entryDir(metadata.id);
     const tag = randomBytes(6).toString('hex');
-    const staging = join(this.dir, `.staging-${metadata.id}-${tag}`);
-    await mkdir(staging);
+    const staged = 'staging' in bytes ? bytes : undefined;
+    if (staged && staged.id !== metadata.id) {
+      await staged.discard();
+      throw new Error(`bytes staged for ${staged.id} cannot be saved as ${metadata.id}`);
+    }
+    const staging = staged?.staging ?? join(this.dir, `.staging-${metadata.id}-${tag}`);
     try {
-      const wasm = join(staging, 'component.wasm');
-      if (bytes instanceof Uint8Array) {
-        await writeFileSynced(wasm, bytes);
+      if (staged) {
+        await staged.written;
       } else {
-        // The old file is never changed in place, so sharing its inode is safe.
-        await link(bytes.fromPath, wasm).catch(() => copyFile(bytes.fromPath, wasm));
+        await mkdir(staging);
+        const wasm = join(staging, 'component.wasm');
+        if (bytes instanceof Uint8Array) {
+          await writeFileSynced(wasm, bytes);
+        } else if ('fromPath' in bytes) {
+          // The old file is never changed in place, so sharing its inode is safe.
+          await link(bytes.fromPath, wasm).catch(() => copyFile(bytes.fromPath, wasm));
+        }
       }
       let policyText = policy;
       if (policyText === undefined) {

@@ -149,7 +149,8 @@ export interface PrepareOptions {
   maxComponentSize?: number;
   /**
    * A worker of stateless calls idle for this long is ended, with its warm instance (`--worker-idle`;
-   * default 60,000 ms; 0 keeps none, every call then starts a worker).
+   * default 60,000 ms; 0 keeps none, every call then starts a worker). The transpile worker (a cache
+   * miss) is kept warm as long after its last transpile.
    */
   workerIdleMs?: number;
 }

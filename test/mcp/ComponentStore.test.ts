@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,43 @@ describe('ComponentStore', () => {
     await writeFile(file, 'x');
     expect(await refused(file)).toMatchObject({ code: 'store-failed' });
   }, 10_000);
+
+  it('stages bytes ahead of a save: they become the entry, or leave nothing when discarded', async () => {
+    const store = await ComponentStore.open(dir);
+    const staged = store.stage('a', Uint8Array.of(7, 8, 9));
+    await store.save(meta('a', 'one'), staged, 'custom: policy\n');
+    expect(await readdir(dir)).toEqual(['a']);
+    expect([...(await readFile(join(dir, 'a', 'component.wasm')))]).toEqual([7, 8, 9]);
+    expect(await store.policy('a')).toBe('custom: policy\n');
+    // discarding after the save finds nothing to remove: the entry stays
+    await staged.discard();
+    expect((await store.list()).components.map((c) => c.metadata.id)).toEqual(['a']);
+
+    // a replacement staged and then dropped (its load failed): the old entry stays as it was
+    const dropped = store.stage('a', Uint8Array.of(1));
+    await dropped.written;
+    expect((await readdir(dir)).filter((n) => n.startsWith('.staging-'))).toHaveLength(1);
+    await dropped.discard();
+    expect(await readdir(dir)).toEqual(['a']);
+    expect([...(await readFile(join(dir, 'a', 'component.wasm')))]).toEqual([7, 8, 9]);
+  });
+
+  it('refuses bytes staged for another entry, and a staged write that failed; nothing is left', async () => {
+    const store = await ComponentStore.open(dir);
+    const forB = store.stage('b', Uint8Array.of(1));
+    await expect(store.save(meta('a', 'one'), forB)).rejects.toThrow(
+      'bytes staged for b cannot be saved as a',
+    );
+    expect(await readdir(dir)).toEqual([]);
+    expect(() => store.stage('../x', Uint8Array.of(1))).toThrow('not a valid component id');
+    // the directory is gone: the staged write fails, and so does the save, with the write's error
+    const gone = join(dir, 'gone');
+    const other = await ComponentStore.open(gone);
+    await rm(gone, { recursive: true });
+    const failed = other.stage('a', Uint8Array.of(1));
+    await expect(other.save(meta('a', 'one'), failed)).rejects.toThrow('ENOENT');
+    expect(await readdir(dir)).toEqual([]);
+  });
 
   it('refuses ids that are not folder names', async () => {
     const store = await ComponentStore.open(dir);

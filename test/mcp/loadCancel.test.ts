@@ -3,6 +3,8 @@
  * a real `Client` over an in-memory transport, a real ComponentHost on a fresh transpile cache (so the
  * load of a JS component takes long enough to be cancelled while it runs), a real component directory.
  */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, McpError, WasmactorServer } from '../../src/mcp/index.ts';
@@ -40,6 +42,19 @@ async function loading(id: string): Promise<void> {
   throw new Error(`${id} never started loading`);
 }
 
+/**
+ * The component directory once the loads in flight have ended: the bytes staged while a load ran
+ * (ComponentStore.stage) are gone with a load that did not finish.
+ */
+async function storedNames(): Promise<string[]> {
+  let names = await readdir(store.dir);
+  for (let i = 0; i < 200 && names.some((n) => n.startsWith('.staging-')); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    names = await readdir(store.dir);
+  }
+  return names;
+}
+
 describe('a cancelled load-component', () => {
   it('cancelled by the client while the host loads: nothing loaded, nothing stored', async () => {
     const [kitchen] = (await fixture('kitchen-sink')) as [string];
@@ -59,6 +74,7 @@ describe('a cancelled load-component', () => {
       await new Promise((r) => setTimeout(r, 10));
     expect(server.host.list()).toEqual([]);
     expect((await store.list()).components).toEqual([]);
+    expect(await storedNames(), 'no staged bytes left').toEqual([]);
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('echo-string');
     // and a load that is not cancelled works as before
     await client.callTool({ name: 'load-component', arguments: { path: kitchen } });
@@ -92,5 +108,27 @@ describe('a cancelled load-component', () => {
     expect((error as McpError).code).toBe('load-cancelled');
     expect(server.host.list()).toEqual([]);
     expect((await store.list()).components).toEqual([]);
+    expect(await storedNames(), 'no staged bytes left').toEqual([]);
+  });
+
+  it('a load that fails stores nothing, not even the bytes staged while it ran', async () => {
+    const [counter] = (await fixture('counter')) as [string];
+    const files = await tempDir('wasmactor-cancel-files-');
+    cleanups.push(files.cleanup);
+    const broken = join(files.dir, 'broken.wasm');
+    const bytes = await readFile(counter);
+    // A component header, then a cut-off section: refused by the runtime's decoder, inside the load.
+    await writeFile(broken, Buffer.concat([bytes.subarray(0, 8), Uint8Array.of(1, 100, 0)]));
+    const error = await server.loadComponent(broken, false).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, 'the load failed').toBeInstanceOf(Error);
+    expect(server.host.list()).toEqual([]);
+    expect(await storedNames()).toEqual([]);
+    // the bytes of a load that succeeds become its entry
+    await server.loadComponent(counter, false);
+    expect(await storedNames()).toEqual(['counter']);
+    expect(await readFile(join(store.dir, 'counter', 'component.wasm'))).toEqual(bytes);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,7 @@ describe('prepareComponent', () => {
     const { transpileCached, sha256 } = await import('../../src/runtime/prepare/transpileCache.ts');
     const bytes = await readFile(fixturePath('counter'));
     const first = await transpileCached(bytes, sha256(bytes), cacheDir);
+    await first.stored;
     const second = await transpileCached(bytes, sha256(bytes), cacheDir);
     expect(second.cached).toBe(true);
     expect(second.gluePath).toBe(first.gluePath);
@@ -93,15 +94,55 @@ describe('prepareComponent', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache2-'));
     try {
       const first = await transpileCached(bytes, sha256(bytes), dir);
+      await first.stored;
       await rm(first.gluePath);
       const again = await transpileCached(bytes, sha256(bytes), dir);
       expect(again.cached).toBe(false);
+      await again.stored;
       expect(await readFile(again.gluePath, 'utf8')).toContain('instantiate');
       const blocker = join(dir, 'a-file');
       await writeFile(blocker, 'not a directory');
-      const error = await rejection(transpileCached(bytes, sha256(bytes), join(blocker, 'cache')));
+      // The entry is written while the caller compiles: the failure comes with `stored`.
+      const error = await rejection(
+        transpileCached(bytes, sha256(bytes), join(blocker, 'cache')).then((t) => t.stored),
+      );
       expect(error.code).toBe('host-error');
       expect(error.message).toContain('cannot write the transpile cache');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the load when the new cache entry cannot be written (it is written while modules compile)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache3-'));
+    try {
+      const blocker = join(dir, 'a-file');
+      await writeFile(blocker, 'not a directory');
+      const error = await rejection(
+        prepareComponent({ path: fixturePath('counter') }, { cacheDir: join(blocker, 'cache') }),
+      );
+      expect(error.code).toBe('host-error');
+      expect(error.message).toContain('cannot write the transpile cache');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends a load that fails after its transpile only once the new cache entry is whole on disk', async () => {
+    const { versionDir } = await import('../../src/runtime/prepare/transpileCacheSweep.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'wasmactor-cache4-'));
+    try {
+      // A component that needs 40 pages at start, under a cap of 2 MiB: refused after the transpile.
+      const { parse } = await import('@bytecodealliance/jco');
+      const bytes = await parse(`(component
+        (core module $m (memory 40) (func (export "ok") (result i32) (i32.const 7)))
+        (core instance $i (instantiate $m))
+        (func (export "ok") (result u32) (canon lift (core func $i "ok"))))`);
+      const error = await rejection(prepareComponent({ bytes }, { cacheDir: dir, maxMemory: 2 * 2 ** 20 }));
+      expect(error.message).toMatch(/needs at start/);
+      const names = await readdir(versionDir(dir));
+      expect(names, 'one entry, no temporary folder left writing').toHaveLength(1);
+      expect(await readdir(join(versionDir(dir), names[0] as string))).toContain('complete');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -66,8 +66,9 @@ ${downloadFlags.usage}
                              Mcp-Session-Id: ID.* back here (default a short random id)
   --instance-idle DURATION   a per-agent instance without calls for this long is closed
                              (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
-  --worker-idle DURATION     a worker thread of stateless calls idle for this long is ended, with the
-                             instance it keeps ready (default 60s; same units as --instance-idle)
+  --worker-idle DURATION     a worker thread idle for this long is ended: one of stateless calls (with
+                             the instance it keeps ready), or the transpiler kept warm after a load
+                             (default 60s; same units as --instance-idle)
   --echo-tool                also serve \`echo {value}\` (the floor of bench/mcp.bench.ts)
   --log-level LEVEL          debug | info | warn | error | silent (default info; logs go to stderr)
 

@@ -1,9 +1,9 @@
 /** Loading and unloading components: the host, the component directory and the tool lists in step. */
 import { basename } from 'node:path';
 import type { ComponentHost, LoadResult } from '../../machines/index.ts';
-import { defaultMaxComponentSize, log } from '../../runtime/index.ts';
+import { defaultMaxComponentSize, log, type SandboxSpec } from '../../runtime/index.ts';
 import { serializePolicy } from '../../runtime/policy/index.ts';
-import { type ComponentStore, isValidComponentId } from '../ComponentStore.ts';
+import { type ComponentStore, isValidComponentId, type StagedBytes } from '../ComponentStore.ts';
 import { McpError } from '../McpError.ts';
 import {
   type BlobCache,
@@ -13,7 +13,7 @@ import {
   parseSourceReference,
   type SourceReference,
 } from '../sources/index.ts';
-import type { LoadReport, LoadRequest } from '../types.ts';
+import type { LoadReport, LoadRequest, ProgressSink } from '../types.ts';
 import { loadProgress } from './loadProgress.ts';
 import type { PolicyBook } from './PolicyBook.ts';
 
@@ -131,14 +131,49 @@ async function loadNow(
   reference: SourceReference,
   request: LoadRequest,
 ): Promise<LoadReport> {
-  const { host, policies } = context;
+  const { policies } = context;
   const progress = loadProgress(request.onProgress, request.source);
   const fetched = await fetchFor(context, id, reference, request, progress.download);
-  const { bytes } = fetched;
   // A refused policy stops the load here: the component (if loaded) keeps running with its old policy.
   const given = await policyFor(context, fetched, request);
   const sandbox = given ? await policies.sandboxOf(id, given.policy) : await policies.sandboxFor(id);
   checkCancelled(id, request.signal);
+  // The bytes are written to the component directory while the host loads (the write and its fsync
+  // took 15-100 ms after the load); they become the entry only once the load succeeded and is saved.
+  const staged = stageBytes(context.store, id, fetched.bytes);
+  try {
+    const result = await hostLoad(context, id, fetched, request, sandbox, progress.steps);
+    await save(
+      context,
+      { id, fetched, stateful: request.stateful, result, staged },
+      given && serializePolicy(given.policy),
+    );
+    if (given) policies.remember(id, given.policy);
+    return {
+      ...result,
+      stateful: request.stateful,
+      source: fetched.source,
+      sha256: fetched.digest,
+      ...(fetched.pinned === undefined ? {} : { pinned: fetched.pinned }),
+      fetched: fetched.path !== undefined ? 'file' : fetched.fromCache ? 'cache' : 'download',
+      ...(given ? { policyPath: given.path } : {}),
+    };
+  } finally {
+    // Saved, the staging folder became the entry and this finds nothing; on any failure it goes.
+    await staged?.discard();
+  }
+}
+
+/** The host's load of the fetched bytes; a cancel while it runs (or right after) undoes it. */
+async function hostLoad(
+  context: LoaderContext,
+  id: string,
+  fetched: FetchedComponent,
+  request: LoadRequest,
+  sandbox: SandboxSpec,
+  onProgress: ProgressSink | undefined,
+): Promise<LoadResult> {
+  const { host } = context;
   // A cancel while the host loads ends that load (as an unload does); after it, the load is undone.
   const cancel = () => void host.unload(id).catch(() => false);
   request.signal?.addEventListener('abort', cancel, { once: true });
@@ -148,13 +183,13 @@ async function loadNow(
       id,
       // Hashed once (by the fetch): the runtime keys its transpile cache with it, the store records it.
       source: {
-        bytes,
+        bytes: fetched.bytes,
         name: fetched.path === undefined ? `${id}.wasm` : basename(fetched.path),
         sha256: fetched.digest,
       },
       stateful: request.stateful,
       sandbox,
-      onProgress: progress.steps,
+      onProgress,
     });
   } catch (error) {
     checkCancelled(id, request.signal);
@@ -167,27 +202,32 @@ async function loadNow(
     await host.unload(id).finally(() => context.syncTools());
     checkCancelled(id, request.signal);
   }
-  await save(
-    context,
-    { id, fetched, stateful: request.stateful, result },
-    given && serializePolicy(given.policy),
-  );
-  if (given) policies.remember(id, given.policy);
-  return {
-    ...result,
-    stateful: request.stateful,
-    source: fetched.source,
-    sha256: fetched.digest,
-    ...(fetched.pinned === undefined ? {} : { pinned: fetched.pinned }),
-    fetched: fetched.path !== undefined ? 'file' : fetched.fromCache ? 'cache' : 'download',
-    ...(given ? { policyPath: given.path } : {}),
-  };
+  return result;
+}
+
+/** `store.stage`, or nothing (then `save` writes the bytes itself, and reports what went wrong). */
+function stageBytes(
+  store: ComponentStore | undefined,
+  id: string,
+  bytes: Uint8Array,
+): StagedBytes | undefined {
+  try {
+    return store?.stage(id, bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Persists a loaded component; a failed write is reported as `store-failed` (the component stays loaded). */
 async function save(
   { store }: LoaderContext,
-  entry: { id: string; fetched: FetchedComponent; stateful: boolean; result: LoadResult },
+  entry: {
+    id: string;
+    fetched: FetchedComponent;
+    stateful: boolean;
+    result: LoadResult;
+    staged: StagedBytes | undefined;
+  },
   policy: string | undefined,
 ): Promise<void> {
   if (!store) return;
@@ -203,7 +243,7 @@ async function save(
         tools: entry.result.tools,
         loadedAt: new Date().toISOString(),
       },
-      entry.fetched.bytes,
+      entry.staged ?? entry.fetched.bytes,
       policy,
     );
   } catch (cause) {

@@ -17,4 +17,5 @@ export {
   readComponentFile,
 } from './readBoundedFile.ts';
 export { TransientSource, transient } from './transientSource.ts';
-export { defaultCacheDir, jcoVersion, sha256 } from './transpileCache.ts';
+export { defaultCacheDir, sha256 } from './transpileCache.ts';
+export { jcoVersion } from './transpileCacheSweep.ts';

@@ -8,7 +8,7 @@ import { decodeComponent } from '../decode/index.ts';
 import { RuntimeError } from '../RuntimeError.ts';
 import type { ComponentSource, ComponentTypes, PreparedComponent, PrepareOptions } from '../types.ts';
 import { toolDefinitions } from '../wit/index.ts';
-import { type ComponentPayload, workerEntry } from '../worker/index.ts';
+import { type ComponentPayload, defaultWorkerIdleMs, workerEntry } from '../worker/index.ts';
 import { digestibleBytes } from './digestible.ts';
 import { capMemory } from './memoryLimit.ts';
 import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
@@ -73,6 +73,29 @@ export async function readComponentTypes(
   }
 }
 
+/** Compiles the core modules, each capped at `memoryCap` bytes of linear memory (see memoryLimit.ts). */
+async function compileCoreModules(
+  coreFiles: Record<string, Uint8Array>,
+  memoryCap: number,
+): Promise<Record<string, WebAssembly.Module>> {
+  const compiled = Object.entries(coreFiles).map(async ([name, content]) => {
+    try {
+      const core = capMemory(content, memoryCap);
+      return [name, await WebAssembly.compile(core as Uint8Array<ArrayBuffer>)] as const;
+    } catch (cause) {
+      if (cause instanceof RuntimeError) throw cause;
+      throw new RuntimeError(
+        'invalid-component',
+        `a core module of the component does not compile: ${cause}`,
+        {
+          cause,
+        },
+      );
+    }
+  });
+  return Object.fromEntries(await Promise.all(compiled));
+}
+
 /** Prepares a component for instantiation. See `PreparedComponent`. */
 export async function prepareComponent(
   source: ComponentSource,
@@ -80,6 +103,8 @@ export async function prepareComponent(
 ): Promise<PreparedComponent> {
   const { onProgress, signal } = options;
   const total = 3;
+  // The worker script (bundled on first use in a checkout) is made ready while this load goes on.
+  const entry = workerEntry();
   const { bytes, types } = await readComponentTypes(source, options);
   // Decoding and deriving tools are synchronous (about 250 ms each for 10,000 exports): let other
   // requests in between them.
@@ -98,27 +123,25 @@ export async function prepareComponent(
     transpileKey,
     options.cacheDir ?? defaultCacheDir(),
     signal,
+    options.workerIdleMs ?? defaultWorkerIdleMs,
   );
-  if (signal?.aborted) throw loadCancelled();
+  if (signal?.aborted) {
+    // Like a failure below: the cancelled load ends once its cache entry's write has.
+    await transpiled.stored.catch(() => undefined);
+    throw loadCancelled();
+  }
   onProgress?.({ message: 'compiling core modules', progress: 2, total });
-  const modules: Record<string, WebAssembly.Module> = {};
   // Every instance is capped: the policy's limit, else the server's, else 1 GiB.
   const memoryCap = options.memoryLimit ?? options.maxMemory ?? defaultMaxMemory;
-  for (const [name, content] of Object.entries(transpiled.coreFiles)) {
-    try {
-      const core = capMemory(content, memoryCap);
-      modules[name] = await WebAssembly.compile(core as Uint8Array<ArrayBuffer>);
-    } catch (cause) {
-      if (cause instanceof RuntimeError) throw cause;
-      throw new RuntimeError(
-        'invalid-component',
-        `a core module of the component does not compile: ${cause}`,
-        {
-          cause,
-        },
-      );
-    }
-  }
+  // Compiled while a new cache entry is being written; the glue is imported only once it is on disk,
+  // and a load that fails here ends only once the write has ended too (nothing of it goes on after).
+  const [compiled, stored] = await Promise.allSettled([
+    compileCoreModules(transpiled.coreFiles, memoryCap),
+    transpiled.stored,
+  ]);
+  if (compiled.status === 'rejected') throw compiled.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  const modules = compiled.value;
   onProgress?.({ message: 'ready', progress: 3, total });
   const payload: ComponentPayload = {
     gluePath: transpiled.gluePath,
@@ -126,6 +149,5 @@ export async function prepareComponent(
     functions: types.functions,
     imports: types.imports,
   };
-  const entry = await workerEntry();
-  return new WorkerComponent(hash, types, tools, payload, entry, options.workerIdleMs, memoryCap);
+  return new WorkerComponent(hash, types, tools, payload, await entry, options.workerIdleMs, memoryCap);
 }

@@ -1,27 +1,18 @@
 /**
  * jco transpile with an on-disk cache keyed by the component's sha256 and the jco version, so a
  * second load of the same bytes skips transpiling. Each entry is written into a temporary folder and
- * renamed into place: a crash leaves either no entry or a whole one.
+ * renamed into place: a crash leaves either no entry or a whole one (and a temporary folder, which a
+ * later process removes: transpileCacheSweep.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../RuntimeError.ts';
-
-/** Version of jco-transpile, part of every cache key. */
-export const jcoVersion: string = await readJcoVersion();
-
-async function readJcoVersion(): Promise<string> {
-  const entry = new URL(import.meta.resolve('@bytecodealliance/jco-transpile'));
-  const pkg = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** Bumped whenever the way glue is patched changes, so stale entries are not reused. */
-const patchVersion = 4;
+import { defaultWorkerIdleMs } from '../worker/index.ts';
+import { sweepOnce, tmpSuffix, versionDir } from './transpileCacheSweep.ts';
+import { transpileOffThread } from './transpiler.ts';
 
 /** Default cache directory: `$XDG_CACHE_HOME/wasmactor` or `~/.cache/wasmactor`. */
 export function defaultCacheDir(): string {
@@ -41,70 +32,41 @@ export interface TranspiledComponent {
   coreFiles: Record<string, Uint8Array>;
   /** True when the entry came from the cache. */
   cached: boolean;
+  /**
+   * Settles when the entry is on disk (at once for an entry from the cache); rejects with `host-error`
+   * when the cache cannot be written. The glue at `gluePath` may be imported only once it resolved.
+   */
+  stored: Promise<void>;
 }
 
 // .mjs: the cache lies outside any package.json, and the glue is an ES module.
 const glueName = 'component.mjs';
 
-type TranspileReply = { ok: true; files: [string, Uint8Array][] } | { ok: false; error: string };
-
-/**
- * jco's transpile in a worker thread (transpileWorker.mjs): it is synchronous work of about a second
- * for a 12 MiB JS component and tens of seconds for one with 10,000 exports, which on the main thread
- * would stall every other request. Aborting `signal` ends the worker, and the transpile with it.
- */
-function transpileOffThread(bytes: Uint8Array, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
-  const worker = new Worker(new URL('./transpileWorker.mjs', import.meta.url), {
-    workerData: bytes,
-    stdout: true,
-  });
-  // jco's output never reaches the protocol stream.
-  worker.stdout.resume();
-  let onAbort: (() => void) | undefined;
-  return new Promise<Record<string, Uint8Array>>((resolve, reject) => {
-    onAbort = () => reject(new RuntimeError('cancelled', 'loading the component was cancelled'));
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (reply: TranspileReply) => {
-      if (reply.ok) resolve(Object.fromEntries(reply.files));
-      else {
-        reject(
-          new RuntimeError('invalid-component', `jco could not transpile the component: ${reply.error}`),
-        );
-      }
-    });
-    worker.once('error', (cause) => {
-      reject(new RuntimeError('host-error', `the transpile worker crashed: ${cause.message}`, { cause }));
-    });
-    worker.once('exit', (code) => {
-      reject(
-        new RuntimeError('host-error', `the transpile worker exited with code ${code} without a result`),
-      );
-    });
-  }).finally(() => {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-    void worker.terminate();
-  });
-}
-
 /**
  * Returns the transpiled form of a component, from the cache when it holds the same bytes for the same
- * jco version, else by transpiling now, off the main thread (about a second for a 12 MiB JS component).
+ * jco version, else by transpiling now, off the main thread (transpiler.ts: about half a second for a
+ * 12 MiB JS component once jco is warm). On a miss the entry is written while the caller goes on with
+ * the core files (it compiles them meanwhile): see `stored`. `idleMs`: how long the transpile worker is
+ * kept warm after a miss (see transpiler.ts).
  */
 export async function transpileCached(
   bytes: Uint8Array,
   hash: string,
   cacheDir: string,
   signal?: AbortSignal,
+  idleMs: number = defaultWorkerIdleMs,
 ): Promise<TranspiledComponent> {
-  const dir = join(cacheDir, 'transpiled', `jco-${jcoVersion}-p${patchVersion}`, hash);
+  // Leftovers of interrupted writes, removed in the background once per process and cache.
+  void sweepOnce(cacheDir);
+  const dir = join(versionDir(cacheDir), hash);
+  const gluePath = join(dir, glueName);
   const fromCache = await readEntry(dir);
-  if (fromCache) return { gluePath: join(dir, glueName), coreFiles: fromCache, cached: true };
+  if (fromCache) return { gluePath, coreFiles: fromCache, cached: true, stored: Promise.resolve() };
   // A folder without a whole entry (files deleted by hand): start it again. Only a folder that exists now:
   // entries appear whole (by rename), so this never removes one that another process is putting in place.
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 
-  const files = await transpileOffThread(bytes, signal);
+  const files = await transpileOffThread(bytes, idleMs, signal);
   const coreFiles: Record<string, Uint8Array> = {};
   let glue: string | undefined;
   for (const [name, content] of Object.entries(files)) {
@@ -112,8 +74,20 @@ export async function transpileCached(
     else if (name.endsWith('.wasm')) coreFiles[name] = content;
   }
   if (glue === undefined) throw new RuntimeError('host-error', 'jco produced no JavaScript glue');
+  const stored = writeEntry(dir, glue, coreFiles, cacheDir);
+  // The caller awaits it; should the caller fail first, its failure is not an unhandled rejection.
+  stored.catch(() => undefined);
+  return { gluePath, coreFiles, cached: false, stored };
+}
 
-  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+/** Writes an entry into a temporary folder (`<hash>.tmp-<pid>-<random>`), then renames it into place. */
+async function writeEntry(
+  dir: string,
+  glue: string,
+  coreFiles: Record<string, Uint8Array>,
+  cacheDir: string,
+): Promise<void> {
+  const tmp = `${dir}${tmpSuffix()}`;
   try {
     await mkdir(tmp, { recursive: true });
     await writeFile(join(tmp, glueName), glue);
@@ -132,7 +106,6 @@ export async function transpileCached(
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
-  return { gluePath: join(dir, glueName), coreFiles, cached: false };
 }
 
 /** A whole cache entry, or undefined for anything less (a miss). */
