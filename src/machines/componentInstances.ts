@@ -4,7 +4,7 @@
  * forget one when it ends. Each is pure: it only enqueues (assign, sendTo, spawnChild, reply effects).
  */
 import type { ComponentContext } from './componentTypes.ts';
-import { defaultInstanceIdleMs, defaultMaxInstances } from './componentTypes.ts';
+import { defaultCancelGraceMs, defaultInstanceIdleMs, defaultMaxInstances } from './componentTypes.ts';
 import { type EnqueueArgs, effect } from './effects.ts';
 import {
   findInstance,
@@ -58,6 +58,7 @@ export function openInstance({ context, event, enqueue }: EnqueueArgs): void {
       sandbox: context.sandbox,
       timeoutMs: spec.timeoutMs,
       idleMs: spec.instanceIdleMs ?? defaultInstanceIdleMs,
+      cancelGraceMs: spec.cancelGraceMs ?? defaultCancelGraceMs,
       reply: event.reply,
     },
   });
