@@ -33,7 +33,7 @@ function openRefusal(context: ComponentContext): MachineError | undefined {
   if (Object.keys(context.instances).length >= max) {
     return new MachineError(
       'instance-limit',
-      `component ${context.id} already has ${max} instances open (the limit); close one with close-instance first.`,
+      `component ${context.id} already has ${max} instances open (the limit, serve --max-instances); close one with close-instance first.`,
     );
   }
   return undefined;
