@@ -99,6 +99,8 @@ interface Transfer {
   url: URL;
   phase: 'request' | 'body';
   received: number;
+  /** While the body is read: cancels it (see `stop` in fetchBounded). */
+  cancelBody?: (() => void) | undefined;
 }
 
 /** Reads the body within `maxBytes`, reporting progress; stops the transfer on overflow. */
@@ -106,6 +108,7 @@ async function readBody(
   response: Response,
   url: URL,
   options: BoundedFetchOptions,
+  signal: AbortSignal,
   at: Transfer,
 ): Promise<Uint8Array> {
   const header = response.headers.get('content-length');
@@ -117,19 +120,26 @@ async function readBody(
   if (!response.body) return new Uint8Array(0);
   at.phase = 'body';
   const reader = response.body.getReader();
+  at.cancelBody = () => void reader.cancel().catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    at.received = received;
-    if (received > options.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(url, options);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      // A body cancelled by `stop` ends like a complete one: it is not one.
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      received += value.byteLength;
+      at.received = received;
+      if (received > options.maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(url, options);
+      }
+      chunks.push(value);
+      options.onProgress?.(received, total);
     }
-    chunks.push(value);
-    options.onProgress?.(received, total);
+  } finally {
+    at.cancelBody = undefined;
   }
   return Buffer.concat(chunks);
 }
@@ -175,7 +185,7 @@ async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSig
       await response.body?.cancel().catch(() => undefined);
       throw statusError(at.url, response);
     }
-    const bytes = await readBody(response, at.url, options, at);
+    const bytes = await readBody(response, at.url, options, signal, at);
     return { status: response.status, headers: response.headers, url: at.url, body: bytes };
   }
 }
@@ -185,12 +195,21 @@ export async function fetchBounded(url: URL, options: BoundedFetchOptions): Prom
   const cancelled = () => new McpError('load-cancelled', `the download of ${url.href} was cancelled`);
   if (options.signal?.aborted) throw cancelled();
   const controller = new AbortController();
+  const at: Transfer = { url, phase: 'request', received: 0 };
+  /**
+   * Ends the transfer by both of the ways undici offers: the request's signal and, while the body is
+   * read, cancelling the body's reader (which undici maps to terminating the fetch). A cancelled download
+   * was once seen with its connection still open after the signal alone (remoteLoad.e2e, under load).
+   */
+  const stop = () => {
+    controller.abort();
+    at.cancelBody?.();
+  };
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort();
+    stop();
   }, options.timeoutMs);
-  const at: Transfer = { url, phase: 'request', received: 0 };
   const onAbort = () => {
     // Says how far the download got when its caller gave up (origin and path only: a query may be a
     // signature). A cancelled load whose connection stays open would show here whether the cancel came.
@@ -199,7 +218,7 @@ export async function fetchBounded(url: URL, options: BoundedFetchOptions): Prom
       phase: at.phase,
       received: at.received,
     });
-    controller.abort();
+    stop();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -128,4 +128,35 @@ describe('a cancelled download', () => {
     const line = lines.find((l) => l.includes('download cancelled by its caller'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({ url: `${base}/silent`, phase: 'request', received: 0 });
   });
+
+  it('closes the connection mid-body through the body’s reader even when the request’s signal is lost', async () => {
+    // undici's own signal wiring taken away: only fetchBounded's second way (cancel the reader) is left
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) =>
+      realFetch(input as URL, { ...init, signal: null }),
+    );
+    const controller = new AbortController();
+    const error = await mcpFailure(
+      fetchBounded(new URL(`${base}/stall`), {
+        maxBytes: 10 * 1024 * 1024,
+        timeoutMs: 60_000,
+        signal: controller.signal,
+        onProgress: (received) => {
+          if (received >= STALL_AFTER) controller.abort();
+        },
+      }),
+    );
+    expect(error.code).toBe('load-cancelled');
+    await until(() => last('/stall')?.closedEarly === true, 'the server saw it closed');
+  });
+
+  it('a timeout mid-body ends the same way, and a body cut short is never returned as complete', async () => {
+    const started = Date.now();
+    const error = await mcpFailure(
+      fetchBounded(new URL(`${base}/stall`), { maxBytes: 10 * 1024 * 1024, timeoutMs: 300 }),
+    );
+    expect(error.code).toBe('source-timeout');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await until(() => last('/stall')?.closedEarly === true, 'the server saw it closed');
+  });
 });
