@@ -9,13 +9,22 @@
  *   1,000 concurrent stateful calls (counter `increment`, all sent at once)
  *       vs 1,000 concurrent echo calls to the SDK server
  *
+ * Diagnostics beside the stateful rows (notes, no goals), sampled in the same rounds: what is left when a
+ * call's own work is taken away. `wasmactor echo`: this server's built-in `echo` tool (`--echo-tool`;
+ * the MCP layer and stdio, no actor, no worker). `SDK echo + worker round trip`: the floor server whose
+ * echo makes one bare worker round trip per call (bench/floors/echoWorkerServer.mjs), the least any
+ * server that runs each call in a worker thread pays (wasmactor does, so that a call can be killed).
+ * `1,000 serial worker round trips`: bare, in this process, one after another (a stateful instance
+ * serves a burst one call at a time).
+ *
  *   node bench/launch.mjs bench/mcp.bench.ts [calls per round]    (after `npm run build:fixtures`)
  */
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { bareInstances, exported } from './floors/bare.ts';
 import { benchDir, median, p99, type Row, ratioRow, report, sampleTogether } from './harness.ts';
-import { connect, echoFloorArgs, ok, wasmactorArgs } from './servers.ts';
+import { connect, echoFloorArgs, echoWorkerFloorArgs, ok, wasmactorArgs } from './servers.ts';
 
 const PER_ROUND = Number(process.argv[2] ?? 100);
 const ROUNDS = 5;
@@ -26,7 +35,9 @@ const fixtures = join(root, 'fixtures', 'build');
 async function main(): Promise<void> {
   const dir = benchDir('mcp');
   const floor = await connect(process.execPath, echoFloorArgs);
-  const ours = await connect(process.execPath, wasmactorArgs(join(dir, 'components')));
+  const workerFloor = await connect(process.execPath, echoWorkerFloorArgs);
+  const ours = await connect(process.execPath, wasmactorArgs(join(dir, 'components'), ['--echo-tool']));
+  const bareWorker = serialRoundTrips();
   try {
     // The same counter twice under two ids: one stateful, one stateless.
     const statelessCopy = join(dir, 'counter-stateless.wasm');
@@ -54,10 +65,15 @@ async function main(): Promise<void> {
       () =>
         ours.client.callTool({ name, arguments: args }).then(ok);
     const echo = () => floor.client.callTool({ name: 'echo', arguments: { value: 'x' } }).then(ok);
+    const echoWorker = () =>
+      workerFloor.client.callTool({ name: 'echo', arguments: { value: 'x' } }).then(ok);
+    const ourEcho = call('echo', { value: 'x' });
 
     const s = await sampleTogether(
       {
         echo,
+        echoWorker,
+        ourEcho,
         counter: call(toolOf('get')),
         store: call(toolOf('count')),
         stateless: call(statelessGet),
@@ -71,10 +87,15 @@ async function main(): Promise<void> {
       {
         echo: () => Promise.all(Array.from({ length: BURST }, echo)),
         counter: () => Promise.all(Array.from({ length: BURST }, call(toolOf('increment')))),
+        bareWorker: () => bareWorker.run(BURST),
       },
       { warmup: 1, rounds: ROUNDS, perRound: 1 },
     );
     const sum = (stat: (x: number[]) => number, a: number[], b: number[]) => stat(a) + stat(b);
+    const ms = (value: number) => `${value.toFixed(2)} ms`;
+    /** What is left of a stateful call's figure once its own work is taken away (see the header). */
+    const leftOver = (stat: (x: number[]) => number, figure: number[]) =>
+      `diagnostics: wasmactor echo ${ms(stat(s.ourEcho))}; SDK echo + worker round trip ${ms(stat(s.echoWorker))} (figure ${(stat(figure) / stat(s.echoWorker)).toFixed(2)}x that)`;
     const rows: Row[] = [
       ratioRow(
         'stateful tools/call p50, WAT counter',
@@ -82,6 +103,7 @@ async function main(): Promise<void> {
         median(s.counter),
         'ms',
         1.3,
+        leftOver(median, s.counter),
       ),
       ratioRow(
         'stateful tools/call p50, 12 MiB JS store',
@@ -89,6 +111,7 @@ async function main(): Promise<void> {
         median(s.store),
         'ms',
         1.3,
+        leftOver(median, s.store),
       ),
       ratioRow(
         'stateful p99, WAT counter',
@@ -96,6 +119,7 @@ async function main(): Promise<void> {
         p99(s.counter),
         'ms',
         1.5,
+        leftOver(p99, s.counter),
       ),
       ratioRow(
         'stateful p99, 12 MiB JS store',
@@ -103,6 +127,7 @@ async function main(): Promise<void> {
         p99(s.store),
         'ms',
         1.5,
+        leftOver(p99, s.store),
       ),
       ratioRow(
         `${BURST.toLocaleString('en')} concurrent stateful calls`,
@@ -110,6 +135,7 @@ async function main(): Promise<void> {
         median(bursts.counter),
         'ms',
         2,
+        `diagnostics: ${BURST.toLocaleString('en')} serial bare worker round trips ${ms(median(bursts.bareWorker))}`,
       ),
       ratioRow(
         'stateless tools/call p50, small component',
@@ -123,7 +149,29 @@ async function main(): Promise<void> {
   } finally {
     await ours.client.close();
     await floor.client.close();
+    await workerFloor.client.close();
+    await bareWorker.close();
   }
+}
+
+/** A bare worker that answers each message at once; `run(n)` makes n round trips one after another. */
+function serialRoundTrips() {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, type: 'ok', value: 1 }));`,
+    { eval: true },
+  );
+  const roundTrip = (id: number) =>
+    new Promise<void>((resolve) => {
+      worker.once('message', () => resolve());
+      worker.postMessage({ type: 'call', instanceId: 1, fn: 0, args: {}, id });
+    });
+  return {
+    async run(n: number) {
+      for (let i = 0; i < n; i++) await roundTrip(i);
+    },
+    close: () => worker.terminate(),
+  };
 }
 
 await main();

@@ -42,6 +42,9 @@ export function wasmactorArgs(componentDir: string, extra: string[] = []): strin
 /** The floor: a plain SDK v2 echo server (plain JavaScript, no tsx). */
 export const echoFloorArgs = [join(import.meta.dirname, 'floors', 'echoServer.mjs')];
 
+/** A diagnostic floor: the SDK echo server with one bare worker round trip per call. */
+export const echoWorkerFloorArgs = [join(import.meta.dirname, 'floors', 'echoWorkerServer.mjs')];
+
 /** The result, or a throw when the tool answered with an error. */
 export function ok(result: Result): Result {
   if (result.isError) throw new Error(JSON.stringify(result.content));

@@ -4,19 +4,17 @@
  * usage errors exit with 2; the example components pass.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildExamples } from '../examples/build.ts';
 import type { CheckReport } from '../src/mcp/check/index.ts';
 import { checkCommand } from '../src/mcp/commands/checkCommand.ts';
 import { fixturePath } from './helpers/fixtures.ts';
+import { REPO_ROOT } from './mcp/helpers.ts';
 
 const bin = new URL('../bin/wasmactor.js', import.meta.url).pathname;
-let dir: string;
 
 interface Run {
   code: number;
@@ -35,7 +33,8 @@ function settle(promise: Promise<{ stdout: string; stderr: string }>): Promise<R
   );
 }
 
-const env = () => ({ ...process.env, XDG_CACHE_HOME: join(dir, 'cache') });
+/** The repo's transpile cache, which the other e2e tests share: each fixture is transpiled once a run. */
+const env = () => ({ ...process.env, XDG_CACHE_HOME: join(REPO_ROOT, '.cache') });
 
 /** `wasmactor ...args` in a child process. */
 function wasmactor(...args: string[]): Promise<Run> {
@@ -55,11 +54,6 @@ async function checkJson(...args: string[]): Promise<{ run: Run; report: CheckRe
 }
 
 const bugs = () => fixturePath('bugs');
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wasmactor-check-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('wasmactor check finds the planted bugs', () => {
   it('a trap on one input range, a hang on a rare input and an exit, shrunk to the boundary, reproduced by `wasmactor call`', async () => {

@@ -1,25 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from './helpers/fixtures.ts';
+import { runWasmactor } from './mcp/helpers.ts';
 
-const bin = new URL('../bin/wasmactor.js', import.meta.url).pathname;
 let dir: string;
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `wasmactor ...args` in a child process, with the repo's transpile cache (shared with the other e2e tests). */
+const run = (...args: string[]) => runWasmactor(args);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wasmactor-cli-'));

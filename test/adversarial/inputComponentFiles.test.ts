@@ -6,20 +6,9 @@
  *
  * Each case runs under a deadline of its own, so a regression fails here instead of hanging the suite.
  */
-import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,7 +17,9 @@ import {
   readComponentSource,
   readComponentTypes,
 } from '../../src/runtime/index.ts';
+import { tempDirWithFifo } from './fifo.ts';
 import { refusal } from './refusal.ts';
+import { releaseFifos } from './storeCorruptions.ts';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -37,19 +28,12 @@ let fifo: string;
 let socketServer: Server | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wasmactor-input-'));
-  fifo = join(dir, 'pipe.wasm');
-  const made = spawnSync('mkfifo', [fifo]);
-  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+  ({ dir, fifo } = await tempDirWithFifo('wasmactor-input-', 'pipe.wasm'));
 });
 
 afterAll(async () => {
   // Should a regression have opened the FIFO for reading, a writer that comes and goes releases it.
-  try {
-    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-  } catch {
-    // no reader is waiting: nothing to release
-  }
+  await releaseFifos([fifo]);
   socketServer?.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -4,12 +4,12 @@
  * returns its argument. Before, the base64 check (a regular expression with a repeated group, in the
  * input schema and in the conversion) overflowed the stack above ~7.5 MB.
  */
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture } from '../mcp/helpers.ts';
+import { connectInProcess, fixture } from '../mcp/helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -23,10 +23,7 @@ beforeAll(async () => {
     host: new ComponentHost({ runtime: createRuntime() }),
     maxResultSize: 128 * MiB,
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  client = new Client({ name: 'large-arguments-test', version: '0.0.0' });
-  await client.connect(clientSide);
+  client = await connectInProcess(server, 'large-arguments-test');
   await server.loadComponent(kitchen, false);
 }, 180_000);
 

@@ -7,12 +7,12 @@
  */
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture, resultJson, resultText, tempDir } from '../mcp/helpers.ts';
+import { connectInProcess, fixture, resultJson, resultText, tempDir } from '../mcp/helpers.ts';
 import { permissionsOf } from './policyConcurrency.model.ts';
 
 type Result = Awaited<ReturnType<Client['callTool']>>;
@@ -54,10 +54,7 @@ beforeAll(async () => {
     return save(metadata, bytes, policy);
   };
   server = new WasmactorServer({ host: new ComponentHost({ runtime: createRuntime() }), store });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  client = new Client({ name: 'policy-concurrency', version: '0.0.0' });
-  await client.connect(clientSide);
+  client = await connectInProcess(server, 'policy-concurrency');
   for (const path of [probePath, counterPath]) expectOk(await call('load-component', { path }));
 }, 180_000);
 
@@ -253,10 +250,7 @@ describe('changes queued around a load or an unload of the same id', () => {
 describe('without a component directory', () => {
   it('20 concurrent grants are all acknowledged and kept in memory, in the order sent', async () => {
     const memoryServer = new WasmactorServer({ host: new ComponentHost({ runtime: createRuntime() }) });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await memoryServer.createMcpServer().connect(serverSide);
-    const memoryClient = new Client({ name: 'policy-concurrency-memory', version: '0.0.0' });
-    await memoryClient.connect(clientSide);
+    const memoryClient = await connectInProcess(memoryServer, 'policy-concurrency-memory');
     try {
       const loaded = await memoryClient.callTool({ name: 'load-component', arguments: { path: probePath } });
       expectOk(loaded);

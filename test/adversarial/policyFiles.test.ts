@@ -3,31 +3,24 @@
  * once, a huge (sparse) file from its size, a binary file as not UTF-8, and a shadow-style file with a
  * parse error that holds none of its lines.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POLICY_FILE_SIZE, readPolicyFile } from '../../src/runtime/policy/index.ts';
+import { tempDirWithFifo } from './fifo.ts';
 import { refusal } from './refusal.ts';
+import { releaseFifos } from './storeCorruptions.ts';
 
 let dir: string;
 let fifo: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'wasmactor-policy-files-'));
-  fifo = join(dir, 'pipe.policy.yaml');
-  const made = spawnSync('mkfifo', [fifo]);
-  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+  ({ dir, fifo } = await tempDirWithFifo('wasmactor-policy-files-', 'pipe.policy.yaml'));
 });
 
 afterAll(async () => {
-  try {
-    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-  } catch {
-    // no reader is waiting
-  }
+  await releaseFifos([fifo]);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -4,12 +4,12 @@
  * argument: a value over the cap is refused with `isError` naming the size, the limit and the flag; a
  * value over the no-duplication threshold is in `structuredContent` only; small values are unchanged.
  */
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { OUTPUT_META_KEY, WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture } from '../mcp/helpers.ts';
+import { connectInProcess, fixture } from '../mcp/helpers.ts';
 
 const KiB = 1024;
 /** The caps of this server: small, so that the values that cross them stay small too. */
@@ -33,10 +33,7 @@ beforeAll(async () => {
     maxResultSize: MAX,
     inlineResultSize: INLINE,
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  client = new Client({ name: 'results-test', version: '0.0.0' });
-  await client.connect(clientSide);
+  client = await connectInProcess(server, 'results-test');
   await server.loadComponent(kitchen, false);
   await server.loadComponent(probe, false);
 }, 180_000);

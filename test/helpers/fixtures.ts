@@ -28,21 +28,25 @@ export function fixturePath(name: FixtureName | (string & {})): string {
 // biome-ignore lint/suspicious/noExplicitAny: the shape depends on the fixture's WIT
 export type GuestExports = Record<string, any>;
 
-/**
- * Instantiates a fixture with plain jco (transpile to a temp folder, import, instantiate with a fresh
- * `WASIShim`): a reference path independent of wasmactor's runtime, for tests of the fixtures themselves.
- * `imports` are merged over the WASI imports (e.g. `{'local:host/logger': {log}}`).
- */
-export async function instantiateWithJco(
-  name: FixtureName,
-  options: { imports?: Record<string, unknown>; sandbox?: Record<string, unknown> } = {},
-): Promise<GuestExports> {
+/** A fixture transpiled by jco and imported: its `instantiate` and its compiled core modules. */
+interface JcoModule {
+  instantiate: (
+    getCoreModule: (path: string) => Promise<WebAssembly.Module>,
+    imports: Record<string, unknown>,
+  ) => Promise<GuestExports>;
+  /** The core module at `path` of the transpile output, compiled once (a Module holds no state). */
+  coreModule: (path: string) => Promise<WebAssembly.Module>;
+}
+
+/** The fixtures transpiled so far in this process, by name: each is transpiled and compiled once. */
+const transpiled = new Map<FixtureName, Promise<JcoModule>>();
+
+async function transpileWithJco(name: FixtureName): Promise<JcoModule> {
   const { readFile, mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { dirname } = await import('node:path');
   const { pathToFileURL } = await import('node:url');
   const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
-  const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const bytes = await readFile(fixturePath(name));
   const { files } = await transpileBytes(bytes, {
     name: 'component',
@@ -54,17 +58,38 @@ export async function instantiateWithJco(
     await mkdir(dirname(join(dir, file)), { recursive: true });
     await writeFile(join(dir, file), content);
   }
-  const mod = (await import(pathToFileURL(join(dir, 'component.js')).href)) as {
-    instantiate: (
-      getCoreModule: (path: string) => Promise<WebAssembly.Module>,
-      imports: Record<string, unknown>,
-    ) => Promise<GuestExports>;
+  const mod = (await import(pathToFileURL(join(dir, 'component.js')).href)) as Pick<JcoModule, 'instantiate'>;
+  const compiled = new Map<string, Promise<WebAssembly.Module>>();
+  const coreModule = (path: string) => {
+    let module = compiled.get(path);
+    if (!module) {
+      module = readFile(join(dir, path)).then((core) => wasm.compile(core));
+      compiled.set(path, module);
+    }
+    return module;
   };
+  return { instantiate: mod.instantiate, coreModule };
+}
+
+/**
+ * Instantiates a fixture with plain jco (transpiled once per process to a temp folder and imported, then
+ * a new instance with a fresh `WASIShim` on every call): a reference path independent of wasmactor's
+ * runtime, for tests of the fixtures themselves. `imports` are merged over the WASI imports (e.g.
+ * `{'local:host/logger': {log}}`).
+ */
+export async function instantiateWithJco(
+  name: FixtureName,
+  options: { imports?: Record<string, unknown>; sandbox?: Record<string, unknown> } = {},
+): Promise<GuestExports> {
+  const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
+  let loading = transpiled.get(name);
+  if (!loading) {
+    loading = transpileWithJco(name);
+    transpiled.set(name, loading);
+  }
+  const { instantiate, coreModule } = await loading;
   const shim = new WASIShim(
     options.sandbox === undefined ? undefined : ({ sandbox: options.sandbox } as never),
   );
-  return mod.instantiate(async (path) => wasm.compile(await readFile(join(dir, path))), {
-    ...shim.getImportObject(),
-    ...options.imports,
-  });
+  return instantiate(coreModule, { ...shim.getImportObject(), ...options.imports });
 }

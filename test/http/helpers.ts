@@ -2,11 +2,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { Client, type ClientOptions, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { type HttpHandle, type HttpServeOptions, startHttpServer } from '../../src/mcp/http/index.ts';
 import { WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { BIN, REPO_ROOT } from '../mcp/helpers.ts';
+import { BIN, REPO_ROOT, tempDir } from '../mcp/helpers.ts';
 
 /** The JSON-RPC `initialize` of a 2025-era client. */
 export const INITIALIZE = {
@@ -136,6 +138,71 @@ export function spawnHttp(args: string[]): Promise<HttpChild> {
       reject(new Error(`the server exited (${code}) before listening:\n${stderr}`));
     });
   });
+}
+
+/** The one `serve --http` child of a test file, and SDK clients connected to it. */
+export interface FileHttpServer {
+  /** The child's `/mcp` URL (after `beforeAll`). */
+  readonly url: string;
+  /** The URL without `/mcp`. */
+  readonly base: string;
+  /** An SDK client over HTTP in `mode` (closed in `afterAll`); `options` add to the version negotiation. */
+  connect(
+    mode: 'auto' | 'legacy',
+    options?: Omit<ClientOptions, 'versionNegotiation'>,
+  ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>;
+}
+
+/**
+ * One `wasmactor serve --http 0 --replica-id <replicaId>` child for the tests of a file: spawned in
+ * `beforeAll` on an empty temporary component directory, stopped in `afterAll` after every client that
+ * `connect` opened is closed.
+ */
+export function serveHttpPerFile(replicaId: string): FileHttpServer {
+  let child: HttpChild | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  const clients: Client[] = [];
+  const started = (): HttpChild => {
+    if (!child) throw new Error('the HTTP server is not started (use it inside a test)');
+    return child;
+  };
+  beforeAll(async () => {
+    const tmp = await tempDir(`wasmactor-http-${replicaId}-`);
+    cleanup = tmp.cleanup;
+    child = await spawnHttp([
+      '--http',
+      '0',
+      '--component-dir',
+      tmp.dir,
+      '--replica-id',
+      replicaId,
+      '--log-level',
+      'warn',
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await child?.stop();
+    await cleanup?.();
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    get base() {
+      return started().base;
+    },
+    async connect(mode, options = {}) {
+      const transport = new StreamableHTTPClientTransport(new URL(started().url));
+      const client = new Client(
+        { name: `wasmactor-http-${mode}`, version: '0.0.0' },
+        { ...options, versionNegotiation: { mode } },
+      );
+      await client.connect(transport);
+      clients.push(client);
+      return { client, transport };
+    },
+  };
 }
 
 /** Runs `wasmactor serve ...` to its end (for refusals); resolves to the exit code and stderr. */

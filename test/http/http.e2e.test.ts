@@ -5,53 +5,25 @@
  * `tools/list_changed` must reach every listener: the modern listen stream, the 2025 client's GET stream
  * and a raw GET stream.
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, tempDir } from '../mcp/helpers.ts';
-import { type HttpChild, initializeSession, MCP_HEADERS, spawnHttp } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../mcp/helpers.ts';
+import { initializeSession, MCP_HEADERS, serveHttpPerFile } from './helpers.ts';
 
-let server: HttpChild;
-let cleanup: () => Promise<void>;
+const server = serveHttpPerFile('r7');
 let counterPath: string;
-const clients: Client[] = [];
 
 beforeAll(async () => {
   [counterPath] = (await fixture('counter')) as [string];
-  const tmp = await tempDir('wasmactor-http-');
-  cleanup = tmp.cleanup;
-  server = await spawnHttp([
-    '--http',
-    '0',
-    '--component-dir',
-    tmp.dir,
-    '--replica-id',
-    'r7',
-    '--log-level',
-    'warn',
-  ]);
 }, 60_000);
 
-afterAll(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
-  await server?.stop();
-  await cleanup?.();
-});
-
-/** An SDK client over HTTP; `changed` counts the tools/list_changed it handled (debounce off). */
+/** An SDK client over HTTP; `seen` records the tool names of each tools/list_changed it handled (debounce off). */
 async function connect(mode: 'auto' | 'legacy') {
   const seen: string[][] = [];
-  const transport = new StreamableHTTPClientTransport(new URL(server.url));
-  const client = new Client(
-    { name: `wasmactor-http-${mode}`, version: '0.0.0' },
-    {
-      versionNegotiation: { mode },
-      listChanged: {
-        tools: { debounceMs: 0, onChanged: (_error, tools) => seen.push((tools ?? []).map((t) => t.name)) },
-      },
+  const { client, transport } = await server.connect(mode, {
+    listChanged: {
+      tools: { debounceMs: 0, onChanged: (_error, tools) => seen.push((tools ?? []).map((t) => t.name)) },
     },
-  );
-  await client.connect(transport);
-  clients.push(client);
+  });
   return { client, transport, seen };
 }
 

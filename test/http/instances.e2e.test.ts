@@ -4,43 +4,13 @@
  * against the arguments), keeps its own state apart from the shared instance, and ends with the session
  * that opened it.
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, resultText, tempDir } from '../mcp/helpers.ts';
-import { type HttpChild, spawnHttp } from './helpers.ts';
+import type { Client } from '@modelcontextprotocol/client';
+import { describe, expect, it } from 'vitest';
+import { fixture, resultText } from '../mcp/helpers.ts';
+import { serveHttpPerFile } from './helpers.ts';
 
-let server: HttpChild;
-let cleanup: () => Promise<void>;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  const tmp = await tempDir('wasmactor-http-instances-');
-  cleanup = tmp.cleanup;
-  server = await spawnHttp([
-    '--http',
-    '0',
-    '--component-dir',
-    tmp.dir,
-    '--replica-id',
-    'r9',
-    '--log-level',
-    'warn',
-  ]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
-  await server?.stop();
-  await cleanup?.();
-});
-
-async function connect(mode: 'auto' | 'legacy') {
-  const transport = new StreamableHTTPClientTransport(new URL(server.url));
-  const client = new Client({ name: `agent-${mode}`, version: '0.0.0' }, { versionNegotiation: { mode } });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, transport };
-}
+const server = serveHttpPerFile('r9');
+const connect = (mode: 'auto' | 'legacy') => server.connect(mode);
 
 describe('per-agent instances over HTTP', () => {
   it('a handle keeps its own state across eras and ends with the 2025-era session that opened it', async () => {

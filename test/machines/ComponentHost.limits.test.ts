@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/ComponentHost.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
 import { FakeRuntime, fakeSource } from './fakeRuntime.ts';
+import { value } from './hostHelpers.ts';
 
-const value = (o: { ok: boolean; value?: unknown }) => (o.ok ? o.value : undefined);
 const code = (p: Promise<unknown>) =>
   p.then(
     () => 'resolved',

@@ -1,33 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/ComponentHost.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
-import { MachineError } from '../../src/machines/MachineError.ts';
 import { FakeRuntime, fakeSource, fakeTool } from './fakeRuntime.ts';
+import { heldGate, loaded, rejection, value } from './hostHelpers.ts';
 
-function value(outcome: { ok: boolean; value?: unknown }): unknown {
-  return outcome.ok ? outcome.value : undefined;
+/** A host whose load of stateful `c` (advertising `tool`) waits in `prepare` until the test settles it. */
+function loading(tool: string) {
+  const prepare = createDeferred<void>();
+  const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
+  const load = host.load({ id: 'c', source: fakeSource, stateful: true, knownTools: [fakeTool(tool)] });
+  return { prepare, host, load };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MachineError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MachineError);
-    return error as MachineError;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** A gate that holds every call until `release()`. */
-function heldGate() {
-  let open = createDeferred<void>();
-  return {
-    gate: () => open.promise,
-    release() {
-      open.deferred.resolve();
-      open = createDeferred<void>();
-    },
-  };
+/** Records each new state of the host's first component, as its subscribers are told of them. */
+function recordStates(host: ComponentHost) {
+  const states: string[] = [];
+  const unsubscribe = host.subscribe((list) => {
+    const state = list[0]?.state;
+    if (state && states.at(-1) !== state) states.push(state);
+  });
+  return { states, unsubscribe };
 }
 
 describe('ComponentHost', () => {
@@ -87,9 +79,7 @@ describe('ComponentHost', () => {
   });
 
   it('after a trap of a stateful instance says the state was lost and restarts from zero', async () => {
-    const runtime = new FakeRuntime();
-    const host = new ComponentHost({ runtime });
-    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    const { runtime, host } = await loaded();
     await host.call('increment', {});
     const error = await rejection(host.call('trap', {}));
     expect(error.code).toBe('state-lost');
@@ -103,8 +93,7 @@ describe('ComponentHost', () => {
   });
 
   it('treats a WIT err as a normal reply and a refused argument as a call failure that keeps the state', async () => {
-    const host = new ComponentHost({ runtime: new FakeRuntime() });
-    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    const { host } = await loaded();
     await host.call('increment', {});
     expect(await host.call('fail', {})).toMatchObject({ ok: false, error: 'wit-err' });
     expect((await rejection(host.call('bad-arg', {}))).code).toBe('call-failed');
@@ -114,8 +103,7 @@ describe('ComponentHost', () => {
   });
 
   it('a stateless fault is a fault, not lost state', async () => {
-    const host = new ComponentHost({ runtime: new FakeRuntime() });
-    await host.load({ id: 'c', source: fakeSource, stateful: false });
+    const { host } = await loaded({ stateful: false });
     expect((await rejection(host.call('trap', {}))).code).toBe('fault');
     expect(host.list()[0]?.restarts).toBe(0);
     await host.stop();
@@ -123,9 +111,7 @@ describe('ComponentHost', () => {
 
   it('cancels a queued call by removing it, and a stateful call in flight by dropping its reply', async () => {
     const held = heldGate();
-    const runtime = new FakeRuntime({ gate: held.gate });
-    const host = new ComponentHost({ runtime });
-    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    const { runtime, host } = await loaded({ runtime: new FakeRuntime({ gate: held.gate }) });
     const first = new AbortController();
     const second = new AbortController();
     const inFlight = host.call('increment', {}, { signal: first.signal });
@@ -150,9 +136,10 @@ describe('ComponentHost', () => {
 
   it('kills a stateless call in flight when it is cancelled', async () => {
     const held = heldGate();
-    const runtime = new FakeRuntime({ gate: held.gate });
-    const host = new ComponentHost({ runtime });
-    await host.load({ id: 'c', source: fakeSource, stateful: false });
+    const { runtime, host } = await loaded({
+      runtime: new FakeRuntime({ gate: held.gate }),
+      stateful: false,
+    });
     const controller = new AbortController();
     const call = host.call('increment', {}, { signal: controller.signal });
     await new Promise((r) => setTimeout(r, 10));
@@ -169,9 +156,7 @@ describe('ComponentHost', () => {
 
   it('unload rejects queued calls, lets the call in flight finish and drops the instance', async () => {
     const held = heldGate();
-    const runtime = new FakeRuntime({ gate: held.gate });
-    const host = new ComponentHost({ runtime });
-    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    const { runtime, host } = await loaded({ runtime: new FakeRuntime({ gate: held.gate }) });
     const running = host.call('increment', {});
     const queued = [host.call('increment', {}), host.call('increment', {})];
     await new Promise((r) => setTimeout(r, 10));
@@ -194,9 +179,7 @@ describe('ComponentHost', () => {
   });
 
   it('reload starts a new generation on a brand-new instance', async () => {
-    const runtime = new FakeRuntime();
-    const host = new ComponentHost({ runtime });
-    await host.load({ id: 'c', source: fakeSource, stateful: true });
+    const { runtime, host } = await loaded();
     await host.call('increment', {});
     await host.call('increment', {});
     const reload = await host.load({ id: 'c', source: fakeSource, stateful: true });
@@ -207,14 +190,7 @@ describe('ComponentHost', () => {
   });
 
   it('makes calls wait for the load when the tools are known, and rejects them when the load fails', async () => {
-    const prepare = createDeferred<void>();
-    const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
-    const load = host.load({
-      id: 'c',
-      source: fakeSource,
-      stateful: true,
-      knownTools: [fakeTool('increment')],
-    });
+    const { prepare, host, load } = loading('increment');
     const early = host.call('increment', {});
     expect(host.list()[0]?.state).toBe('loading');
     prepare.deferred.reject(new Error('disk on fire'));
@@ -227,9 +203,7 @@ describe('ComponentHost', () => {
   });
 
   it('answers an unload that arrives while the component is still loading', async () => {
-    const prepare = createDeferred<void>();
-    const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
-    const load = host.load({ id: 'c', source: fakeSource, stateful: true, knownTools: [fakeTool('get')] });
+    const { prepare, host, load } = loading('get');
     const waiting = host.call('get', {});
     const unload = host.unload('c');
     prepare.deferred.resolve();
@@ -242,14 +216,7 @@ describe('ComponentHost', () => {
   });
 
   it('serves calls that waited for the load', async () => {
-    const prepare = createDeferred<void>();
-    const host = new ComponentHost({ runtime: new FakeRuntime({ prepareGate: () => prepare.promise }) });
-    const load = host.load({
-      id: 'c',
-      source: fakeSource,
-      stateful: true,
-      knownTools: [fakeTool('increment')],
-    });
+    const { prepare, host, load } = loading('increment');
     const early = [host.call('increment', {}), host.call('increment', {})];
     prepare.deferred.resolve();
     await load;
@@ -281,11 +248,7 @@ describe('ComponentHost', () => {
 
   it('notifies subscribers of every actor change without an inspect observer', async () => {
     const host = new ComponentHost({ runtime: new FakeRuntime() });
-    const states: string[] = [];
-    const unsubscribe = host.subscribe((list) => {
-      const state = list[0]?.state;
-      if (state && states.at(-1) !== state) states.push(state);
-    });
+    const { states, unsubscribe } = recordStates(host);
     await host.load({ id: 'c', source: fakeSource, stateful: true });
     await host.call('increment', {});
     await host.unload('c');
@@ -316,11 +279,7 @@ describe('ComponentHost', () => {
       runtime: new FakeRuntime(),
       inspect: (event) => inspected.add((event.actorRef as { id?: string }).id ?? ''),
     });
-    const states: string[] = [];
-    const unsubscribe = host.subscribe((list) => {
-      const state = list[0]?.state;
-      if (state && states.at(-1) !== state) states.push(state);
-    });
+    const { states, unsubscribe } = recordStates(host);
     await host.load({ id: 'c', source: fakeSource, stateful: true });
     await host.call('increment', {});
     unsubscribe();

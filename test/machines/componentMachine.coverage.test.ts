@@ -11,6 +11,7 @@ import type { CallSettled, LoadSpec } from '../../src/machines/componentTypes.ts
 import { createDeferred } from '../../src/machines/deferred.ts';
 import type { CallOutcome } from '../../src/runtime/types.ts';
 import { FakeRuntime, fakeSource } from './fakeRuntime.ts';
+import { heldGate } from './hostHelpers.ts';
 
 function key(t: AnyTransitionDefinition): string {
   const targets = (t.target ?? []).map((n) => n.id).join(',');
@@ -50,17 +51,6 @@ const spec = (stateful: boolean): LoadSpec => ({
   concurrency: 1,
   cancelGraceMs: 20,
 });
-
-function held() {
-  let gate = createDeferred<void>();
-  return {
-    gate: () => gate.promise,
-    release() {
-      gate.deferred.resolve();
-      gate = createDeferred<void>();
-    },
-  };
-}
 
 function start(runtime: FakeRuntime, machine = componentMachine) {
   const actor = createActor(machine, { input: { id: 'c', runtime }, inspect: record }).start();
@@ -151,7 +141,7 @@ describe('componentMachine transition coverage', () => {
     // idle: LOAD, RELOAD, UNLOAD; busy: CALL, CANCEL, SETTLED, LOAD, RELOAD, UNLOAD
     for (const event of ['LOAD', 'RELOAD', 'UNLOAD'] as const) {
       for (const from of ['idle', 'busy'] as const) {
-        const g = held();
+        const g = heldGate();
         const m = start(new FakeRuntime({ gate: g.gate }));
         await m.load();
         const calls: Promise<unknown>[] = [];
@@ -180,7 +170,7 @@ describe('componentMachine transition coverage', () => {
     }
     // unloading: LOAD, RELOAD and UNLOAD while it drains
     for (const event of ['LOAD', 'RELOAD', 'UNLOAD'] as const) {
-      const g = held();
+      const g = heldGate();
       const m = start(new FakeRuntime({ gate: g.gate }));
       await m.load(false);
       const running = m.call('increment');
@@ -193,7 +183,7 @@ describe('componentMachine transition coverage', () => {
     }
     // root: KILL stops the call in flight; a cancelled stateful call past its grace is killed
     {
-      const g = held();
+      const g = heldGate();
       const m = start(new FakeRuntime({ gate: g.gate }));
       await m.load();
       const killed = m.call('increment', 'k');
@@ -225,7 +215,7 @@ describe('componentMachine transition coverage', () => {
     }
     // per-agent instances: open, call, close (the instance's end), and in unloading and unloaded
     {
-      const g = held();
+      const g = heldGate();
       const m = start(new FakeRuntime({ gate: g.gate }));
       await m.load();
       const settle = (promise: Promise<unknown>) =>

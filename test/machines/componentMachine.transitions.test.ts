@@ -8,52 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { type AnyMachineSnapshot, getNextSnapshot, initialTransition, transition } from 'xstate';
 import { componentMachine } from '../../src/machines/componentMachine.ts';
 import type { CallSettled, ComponentContext, LoadSpec } from '../../src/machines/componentTypes.ts';
-import type { Deferred } from '../../src/machines/deferred.ts';
 import { MachineError } from '../../src/machines/MachineError.ts';
-import type {
-  CallOutcome,
-  ComponentInstance,
-  ComponentRuntime,
-  PreparedComponent,
-  SandboxSpec,
-} from '../../src/runtime/types.ts';
-import { fakeSource, fakeTool } from './fakeRuntime.ts';
+import type { ComponentRuntime, SandboxSpec } from '../../src/runtime/types.ts';
+import { fakeSource } from './fakeRuntime.ts';
+import { instance, noIo, outcome, prepared, probe } from './transitionHelpers.ts';
 
-/** Any use of the runtime while computing a transition is I/O: it fails the test. */
-const noIo = (what: string) => () => {
-  throw new Error(`${what} was called while computing a transition`);
-};
 const runtime: ComponentRuntime = { prepare: noIo('runtime.prepare') };
-const prepared: PreparedComponent = {
-  sha256: 'x',
-  types: { functions: [], imports: [] },
-  tools: [fakeTool('increment')],
-  instantiate: noIo('instantiate'),
-  callOnce: noIo('callOnce'),
-  dispose: noIo('prepared.dispose'),
-};
-const instance: ComponentInstance = {
-  call: noIo('instance.call'),
-  dispose: noIo('instance.dispose'),
-  alive: true,
-};
-
-/** A Deferred that records whether anything settled it. */
-function probe<T = CallOutcome>(): Deferred<T> & { settled: string[] } {
-  const settled: string[] = [];
-  return {
-    settled,
-    resolve: () => settled.push('resolved'),
-    reject: () => settled.push('rejected'),
-  };
-}
-
-const outcome = (value: number): CallOutcome => ({
-  ok: true,
-  value,
-  output: { stdout: '', stderr: '', truncated: false },
-  durationMs: 1,
-});
 
 function spec(stateful: boolean, sandbox: SandboxSpec = {}): LoadSpec {
   return { source: fakeSource, stateful, sandbox, timeoutMs: 1_000, concurrency: 2, cancelGraceMs: 2_000 };

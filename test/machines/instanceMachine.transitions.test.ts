@@ -11,32 +11,7 @@ import { instanceMachine } from '../../src/machines/instanceMachine.ts';
 import type { InstanceEvent } from '../../src/machines/instanceTypes.ts';
 import type { MachineError } from '../../src/machines/MachineError.ts';
 import { RuntimeError } from '../../src/runtime/RuntimeError.ts';
-import type { CallOutcome, ComponentInstance, PreparedComponent } from '../../src/runtime/types.ts';
-import { fakeTool } from './fakeRuntime.ts';
-
-const noIo = (what: string) => () => {
-  throw new Error(`${what} was called while computing a transition`);
-};
-const prepared: PreparedComponent = {
-  sha256: 'x',
-  types: { functions: [], imports: [] },
-  tools: [fakeTool('increment')],
-  instantiate: noIo('instantiate'),
-  callOnce: noIo('callOnce'),
-  dispose: noIo('prepared.dispose'),
-};
-const instance: ComponentInstance = { call: noIo('instance.call'), dispose: noIo('dispose'), alive: true };
-
-function probe<T = CallOutcome>(): Deferred<T> & { settled: string[] } {
-  const settled: string[] = [];
-  return { settled, resolve: () => settled.push('resolved'), reject: () => settled.push('rejected') };
-}
-const outcome = (value: number): CallOutcome => ({
-  ok: true,
-  value,
-  output: { stdout: '', stderr: '', truncated: false },
-  durationMs: 1,
-});
+import { instance, outcome, prepared, probe } from './transitionHelpers.ts';
 
 type Snapshot = ReturnType<typeof instanceMachine.transition>;
 type Event = Parameters<typeof instanceMachine.transition>[1];
@@ -55,17 +30,20 @@ function invokeId(snapshot: Snapshot): string {
   return ids[0] as string;
 }
 
+/** The instance's input: handle `r1.abcdefghijkl` of component `c`, generation 1; `open` is the open's reply. */
+const input = (open: Deferred<void>) => ({
+  handle: 'r1.abcdefghijkl',
+  componentId: 'c',
+  generation: 1,
+  prepared,
+  sandbox: {},
+  timeoutMs: 1_000,
+  idleMs: 60_000,
+  reply: open,
+});
+
 function started(open = probe<void>()): { snapshot: Snapshot; open: typeof open } {
-  const [s0] = initialTransition(instanceMachine, {
-    handle: 'r1.abcdefghijkl',
-    componentId: 'c',
-    generation: 1,
-    prepared,
-    sandbox: {},
-    timeoutMs: 1_000,
-    idleMs: 60_000,
-    reply: open,
-  });
+  const [s0] = initialTransition(instanceMachine, input(open));
   expect(s0.value).toBe('starting');
   const [s1, actions] = transition(instanceMachine, s0, childDone(invokeId(s0), instance));
   expect(actionTypes(actions)).toContain('resolveReply');
@@ -150,16 +128,7 @@ describe('instanceMachine transitions', () => {
 
   it('a failed start rejects the open and ends as failed', () => {
     const open = probe<void>();
-    const [s0] = initialTransition(instanceMachine, {
-      handle: 'r1.abcdefghijkl',
-      componentId: 'c',
-      generation: 1,
-      prepared,
-      sandbox: {},
-      timeoutMs: 1_000,
-      idleMs: 60_000,
-      reply: open,
-    });
+    const [s0] = initialTransition(instanceMachine, input(open));
     const [s1, actions] = transition(
       instanceMachine,
       s0,

@@ -1,38 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentHost } from '../../src/machines/ComponentHost.ts';
 import { createDeferred } from '../../src/machines/deferred.ts';
-import { MachineError } from '../../src/machines/MachineError.ts';
 import { FakeRuntime, fakeSource } from './fakeRuntime.ts';
-
-function value(outcome: { ok: boolean; value?: unknown }): unknown {
-  return outcome.ok ? outcome.value : undefined;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MachineError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MachineError);
-    return error as MachineError;
-  }
-  throw new Error('expected a rejection');
-}
+import { loaded, rejection, value } from './hostHelpers.ts';
 
 let nextHandle = 0;
 const handle = () => `r1.h${++nextHandle}xxxxxxxxxxxxxxxx`;
-
-async function loaded(
-  options: {
-    stateful?: boolean;
-    runtime?: FakeRuntime;
-    host?: Partial<ConstructorParameters<typeof ComponentHost>[0]>;
-  } = {},
-) {
-  const runtime = options.runtime ?? new FakeRuntime();
-  const host = new ComponentHost({ runtime, ...options.host });
-  await host.load({ id: 'c', source: fakeSource, stateful: options.stateful ?? true });
-  return { runtime, host };
-}
 
 describe('per-agent instances (ComponentHost)', () => {
   it('gives each handle its own fresh state, apart from the shared instance', async () => {

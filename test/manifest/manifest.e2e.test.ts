@@ -2,32 +2,30 @@
  * `serve --manifest` and `component sync --manifest` end to end: the real command over stdio, real
  * fixture components, a component directory reused across restarts.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BIN,
   BUILTIN_TOOLS,
   fixture,
-  REPO_ROOT,
   resultText,
+  runWasmactor,
   type SpawnedServer,
-  spawnServer,
+  spawnedServers,
   tempDir,
 } from '../mcp/helpers.ts';
 
-const run = promisify(execFile);
+/** Runs the `wasmactor` command; resolves to its exit code and output (never rejects). */
+const wasmactor = (...args: string[]) => runWasmactor(args, { timeoutMs: 60_000 });
 
 let counterPath: string;
 let probePath: string;
 let trapPath: string;
 let dir: string;
 let cleanup: () => Promise<void>;
-let servers: SpawnedServer[] = [];
+const servers = spawnedServers();
 
 const COUNTER_TOOLS = ['add', 'get', 'increment', 'increment-slowly', 'trap'];
 /** The tools of wasi-probe (fixtures/wasi-probe/world.wit); the trap fixture's are unreachable, overflow, grow-memory, ok */
@@ -53,26 +51,8 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('wasmactor-manifest-'));
 }, 180_000);
 
-afterEach(async () => {
-  for (const s of servers) await s.close().catch(() => undefined);
-  servers = [];
-});
+afterEach(() => servers.closeAll());
 afterAll(() => cleanup?.());
-
-/** Runs the `wasmactor` command; resolves to its exit code and output (never rejects). */
-async function wasmactor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function writeManifest(name: string, lines: string[]): Promise<string> {
   const path = join(dir, name);
@@ -80,15 +60,34 @@ async function writeManifest(name: string, lines: string[]): Promise<string> {
   return path;
 }
 
+/** A manifest of counter (stateful) and then probe, `probeLines` ending the probe's entry. */
+function counterAndProbe(name: string, probeLines: string[]): Promise<string> {
+  return writeManifest(name, [
+    'components:',
+    '  - id: counter',
+    `    source: ${counterPath}`,
+    '    stateful: true',
+    '  - id: probe',
+    `    source: ${probePath}`,
+    ...probeLines,
+  ]);
+}
+
+/** `wasmactor component sync --manifest <manifest> --component-dir <target>`. */
+const sync = (manifest: string, target: string) =>
+  wasmactor('component', 'sync', '--manifest', manifest, '--component-dir', target);
+
+/** `wasmactor serve --component-dir <dir>/<name> --manifest <manifest> ...extra`, run to its end (a refused start). */
+const serveToEnd = (name: string, manifest: string, ...extra: string[]) =>
+  wasmactor('serve', '--component-dir', join(dir, name), '--manifest', manifest, ...extra);
+
 async function serve(componentDir: string, manifest?: string, extra: string[] = []): Promise<SpawnedServer> {
-  const server = await spawnServer(componentDir, [
+  return servers.spawn(componentDir, [
     ...(manifest ? ['--manifest', manifest] : []),
     '--env',
     `PERM_TEST_VALUE=${ENV.PERM_TEST_VALUE}`,
     ...extra,
   ]);
-  servers.push(server);
-  return server;
 }
 
 async function toolNames(server: SpawnedServer): Promise<string[]> {
@@ -110,15 +109,9 @@ async function getEnv(server: SpawnedServer): Promise<unknown> {
 }
 
 describe('serve --manifest', () => {
-  /** counter (stateful) and probe (granted PERM_TEST_VALUE). */
+  /** counter (stateful) and probe (granted PERM_TEST_VALUE, in block style). */
   const servedManifest = () =>
-    writeManifest('serve.yaml', [
-      'components:',
-      '  - id: counter',
-      `    source: ${counterPath}`,
-      '    stateful: true',
-      '  - id: probe',
-      `    source: ${probePath}`,
+    counterAndProbe('serve.yaml', [
       '    permissions:',
       '      environment:',
       '        allow:',
@@ -287,7 +280,7 @@ describe('a manifest that cannot be served stops the start', () => {
       '  - id: web',
       '    source: gopher://example.com/x.wasm',
     ]);
-    const result = await wasmactor('serve', '--component-dir', join(dir, 'bad'), '--manifest', manifest);
+    const result = await serveToEnd('bad', manifest);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(
@@ -309,14 +302,7 @@ describe('a manifest that cannot be served stops the start', () => {
       `    source: ${missing}`,
     ]);
     for (const transport of [[], ['--http', '127.0.0.1:0']]) {
-      const result = await wasmactor(
-        'serve',
-        '--component-dir',
-        join(dir, 'missing'),
-        '--manifest',
-        manifest,
-        ...transport,
-      );
+      const result = await serveToEnd('missing', manifest, ...transport);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(
         `wasmactor serve: cannot start from the manifest ${manifest}: every component it lists must load, and one does not:\ncomponent nothing (components[1], ${manifest}:4): `,
@@ -332,7 +318,7 @@ describe('a manifest that cannot be served stops the start', () => {
       `    source: ${probePath}`,
       '    permissions: {resources: {limits: {memory: 64Ki}}}',
     ]);
-    const result = await wasmactor('serve', '--component-dir', join(dir, 'tight'), '--manifest', manifest);
+    const result = await serveToEnd('tight', manifest);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       `wasmactor serve: cannot start from the manifest ${manifest}: every component it lists must load, and one does not:\ncomponent probe (components[0], ${manifest}:2): component probe failed to load: the memory limit (65536 bytes) is below`,
@@ -350,21 +336,15 @@ describe('component sync --manifest', () => {
   it('makes the directory match the manifest; serve without --manifest then restores that set', async () => {
     const target = join(dir, 'synced');
     expect((await wasmactor('component', 'load', trapPath, '--component-dir', target)).code).toBe(0);
-    const manifest = await writeManifest('sync.yaml', [
-      'components:',
-      '  - id: counter',
-      `    source: ${counterPath}`,
-      '    stateful: true',
-      '  - id: probe',
-      `    source: ${probePath}`,
+    const manifest = await counterAndProbe('sync.yaml', [
       '    permissions: {environment: {allow: [{key: PERM_TEST_VALUE}]}}',
     ]);
-    const first = await wasmactor('component', 'sync', '--manifest', manifest, '--component-dir', target);
+    const first = await sync(manifest, target);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(
       `loaded  counter\nloaded  probe\nremoved trap\n${target} matches ${manifest}: 2 loaded, 0 updated, 0 kept, 1 removed\n`,
     );
-    const again = await wasmactor('component', 'sync', '--manifest', manifest, '--component-dir', target);
+    const again = await sync(manifest, target);
     expect(again.stdout).toBe(
       `kept    counter\nkept    probe\n${target} matches ${manifest}: 0 loaded, 0 updated, 2 kept, 0 removed\n`,
     );
@@ -383,25 +363,11 @@ describe('component sync --manifest', () => {
       '  - id: x',
       `    source: ${join(dir, 'nope.wasm')}`,
     ]);
-    const failed = await wasmactor(
-      'component',
-      'sync',
-      '--manifest',
-      manifest,
-      '--component-dir',
-      join(dir, 's2'),
-    );
+    const failed = await sync(manifest, join(dir, 's2'));
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`wasmactor component sync: component x (components[0], ${manifest}:2): `);
     const bad = await writeManifest('sync-worse.yaml', ['components:', '  - id: x']);
-    const refused = await wasmactor(
-      'component',
-      'sync',
-      '--manifest',
-      bad,
-      '--component-dir',
-      join(dir, 's2'),
-    );
+    const refused = await sync(bad, join(dir, 's2'));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
       `wasmactor component sync: invalid manifest ${bad}:\n${bad}:2: components[0]: missing source`,

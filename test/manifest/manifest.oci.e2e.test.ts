@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOciReference, pushComponent } from '../../src/mcp/sources/oci/index.ts';
-import { fixture, type SpawnedServer, spawnServer, tempDir } from '../mcp/helpers.ts';
+import { fixture, type SpawnedServer, spawnedServers, tempDir } from '../mcp/helpers.ts';
 import { startRegistry, type TestRegistry } from '../oci/registry.ts';
 
 let registry: TestRegistry | undefined;
@@ -17,7 +17,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let counterPath: string;
 let probePath: string;
-const servers: SpawnedServer[] = [];
+const servers = spawnedServers();
 
 beforeAll(async () => {
   [counterPath, probePath] = (await fixture('counter', 'wasi-probe')) as [string, string];
@@ -26,20 +26,16 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of servers) await s.close().catch(() => undefined);
+  await servers.closeAll();
   await registry?.stop();
   await cleanup?.();
 });
 
 async function serve(componentDir: string, manifest: string): Promise<SpawnedServer> {
   // No docker config of the user's: the registry is anonymous.
-  const server = await spawnServer(
-    componentDir,
-    ['--manifest', manifest, '--download-cache', join(dir, 'blobs')],
-    { DOCKER_CONFIG: join(dir, 'docker') },
-  );
-  servers.push(server);
-  return server;
+  return servers.spawn(componentDir, ['--manifest', manifest, '--download-cache', join(dir, 'blobs')], {
+    DOCKER_CONFIG: join(dir, 'docker'),
+  });
 }
 
 describe('serve --manifest with oci:// sources', () => {

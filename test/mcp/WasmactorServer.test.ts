@@ -3,24 +3,17 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture, resultJson, resultText, tempDir } from './helpers.ts';
+import { connectInProcess, fixture, resultJson, resultText, tempDir } from './helpers.ts';
 
 let server: WasmactorServer;
 let cleanup: () => Promise<void>;
 let dir: string;
 
-async function connect(): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  const client = new Client({ name: 'in-process', version: '0.0.0' });
-  await client.connect(clientSide);
-  return client;
-}
+const connect = () => connectInProcess(server);
 
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());

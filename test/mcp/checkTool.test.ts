@@ -2,23 +2,20 @@
  * `check-component` over a real in-process MCP client: the same report as `wasmactor check` (JSON in
  * structuredContent, the table in text), progress notifications, cancellation by the request's signal.
  */
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import type { CheckReport } from '../../src/mcp/check/index.ts';
 import { WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture, resultText } from './helpers.ts';
+import { connectInProcess, fixture, resultText } from './helpers.ts';
 
 let server: WasmactorServer;
 let client: Client;
 
 beforeEach(async () => {
   server = new WasmactorServer({ host: new ComponentHost({ runtime: createRuntime() }) });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  client = new Client({ name: 'in-process', version: '0.0.0' });
-  await client.connect(clientSide);
+  client = await connectInProcess(server);
 });
 
 afterEach(async () => {

@@ -5,13 +5,13 @@
  * schema's validator is compiled when first needed, not when the tool is registered.
  */
 import { join } from 'node:path';
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, WasmactorServer } from '../../src/mcp/index.ts';
 import { componentInputSchema, lazySchema } from '../../src/mcp/server/componentSchemas.ts';
 import { createRuntime, prepareComponent, RuntimeError } from '../../src/runtime/index.ts';
-import { fixture, resultText, tempDir } from './helpers.ts';
+import { connectInProcess, fixture, resultText, tempDir } from './helpers.ts';
 
 let server: WasmactorServer;
 let cleanup: () => Promise<void>;
@@ -26,10 +26,7 @@ beforeEach(async () => {
     host: new ComponentHost({ runtime: createRuntime({ cacheDir }) }),
     store: await ComponentStore.open(temp.dir),
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  client = new Client({ name: 'schemas', version: '0.0.0' });
-  await client.connect(clientSide);
+  client = await connectInProcess(server, 'schemas');
 });
 
 afterEach(async () => {

@@ -3,11 +3,9 @@
  * `_instance` into `Mcp-Param-Instance` by itself (recorded where it hands the message to its transport:
  * stdio carries no headers, HTTP does), and `--replica-id` / `--instance-idle` reach the server.
  */
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, fixture, REPO_ROOT, resultJson, resultText, tempDir } from './helpers.ts';
+import { fixture, resultJson, resultText, serveTransport, tempDir } from './helpers.ts';
 
 let client: Client;
 let cleanup: () => Promise<void>;
@@ -18,24 +16,14 @@ beforeAll(async () => {
   [counterPath] = (await fixture('counter')) as [string];
   const tmp = await tempDir();
   cleanup = tmp.cleanup;
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      BIN,
-      'serve',
-      '--component-dir',
-      tmp.dir,
-      '--log-level',
-      'warn',
-      '--replica-id',
-      'e2e',
-      '--instance-idle',
-      '1s',
-    ],
-    cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
-    stderr: 'ignore',
-  });
+  const transport = serveTransport(tmp.dir, [
+    '--log-level',
+    'warn',
+    '--replica-id',
+    'e2e',
+    '--instance-idle',
+    '1s',
+  ]);
   // The client hands `{ headers }` to its transport's `send` (typed with the message only: stdio drops them).
   type Send = (message: unknown, options?: { headers?: Record<string, string> }) => Promise<void>;
   const send = transport.send.bind(transport) as Send;

@@ -2,7 +2,7 @@
  * Per-agent instances through the MCP layer in one process: real `Client`s over in-memory transports,
  * a real ComponentHost running the `counter` fixture (its count lives in a wasm global).
  */
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { parseDuration } from '../../src/mcp/http/index.ts';
@@ -10,18 +10,12 @@ import { WasmactorServer } from '../../src/mcp/index.ts';
 import { replicaIdProblem } from '../../src/mcp/server/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { resetWorkerStats, workerStats } from '../../src/runtime/worker/index.ts';
-import { fixture, resultJson, resultText } from './helpers.ts';
+import { connectInProcess, fixture, resultJson, resultText } from './helpers.ts';
 
 let server: WasmactorServer;
 let counter: string;
 
-async function connect(): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  const client = new Client({ name: 'agent', version: '0.0.0' });
-  await client.connect(clientSide);
-  return client;
-}
+const connect = () => connectInProcess(server, 'agent');
 
 type Result = Awaited<ReturnType<Client['callTool']>>;
 const value = (r: Result) => (r.structuredContent as { result?: unknown } | undefined)?.result;

@@ -3,12 +3,11 @@
  * a real `Client` over an in-memory transport, a real ComponentHost on a fresh transpile cache (so the
  * load of a JS component takes long enough to be cancelled while it runs), a real component directory.
  */
-import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, McpError, WasmactorServer } from '../../src/mcp/index.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { fixture, tempDir } from './helpers.ts';
+import { connectInProcess, fixture, tempDir } from './helpers.ts';
 
 let server: WasmactorServer;
 let store: ComponentStore;
@@ -30,13 +29,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function connect(): Promise<Client> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.createMcpServer().connect(serverSide);
-  const client = new Client({ name: 'in-process', version: '0.0.0' });
-  await client.connect(clientSide);
-  return client;
-}
+const connect = () => connectInProcess(server);
 
 /** Resolves once the host has started loading `id`. */
 async function loading(id: string): Promise<void> {

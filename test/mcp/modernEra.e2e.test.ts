@@ -2,11 +2,9 @@
  * Both protocol generations over stdio: the other e2e tests speak the 2025 era (`initialize`); here the
  * SDK client negotiates the modern era (`server/discover`) with the same server binary.
  */
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, fixture, REPO_ROOT, tempDir } from './helpers.ts';
+import { fixture, serveTransport, tempDir } from './helpers.ts';
 
 let client: Client;
 let cleanup: () => Promise<void>;
@@ -16,13 +14,7 @@ beforeAll(async () => {
   [counterPath] = (await fixture('counter')) as [string];
   const tmp = await tempDir();
   cleanup = tmp.cleanup;
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'serve', '--component-dir', tmp.dir, '--log-level', 'warn'],
-    cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
-    stderr: 'ignore',
-  });
+  const transport = serveTransport(tmp.dir, ['--log-level', 'warn']);
   client = new Client(
     { name: 'wasmactor-modern', version: '0.0.0' },
     { versionNegotiation: { mode: 'auto' } },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORRUPTIONS, releaseFifos, within } from '../adversarial/storeCorruptions.ts';
-import { BIN, fixture, resultJson, type SpawnedServer, spawnServer, tempDir } from './helpers.ts';
+import { BIN, fixture, killServer, resultJson, type SpawnedServer, spawnServer, tempDir } from './helpers.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -32,13 +32,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-function killed(server: SpawnedServer): Promise<void> {
-  return new Promise((done) => {
-    server.transport.onclose = () => done();
-    process.kill(server.pid, 'SIGKILL');
-  });
-}
-
 describe('the component directory', () => {
   it('restores every component after SIGKILL (stateful ones fresh) and skips a truncated entry', async () => {
     const first = await spawnServer(dir);
@@ -50,7 +43,7 @@ describe('the component directory', () => {
     expect((await call('load-component', { path: trapPath })).isError).toBeFalsy();
     await call('add', { n: 41 });
     expect((await call('increment')).structuredContent).toEqual({ result: 42 });
-    await killed(first);
+    await killServer(first);
 
     const metadata = JSON.parse(await readFile(join(dir, 'counter', 'metadata.json'), 'utf8'));
     expect(metadata).toMatchObject({ version: 1, id: 'counter', stateful: true });

@@ -2,29 +2,16 @@
  * `wasmactor component load` applies the `<name>.policy.yaml` beside the .wasm exactly as
  * `load-component` does (issue 10): stored with the component, in force once a server restores it.
  */
-import { execFile } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, fixture, REPO_ROOT, spawnServer, tempDir } from './helpers.ts';
+import { fixture, runWasmactor, spawnServer, tempDir } from './helpers.ts';
+
+const cli = (...args: string[]) => runWasmactor(args);
 
 const cleanups: (() => Promise<void>)[] = [];
 let wasmDir: string;
 let probe: string;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function temp(prefix: string): Promise<string> {
   const t = await tempDir(prefix);

@@ -5,11 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, fixture, REPO_ROOT, resultText, tempDir } from './helpers.ts';
+import { BIN, fixture, REPO_ROOT, resultText, serveTransport, tempDir } from './helpers.ts';
 
 let client: Client;
 let pid: number;
@@ -45,13 +43,7 @@ beforeAll(async () => {
   [counterPath] = (await fixture('counter')) as [string];
   const tmp = await tempDir();
   cleanup = tmp.cleanup;
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'serve', '--component-dir', tmp.dir, '--log-level', 'warn', '--worker-idle', '300ms'],
-    cwd: REPO_ROOT,
-    env: { ...(process.env as Record<string, string>), XDG_CACHE_HOME: join(REPO_ROOT, '.cache') },
-    stderr: 'ignore',
-  });
+  const transport = serveTransport(tmp.dir, ['--log-level', 'warn', '--worker-idle', '300ms']);
   client = new Client({ name: 'worker-idle', version: '0.0.0' });
   await client.connect(transport);
   pid = transport.pid as number;

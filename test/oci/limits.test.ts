@@ -46,17 +46,19 @@ afterEach(() => {
   }
 });
 
+/** Serves the manifest; the blob starts (100 bytes of `counter`) and never finishes. */
+const stalledBlob: Handler = (req, res) => {
+  if (req.url?.includes('/manifests/')) {
+    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest());
+  } else {
+    res.writeHead(200, { 'content-length': String(counter.byteLength) });
+    res.write(counter.subarray(0, 100));
+  }
+};
+
 describe('a pull', () => {
   it('has one time limit over every request, the blob included', async () => {
-    const host = await serve((req, res) => {
-      if (req.url?.includes('/manifests/')) {
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest());
-      } else {
-        // The blob starts and never finishes.
-        res.writeHead(200, { 'content-length': String(counter.byteLength) });
-        res.write(counter.subarray(0, 100));
-      }
-    });
+    const host = await serve(stalledBlob);
     const started = Date.now();
     const error = await mcpFailure(
       pullComponent(parseOciReference(`oci://${host}/a/b:1`), { maxBytes: 1 << 26, timeoutMs: 500 }),
@@ -66,14 +68,7 @@ describe('a pull', () => {
   });
 
   it('stops mid-blob when cancelled', async () => {
-    const host = await serve((req, res) => {
-      if (req.url?.includes('/manifests/')) {
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest());
-      } else {
-        res.writeHead(200, { 'content-length': String(counter.byteLength) });
-        res.write(counter.subarray(0, 100));
-      }
-    });
+    const host = await serve(stalledBlob);
     const controller = new AbortController();
     const error = await mcpFailure(
       pullComponent(parseOciReference(`oci://${host}/a/b:1`), {

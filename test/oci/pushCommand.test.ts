@@ -3,32 +3,22 @@
  * reference (and only that) on stdout, the published artifact pulls back with the annotations given;
  * usage errors exit 2 in our words, failures exit 1 naming the problem.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Command, commands } from '../../src/mcp/commands/index.ts';
 import { parseOciReference, pullComponent } from '../../src/mcp/sources/oci/index.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
+import { runWasmactor } from '../mcp/helpers.ts';
 import { freePort, startRegistry, type TestRegistry } from './registry.ts';
 
-const bin = new URL('../../bin/wasmactor.js', import.meta.url).pathname;
 let registry: TestRegistry;
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      env: { ...process.env, DOCKER_CONFIG: '/nonexistent-wasmactor-docker' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The command in a child process, with no docker config of the user's. */
+const run = (...args: string[]) =>
+  runWasmactor(args, { env: { DOCKER_CONFIG: '/nonexistent-wasmactor-docker' } });
 
 /** The command in this process, with memory streams (quicker than a process for usage errors). */
 async function runHere(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -160,7 +160,9 @@ export class ToolRegistry {
           outputSchema: this.schemasOf(entry).output,
           _meta: { 'wasmactor/component': componentId },
         },
-        async (args: JsonObject, ctx: ServerContext) => {
+        // Not `async`: the caller's promise is handed back as it is (an async wrapper would add a promise
+        // and three microtask turns to every call).
+        (args: JsonObject, ctx: ServerContext) => {
           const split = splitInstance(args);
           return this.call(tool.name, componentId, split.args, ctx.mcpReq.signal, split.instance);
         },

@@ -188,7 +188,7 @@ export class WasmactorServer implements ComponentManager {
    * Runs one component tool and converts the outcome into an MCP result; with `instance`, on that
    * per-agent instance (a handle of another replica is refused before it reaches any component).
    */
-  async callTool(
+  callTool(
     name: string,
     componentId: string,
     args: JsonObject,
@@ -197,7 +197,7 @@ export class WasmactorServer implements ComponentManager {
   ): Promise<CallToolResult> {
     if (instance !== undefined) {
       const refused = checkHandle(instance, this.replicaId);
-      if (refused) return errorToResult(refused, name);
+      if (refused) return Promise.resolve(errorToResult(refused, name));
     }
     return callComponentTool(this.calls, name, componentId, args, signal, instance);
   }

@@ -34,10 +34,11 @@ export async function callComponentTool(
   instance?: string,
 ): Promise<CallToolResult> {
   try {
-    const outcome = await context.host.call(name, args ?? {}, {
-      ...(signal ? { signal } : {}),
-      ...(instance === undefined ? {} : { instance }),
-    });
+    const outcome = await context.host.call(
+      name,
+      args ?? {},
+      instance === undefined ? (signal ? { signal } : undefined) : { signal, instance },
+    );
     // A per-agent instance's faults are its own: the shared instance's fresh start is tracked alone.
     if (instance === undefined) context.clientLog?.ran(componentId, name);
     context.clientLog?.denied(componentId, name, permissionHints(componentId, outcome.denials));

@@ -85,20 +85,28 @@ export class StdioTransport implements Transport {
     return this.write(message);
   }
 
+  /**
+   * Writes one line. Most writes are taken at once (a pipe's stdout is written synchronously on Linux)
+   * and cost no listener: only a write that fills the buffer waits, with the others that wait, for one
+   * 'drain' (or the stream's error, which rejects them all; see `onStdoutError`).
+   */
   private write(message: JSONRPCMessage | ErrorReply): Promise<void> {
     const line = `${JSON.stringify(message)}\n`;
+    if (this.stdout.write(line)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = (error?: Error | null) => {
-        this.stdout.off('error', done);
-        this.stdout.off('drain', done);
-        if (error) reject(error);
-        else resolve();
-      };
-      this.stdout.once('error', done);
-      if (this.stdout.write(line)) done();
-      else this.stdout.once('drain', done);
+      this.draining.push({ resolve, reject });
+      if (this.draining.length === 1) this.stdout.once('drain', this.onDrain);
     });
   }
+
+  /** The sends waiting for stdout's 'drain'. */
+  private draining: { resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  private readonly onDrain = (): void => {
+    const waiting = this.draining;
+    this.draining = [];
+    for (const send of waiting) send.resolve();
+  };
 
   /** Answers a line that is not a deliverable message; failures to write are reported, not thrown. */
   private reply(reply: ErrorReply): void {
@@ -158,6 +166,10 @@ export class StdioTransport implements Transport {
   };
 
   private readonly onStdoutError = (error: Error): void => {
+    const waiting = this.draining;
+    this.draining = [];
+    this.stdout.off('drain', this.onDrain);
+    for (const send of waiting) send.reject(error);
     if (this.closed) return;
     this.onerror?.(error);
     this.close().catch(() => {});

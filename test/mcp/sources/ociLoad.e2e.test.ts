@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOciReference, pushComponent } from '../../../src/mcp/sources/oci/index.ts';
 import { sha256 } from '../../../src/runtime/index.ts';
 import { startRegistry, type TestRegistry } from '../../oci/registry.ts';
-import { fixture, resultJson, resultText, type SpawnedServer, spawnServer, tempDir } from '../helpers.ts';
+import {
+  fixture,
+  listedIds,
+  loadComponent,
+  resultJson,
+  resultText,
+  type SpawnedServer,
+  spawnedServers,
+  tempDir,
+} from '../helpers.ts';
 
 let registry: TestRegistry;
 let counter: Uint8Array;
@@ -21,7 +30,7 @@ let cacheDir: string;
 /** The manifest digest of the pushed counter (`sha256:HEX`). */
 let counterManifest: string;
 let trapLayer: string;
-const servers: SpawnedServer[] = [];
+const servers = spawnedServers();
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -41,34 +50,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of servers) await s.close().catch(() => undefined);
+  await servers.closeAll();
   await registry?.stop();
   for (const cleanup of cleanups) await cleanup();
 });
-
-async function start(dir: string, args: string[]): Promise<SpawnedServer> {
-  const server = await spawnServer(dir, args);
-  servers.push(server);
-  return server;
-}
-
-function load(server: SpawnedServer, args: Record<string, unknown>) {
-  return server.client.callTool({ name: 'load-component', arguments: args });
-}
-
-async function listed(server: SpawnedServer): Promise<string[]> {
-  const list = resultJson(await server.client.callTool({ name: 'list-components', arguments: {} })) as {
-    components: { id: string }[];
-  };
-  return list.components.map((c) => c.id).sort();
-}
 
 describe('load-component from oci:// (a real docker-registry)', () => {
   let server: SpawnedServer;
   const counterRef = () => `oci://${registry.host}/acme/counter`;
 
   beforeAll(async () => {
-    server = await start(componentDir, ['--download-cache', cacheDir]);
+    server = await servers.spawn(componentDir, ['--download-cache', cacheDir]);
   }, 60_000);
 
   it('loads by tag: the id is the last repository segment; the directory records the pinned reference and the digest', async () => {
@@ -107,7 +99,10 @@ describe('load-component from oci:// (a real docker-registry)', () => {
     const original = await readFile(layerBlob);
     await writeFile(layerBlob, trap);
     try {
-      const result = await load(server, { path: `${counterRef()}@${counterManifest}`, stateful: true });
+      const result = await loadComponent(server, {
+        path: `${counterRef()}@${counterManifest}`,
+        stateful: true,
+      });
       expect(resultJson(result)).toMatchObject({
         id: 'counter',
         reloaded: true,
@@ -121,18 +116,18 @@ describe('load-component from oci:// (a real docker-registry)', () => {
 
   it('a tampered blob in the registry is refused (digest-mismatch): nothing is loaded, stored or cached', async () => {
     await writeFile(registry.blobPath(trapLayer), counter);
-    const result = await load(server, { path: `oci://${registry.host}/acme/trap:1.0` });
+    const result = await loadComponent(server, { path: `oci://${registry.host}/acme/trap:1.0` });
     expect(result.isError).toBe(true);
     expect(resultText(result)).toContain(
       `Cannot load oci://${registry.host}/acme/trap:1.0: the component of oci://${registry.host}/acme/trap:1.0 has the digest sha256:${sha256(counter)}, not ${trapLayer} as its manifest says`,
     );
     expect(existsSync(join(componentDir, 'trap'))).toBe(false);
     expect(await readdir(join(cacheDir, 'sha256'))).toEqual([sha256(counter)]);
-    expect(await listed(server)).toEqual(['counter']);
+    expect(await listedIds(server)).toEqual(['counter']);
   }, 60_000);
 
   it('a tag that does not exist is named as such', async () => {
-    const result = await load(server, { path: `${counterRef()}:9.9` });
+    const result = await loadComponent(server, { path: `${counterRef()}:9.9` });
     expect(result.isError).toBe(true);
     expect(resultText(result)).toBe(
       `Cannot load ${counterRef()}:9.9: the tag 9.9 does not exist in ${registry.host}/acme/counter (its tags: 1.0)`,
@@ -147,8 +142,8 @@ describe('load-component from oci:// (a real docker-registry)', () => {
     await registry.stop();
     const { dir: emptyCache, cleanup } = await tempDir('wasmactor-oci-cache-');
     cleanups.push(cleanup);
-    const again = await start(componentDir, ['--download-cache', emptyCache]);
-    expect(await listed(again)).toEqual(['counter']);
+    const again = await servers.spawn(componentDir, ['--download-cache', emptyCache]);
+    expect(await listedIds(again)).toEqual(['counter']);
     expect((await again.client.callTool({ name: 'increment', arguments: {} })).structuredContent).toEqual({
       result: 1,
     });
@@ -157,11 +152,14 @@ describe('load-component from oci:// (a real docker-registry)', () => {
 
   it('with the registry gone, a reference pinned @sha256: loads again from the download cache; a tag cannot', async () => {
     // the registry was stopped by the test before
-    const offline = await start(componentDir, ['--download-cache', cacheDir]);
-    const pinned = await load(offline, { path: `${counterRef()}@${counterManifest}`, stateful: true });
+    const offline = await servers.spawn(componentDir, ['--download-cache', cacheDir]);
+    const pinned = await loadComponent(offline, {
+      path: `${counterRef()}@${counterManifest}`,
+      stateful: true,
+    });
     expect(pinned.isError).toBeFalsy();
     expect(resultJson(pinned)).toMatchObject({ id: 'counter', fetched: 'cache', sha256: sha256(counter) });
-    const tagged = await load(offline, { path: `${counterRef()}:1.0` });
+    const tagged = await loadComponent(offline, { path: `${counterRef()}:1.0` });
     expect(tagged.isError).toBe(true);
     expect(resultText(tagged)).toMatch(/ECONNREFUSED/);
   }, 60_000);

@@ -10,7 +10,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../../src/runtime/index.ts';
-import { fixture, resultJson, resultText, type SpawnedServer, spawnServer, tempDir } from '../helpers.ts';
+import {
+  fixture,
+  killServer,
+  listedIds,
+  loadComponent,
+  resultJson,
+  resultText,
+  type SpawnedServer,
+  spawnedServers,
+  tempDir,
+} from '../helpers.ts';
 import { type FileServer, makeCertificates, padded, startFileServer } from './fileServer.ts';
 
 let https: FileServer;
@@ -25,7 +35,7 @@ let stuck: Uint8Array;
 const WRONG = sha256(new TextEncoder().encode('not this one'));
 let componentDir: string;
 let cacheDir: string;
-const servers: SpawnedServer[] = [];
+const servers = spawnedServers();
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -52,28 +62,11 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of servers) await s.close().catch(() => undefined);
+  await servers.closeAll();
   await https?.stop();
   await http?.stop();
   for (const cleanup of cleanups) await cleanup();
 });
-
-async function start(dir: string, args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const server = await spawnServer(dir, args, env);
-  servers.push(server);
-  return server;
-}
-
-function load(server: SpawnedServer, args: Record<string, unknown>) {
-  return server.client.callTool({ name: 'load-component', arguments: args });
-}
-
-async function listed(server: SpawnedServer): Promise<string[]> {
-  const list = resultJson(await server.client.callTool({ name: 'list-components', arguments: {} })) as {
-    components: { id: string }[];
-  };
-  return list.components.map((c) => c.id).sort();
-}
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {
@@ -83,24 +76,19 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting until ${what}`);
 }
 
-function killed(server: SpawnedServer): Promise<void> {
-  return new Promise((done) => {
-    server.transport.onclose = () => done();
-    process.kill(server.pid, 'SIGKILL');
-  });
-}
-
 describe('load-component from https:// (a CA trusted through NODE_EXTRA_CA_CERTS)', () => {
   let server: SpawnedServer;
   const counterHex = () => sha256(counter);
 
   beforeAll(async () => {
-    server = await start(componentDir, ['--download-cache', cacheDir], { NODE_EXTRA_CA_CERTS: caPath });
+    server = await servers.spawn(componentDir, ['--download-cache', cacheDir], {
+      NODE_EXTRA_CA_CERTS: caPath,
+    });
   }, 60_000);
 
   it('downloads and loads it; the component directory records the source, the pinned reference and the digest', async () => {
     const url = `${https.base}/c/counter.wasm`;
-    const result = await load(server, { path: url, stateful: true });
+    const result = await loadComponent(server, { path: url, stateful: true });
     expect(result.isError).toBeFalsy();
     expect(resultJson(result)).toMatchObject({
       id: 'counter',
@@ -123,29 +111,32 @@ describe('load-component from https:// (a CA trusted through NODE_EXTRA_CA_CERTS
 
   it('loading the same digest again (pinned) makes no request: it comes from the download cache', async () => {
     const before = https.requests.get('/c/counter.wasm');
-    const pinned = await load(server, {
+    const pinned = await loadComponent(server, {
       path: `${https.base}/c/counter.wasm#sha256=${counterHex()}`,
       stateful: true,
     });
     expect(resultJson(pinned)).toMatchObject({ id: 'counter', fetched: 'cache', reloaded: true });
-    const byArgument = await load(server, { path: `${https.base}/c/counter.wasm`, sha256: counterHex() });
+    const byArgument = await loadComponent(server, {
+      path: `${https.base}/c/counter.wasm`,
+      sha256: counterHex(),
+    });
     expect(resultJson(byArgument)).toMatchObject({ fetched: 'cache' });
     expect(https.requests.get('/c/counter.wasm')).toBe(before);
   }, 60_000);
 
   it('a wrong pin is refused with digest-mismatch and nothing is loaded, stored or cached; the right one loads', async () => {
     const url = `${https.base}/t/trap.wasm`;
-    const wrong = await load(server, { path: `${url}#sha256=${WRONG}` });
+    const wrong = await loadComponent(server, { path: `${url}#sha256=${WRONG}` });
     expect(wrong.isError).toBe(true);
     expect(resultText(wrong)).toBe(
       `Cannot load ${url}#sha256=${WRONG}: ${url} has sha256 ${sha256(trap)}, but ${WRONG} was pinned: nothing was loaded or stored. If the component changed on purpose, pin its new digest.`,
     );
-    const wrongArgument = await load(server, { path: url, sha256: WRONG });
+    const wrongArgument = await loadComponent(server, { path: url, sha256: WRONG });
     expect(resultText(wrongArgument)).toMatch(/has sha256 .* was pinned: nothing was loaded or stored/);
     expect(existsSync(join(componentDir, 'trap'))).toBe(false);
     expect(existsSync(join(cacheDir, 'sha256', sha256(trap)))).toBe(false);
-    expect(await listed(server)).toEqual(['counter']);
-    const right = await load(server, { path: url, sha256: sha256(trap).toUpperCase() });
+    expect(await listedIds(server)).toEqual(['counter']);
+    const right = await loadComponent(server, { path: url, sha256: sha256(trap).toUpperCase() });
     expect(resultJson(right)).toMatchObject({ id: 'trap', sha256: sha256(trap), fetched: 'download' });
   }, 60_000);
 
@@ -188,20 +179,20 @@ describe('load-component from https:// (a CA trusted through NODE_EXTRA_CA_CERTS
         throw new Error(`${error.message} (${seen})`);
       },
     );
-    expect(await listed(server)).not.toContain('stuck');
+    expect(await listedIds(server)).not.toContain('stuck');
     expect(await readdir(componentDir)).not.toContain('stuck');
     expect(existsSync(join(cacheDir, 'sha256', sha256(stuck)))).toBe(false);
   }, 60_000);
 
   it('restarts offline: with the web server stopped, the components come back from the component directory', async () => {
-    await killed(server);
+    await killServer(server);
     await https.stop();
     const requestsBefore = [...https.requests.values()].reduce((a, b) => a + b, 0);
     // no CA and an empty download cache: a download could not even start
     const { dir: emptyCache, cleanup } = await tempDir('wasmactor-remote-cache-');
     cleanups.push(cleanup);
-    const again = await start(componentDir, ['--download-cache', emptyCache]);
-    expect(await listed(again)).toEqual(['big', 'counter', 'trap']);
+    const again = await servers.spawn(componentDir, ['--download-cache', emptyCache]);
+    expect(await listedIds(again)).toEqual(['big', 'counter', 'trap']);
     expect((await again.client.callTool({ name: 'increment', arguments: {} })).structuredContent).toEqual({
       result: 1,
     });
@@ -223,7 +214,12 @@ describe('load-component errors a user can act on (the server keeps serving afte
     const { dir, cleanup } = await tempDir('wasmactor-remote-');
     cleanups.push(cleanup);
     // no NODE_EXTRA_CA_CERTS, and a size limit of 64 KiB
-    server = await start(dir, ['--download-cache', join(dir, 'cache'), '--max-component-size', '64Ki']);
+    server = await servers.spawn(dir, [
+      '--download-cache',
+      join(dir, 'cache'),
+      '--max-component-size',
+      '64Ki',
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -231,7 +227,7 @@ describe('load-component errors a user can act on (the server keeps serving afte
   });
 
   it('a certificate from an unknown CA: a TLS failure with the NODE_EXTRA_CA_CERTS hint', async () => {
-    const result = await load(server, { path: `${tls.base}/counter.wasm` });
+    const result = await loadComponent(server, { path: `${tls.base}/counter.wasm` });
     expect(result.isError).toBe(true);
     expect(resultText(result)).toMatch(
       /^Cannot load https:\/\/127\.0\.0\.1:\d+\/counter\.wasm: TLS failure with 127\.0\.0\.1:\d+: .*start wasmactor with NODE_EXTRA_CA_CERTS=\/path\/ca\.pem$/,
@@ -239,20 +235,20 @@ describe('load-component errors a user can act on (the server keeps serving afte
   });
 
   it('too large: stopped at --max-component-size, which the message names', async () => {
-    const result = await load(server, { path: `${http.base}/big.wasm` });
+    const result = await loadComponent(server, { path: `${http.base}/big.wasm` });
     expect(resultText(result)).toBe(
       `Cannot load ${http.base}/big.wasm: ${http.base}/big.wasm is ${big.length} bytes, more than the limit of 65536 bytes; the download was stopped; raise the limit with --max-component-size`,
     );
   });
 
   it('404: says that nothing is at that URL', async () => {
-    const result = await load(server, { path: `${http.base}/missing.wasm` });
+    const result = await loadComponent(server, { path: `${http.base}/missing.wasm` });
     expect(resultText(result)).toMatch(/missing\.wasm answered 404 Not Found: nothing is there$/);
   });
 
   it('an unknown host: says that its name does not resolve (no network: .invalid never resolves)', async () => {
-    const result = await load(server, { path: 'https://components.invalid/tool.wasm' });
+    const result = await loadComponent(server, { path: 'https://components.invalid/tool.wasm' });
     expect(resultText(result)).toMatch(/cannot resolve host "components\.invalid"/);
-    expect(await listed(server)).toEqual([]);
+    expect(await listedIds(server)).toEqual([]);
   });
 });
