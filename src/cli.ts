@@ -3,8 +3,7 @@
  * for scripting); `serve` runs the MCP server; `component` and `secret` manage what it serves. The only
  * module that touches the process's streams: every command writes through the `CommandIo` it is given.
  */
-import { type CommandIo, commands, fail, McpError, out } from './mcp/commands/index.ts';
-import { RuntimeError } from './runtime/index.ts';
+import { type CommandIo, commandFailed, commandName, commands, fail, out } from './mcp/commands/index.ts';
 
 /** The process's own streams, handed to the commands. */
 const io: CommandIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
@@ -38,9 +37,8 @@ export async function main(argv: string[], usage: string): Promise<number> {
   try {
     return await command(rest, io);
   } catch (error) {
-    // A coded error is the user's to fix, and its message says how; anything else is a bug: let it show.
-    if (error instanceof RuntimeError) return fail(io, name, `${error.code}: ${error.message}`);
-    if (error instanceof McpError) return fail(io, name, error.message);
-    throw error;
+    // A coded error is the user's to fix, and its message says how (exit 1; 2 when the command line is
+    // wrong), named after the full command (`component push`); anything else is a bug: let it show.
+    return commandFailed(io, commandName(name, rest), error);
   }
 }

@@ -86,20 +86,20 @@ describe('wasmactor check finds the planted bugs', () => {
     // |n| * 1000 overflows s32 from |n| = 2147484: shrinking stops exactly there
     expect(Math.abs(scale?.failure?.steps[0]?.args.n as number)).toBe(2147484);
     const trap = await runPrinted(scale?.failure?.command ?? '');
-    expect(trap.code).toBe(2);
+    expect(trap.code).toBe(1);
     expect(trap.stderr).toMatch(/trap: the component trapped in scale/);
 
     expect(waitFor).toMatchObject({ status: 'failed', failure: { kind: 'timeout', shrunk: true } });
     expect(waitFor?.failure?.steps).toEqual([{ tool: 'wait-for', args: { n: 4294967001 } }]);
     expect(waitFor?.failure?.command).toContain('--timeout 300');
     const hang = await runPrinted(waitFor?.failure?.command ?? '');
-    expect(hang.code).toBe(2);
+    expect(hang.code).toBe(1);
     expect(hang.stderr).toMatch(/timed out after 300 ms/);
 
     expect(quit).toMatchObject({ status: 'failed', failure: { kind: 'exit', exitCode: 1, shrunk: true } });
     expect(quit?.failure?.steps).toEqual([{ tool: 'quit', args: { code: 200 } }]);
     const exit = await runPrinted(quit?.failure?.command ?? '');
-    expect(exit.code).toBe(2);
+    expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/called exit with code 1 in quit/);
   }, 60_000);
 

@@ -106,7 +106,7 @@ describe('wasmactor call', () => {
 
   it('stops a call at --timeout', async () => {
     const { code, stderr } = await run('call', fixturePath('loop'), 'spin', '--timeout', '200');
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toContain('timed out after 200 ms');
   });
 });
@@ -123,19 +123,19 @@ describe('wasmactor (errors of any command)', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      'wasmactor component: path takes a local file, not https://: load https:// and oci:// components with load-component (or a manifest), or download the .wasm file and give its path\n',
+      'wasmactor component load: path takes a local file, not https://: load https:// and oci:// components with load-component (or a manifest), or download the .wasm file and give its path\n',
     );
   });
 });
 
 describe('wasmactor component (a directory it cannot use)', () => {
-  it('names the directory and the flag that picks another, exit code 2', async () => {
+  it('names the directory and the flag that picks another, exit code 1', async () => {
     const file = join(dir, 'hello.txt');
     const { code, stderr } = await run('component', 'list', '--component-dir', file);
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toMatch(
       new RegExp(
-        `^wasmactor component: cannot use ${file} as the component directory \\(.*\\); give another with --component-dir\\n$`,
+        `^wasmactor component list: cannot use ${file} as the component directory \\(.*\\); give another with --component-dir\\n$`,
       ),
     );
   });

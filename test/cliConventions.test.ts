@@ -148,9 +148,9 @@ describe('serve --env-file', () => {
     const good = await runFile(link, [...serveArgs(), '--env-file', join(dir, 'values.env')]);
     expect(good.code).toBe(0);
     expect(good.stderr).toMatch(/"availableEnv":\["GREETING"\]/);
-    // a missing file is serve's error (exit 2), not node's (`node: ...: not found`, exit 9)
+    // a missing file is serve's failure (exit 1), not node's (`node: ...: not found`, exit 9)
     const missing = await runFile(link, [...serveArgs(), '--env-file', join(dir, 'missing.env')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^wasmactor serve: .*--env-file .*missing\.env/);
   });
 
@@ -162,7 +162,7 @@ describe('serve --env-file', () => {
       '--env-file',
       join(dir, 'missing.env'),
     ]);
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stderr).toMatch(/^wasmactor serve: /);
   });
 

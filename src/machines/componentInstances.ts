@@ -4,7 +4,7 @@
  * forget one when it ends. Each is pure: it only enqueues (assign, sendTo, spawnChild, reply effects).
  */
 import type { ComponentContext } from './componentTypes.ts';
-import { defaultInstanceIdleMs, defaultMaxInstances } from './componentTypes.ts';
+import { defaultCancelGraceMs, defaultInstanceIdleMs, defaultMaxInstances } from './componentTypes.ts';
 import { type EnqueueArgs, effect } from './effects.ts';
 import {
   findInstance,
@@ -33,7 +33,7 @@ function openRefusal(context: ComponentContext): MachineError | undefined {
   if (Object.keys(context.instances).length >= max) {
     return new MachineError(
       'instance-limit',
-      `component ${context.id} already has ${max} instances open (the limit); close one with close-instance first.`,
+      `component ${context.id} already has ${max} instances open (the limit, serve --max-instances); close one with close-instance first.`,
     );
   }
   return undefined;
@@ -58,6 +58,7 @@ export function openInstance({ context, event, enqueue }: EnqueueArgs): void {
       sandbox: context.sandbox,
       timeoutMs: spec.timeoutMs,
       idleMs: spec.instanceIdleMs ?? defaultInstanceIdleMs,
+      cancelGraceMs: spec.cancelGraceMs ?? defaultCancelGraceMs,
       reply: event.reply,
     },
   });

@@ -10,6 +10,9 @@
  *   `CALL.SETTLED` ends `busy`; different instance actors run in parallel.
  * - A fault discards only this instance: the caller gets `state-lost` naming the handle, and the next
  *   call of this handle instantiates a fresh one (the executor does when there is none).
+ * - CANCEL, as on the component's shared instance: a queued call leaves the queue; the call in flight is
+ *   answered `cancelled` at once and may finish within `cancelGraceMs` (its effect kept); still running
+ *   then, it is killed, this instance's state is lost and its next call starts a fresh instance.
  * - CLOSE (close-instance, reload, unload) and the idle timer (`idleMs` without calls) end it: queued
  *   calls are rejected with `instance-ended` saying why, a call in flight finishes and is answered, then
  *   the instance is disposed and the actor reaches `closed`, whose output tells the component why.
@@ -24,8 +27,8 @@ import {
   type SandboxSpec,
 } from '../runtime/index.ts';
 import { CallQueue, type CallSettledEvent, callExecutor, executorId } from './calls/index.ts';
-import { describe } from './componentRules.ts';
-import type { CallSettled } from './componentTypes.ts';
+import { describe, graceTimerId } from './componentRules.ts';
+import { type CallSettled, defaultCancelGraceMs } from './componentTypes.ts';
 import { type EffectParams, effect, reply } from './effects.ts';
 import { type InstanceOutput, instanceEndedError, redactHandle } from './instanceRules.ts';
 import type { InstanceContext, InstanceEvent, InstanceInput } from './instanceTypes.ts';
@@ -62,6 +65,10 @@ export const instanceMachine = setup({
     isClosing: ({ context }) => context.closing !== undefined,
     isCurrentCall: ({ context, event }) =>
       event.type === 'CALL.SETTLED' && event.callId === context.current?.callId,
+    isCancelledCurrentCall: ({ context, event }) =>
+      event.type === 'CANCEL.GRACE_EXPIRED' &&
+      event.callId === context.current?.callId &&
+      context.current.cancelled === true,
   },
   actions: {
     resolveReply: (_, params: EffectParams<'resolveReply'>) => reply.resolve(params),
@@ -143,15 +150,33 @@ export const instanceMachine = setup({
       }
       const running = context.current;
       if (running?.callId !== event.callId || running.cancelled) return;
-      // The call runs to its end (bounded by the call time limit): its state stays consistent.
+      // The call may run on within the grace (its state stays consistent); then it is killed.
       enqueue(effect({ type: 'rejectReply', params: { reply: running.reply, error } }));
       enqueue.assign({ current: { ...running, cancelled: true }, failed: context.failed + 1 });
+      enqueue.raise(
+        { type: 'CANCEL.GRACE_EXPIRED', callId: running.callId },
+        { id: graceTimerId(running.callId), delay: context.cancelGraceMs },
+      );
+    }),
+    /** A cancelled call still running after its grace: killed; the instance is dropped (state lost). */
+    killCancelled: enqueueActions(({ context, enqueue }) => {
+      const call = context.current;
+      if (!call) return;
+      enqueue.sendTo(executorId, { type: 'ABORT', callIds: [call.callId] });
+      if (context.instance) enqueue.spawnChild('disposeInstance', { input: context.instance });
+      enqueue.assign({
+        current: undefined,
+        instance: undefined,
+        restarts: context.restarts + 1,
+        lastError: `component ${context.componentId}, instance ${redactHandle(context.handle)}: cancelled call ${call.callId} did not finish within ${context.cancelGraceMs} ms; it was stopped and this instance's state was lost; its next call starts a fresh instance (other instances are not affected)`,
+      });
     }),
     settleCall: enqueueActions(({ context, enqueue }, settled: CallSettled) => {
       const call = context.current;
       const { result } = settled;
       let instance = result.instance ?? context.instance;
       if (!call) return;
+      if (call.cancelled) enqueue.cancel(graceTimerId(call.callId));
       if (result.ok) {
         if (!call.cancelled)
           enqueue(effect({ type: 'resolveReply', params: { reply: call.reply, value: result.outcome } }));
@@ -192,6 +217,7 @@ export const instanceMachine = setup({
         `component ${context.componentId}: the call was stopped before it finished (the server is shutting down)`,
       );
       if (!call.cancelled) enqueue(effect({ type: 'rejectReply', params: { reply: call.reply, error } }));
+      else enqueue.cancel(graceTimerId(call.callId));
       enqueue.sendTo(executorId, { type: 'ABORT', callIds: [call.callId] });
       enqueue.assign({ current: undefined, closing: context.closing ?? 'stopped' });
     }),
@@ -213,6 +239,7 @@ export const instanceMachine = setup({
       sandbox: input.sandbox,
       timeoutMs: input.timeoutMs,
       idleMs: input.idleMs,
+      cancelGraceMs: input.cancelGraceMs ?? defaultCancelGraceMs,
       openReply: input.reply,
       instance: undefined,
       queue: CallQueue.empty(),
@@ -277,6 +304,7 @@ export const instanceMachine = setup({
           target: 'idle',
           actions: { type: 'settleCall', params: ({ event }) => event as CallSettledEvent },
         },
+        'CANCEL.GRACE_EXPIRED': { guard: 'isCancelledCurrentCall', target: 'idle', actions: 'killCancelled' },
       },
     },
     closing: {

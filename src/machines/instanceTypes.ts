@@ -21,11 +21,14 @@ export interface InstanceInput {
   timeoutMs: number;
   /** The instance ends after this long without calls. */
   idleMs: number;
+  /** How long a cancelled call may run on before it is killed (default `defaultCancelGraceMs`). */
+  cancelGraceMs?: number;
   /** Settles when the instance is live (or rejects when it cannot start). */
   reply?: Deferred<void>;
 }
 
-export interface InstanceContext extends Omit<InstanceInput, 'reply'> {
+export interface InstanceContext extends Omit<InstanceInput, 'reply' | 'cancelGraceMs'> {
+  cancelGraceMs: number;
   openReply?: Deferred<void>;
   instance?: ComponentInstance;
   queue: CallQueue<PendingCall>;
@@ -46,6 +49,8 @@ export type InstanceEvent =
   | { type: 'CANCEL'; callId: string }
   | { type: 'CLOSE'; reason: InstanceEndReason; reply?: Deferred<void> }
   | { type: 'KILL' }
+  /** Raised by the instance itself when a cancelled call is still running after its grace. */
+  | { type: 'CANCEL.GRACE_EXPIRED'; callId: string }
   | ({ type: 'CALL.SETTLED' } & CallSettled);
 
 /** The top-level states of an instance actor. */

@@ -112,7 +112,7 @@ describe('installed from the tarball', () => {
       code: number;
       stderr: string;
     };
-    expect(failed.code).toBe(2);
+    expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^wasmactor serve: .*--env-file/);
   });
 

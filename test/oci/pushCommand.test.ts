@@ -138,14 +138,15 @@ describe('wasmactor component push', () => {
     expect((await runHere('component', '--help')).stdout).toContain('component push <file> oci://');
   });
 
-  it('fails naming a missing file or an unreachable registry (coded errors exit 2, as in every command)', async () => {
+  it('fails naming a missing file or an unreachable registry (exit 1, named `component push`)', async () => {
     const missing = await run('component', 'push', '/nonexistent/x.wasm', `oci://${registry.host}/a/b:1`);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('wasmactor component: ');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('wasmactor component push: not-found: ');
     expect(missing.stderr).toContain('/nonexistent/x.wasm');
     const closed = await freePort();
     const refused = await run('component', 'push', fixturePath('counter'), `oci://127.0.0.1:${closed}/a/b:1`);
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('wasmactor component push: ');
     expect(refused.stderr).toContain('refused (ECONNREFUSED)');
     expect(refused.stdout).toBe('');
   });

@@ -1,10 +1,12 @@
 /**
  * The prologue every command shares: parse the flags (`-h/--help` always), answer `--help`, refuse a
- * bad flag or `--log-level` with a message that points at the help, apply the log level. Commands
- * write only through their `CommandIo`.
+ * bad flag or `--log-level` with a message that points at the help, apply the log level. And its
+ * epilogue: how a command that failed says so (`commandFailed`). Commands write only through their
+ * `CommandIo`.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { isLogLevel, logLevels, setLogLevel } from '../../runtime/index.ts';
+import { isLogLevel, logLevels, RuntimeError, setLogLevel } from '../../runtime/index.ts';
+import { McpError } from '../McpError.ts';
 import type { CommandIo } from './CommandIo.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -28,6 +30,61 @@ type Parsed<T extends Options> = ReturnType<
 export function fail(io: CommandIo, name: string, message: string, code = 2): number {
   io.stderr.write(`wasmactor ${name}: ${message}\n`);
   return code;
+}
+
+/**
+ * The codes of errors that say the command line itself is wrong (an argument that is no JSON for the
+ * tool, no such tool, a path argument that cannot be a file or an id): usage errors, exit code 2.
+ */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'invalid-argument',
+  'unknown-tool',
+  'bad-path',
+  'invalid-id',
+]);
+
+/**
+ * How a command that threw says so: a coded error (`RuntimeError`, `McpError`) is the user's to fix and
+ * its message says how, as `wasmactor <name>: <message>` on stderr; the exit code is 2 when the command
+ * line is wrong (see USAGE_CODES), 1 for every other failure (a missing file, an unreachable registry, a
+ * trap). Anything else is a bug: it is thrown again, to show.
+ */
+export function commandFailed(io: CommandIo, name: string, error: unknown): number {
+  if (error instanceof RuntimeError) {
+    return fail(io, name, `${error.code}: ${error.message}`, USAGE_CODES.has(error.code) ? 2 : 1);
+  }
+  if (error instanceof McpError) return fail(io, name, error.message, USAGE_CODES.has(error.code) ? 2 : 1);
+  throw error;
+}
+
+/**
+ * The commands made of actions (`wasmactor component push`), with their flags that take a value (so that
+ * a flag's value is not taken for the action). Only names failures: each command parses its own line.
+ */
+const ACTION_COMMANDS: Record<string, { actions: readonly string[]; valueFlags: readonly string[] }> = {
+  component: { actions: ['load', 'unload', 'list', 'push', 'sync'], valueFlags: ['--component-dir'] },
+  secret: { actions: ['set', 'list', 'delete'], valueFlags: ['--secrets-dir'] },
+};
+
+/**
+ * The full name of the command a command line runs, as its failures name it: `component push`,
+ * `secret set`, or the command alone (`serve`, or a group whose action is missing or unknown).
+ */
+export function commandName(command: string, args: string[]): string {
+  const group = ACTION_COMMANDS[command];
+  if (!group) return command;
+  let flags = true;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (flags && arg === '--') {
+      flags = false;
+    } else if (flags && arg.startsWith('-') && arg !== '-') {
+      if (group.valueFlags.includes(arg)) i++;
+    } else {
+      return group.actions.includes(arg) ? `${command} ${arg}` : command;
+    }
+  }
+  return command;
 }
 
 /** Writes one line to stdout, the command's result channel. */

@@ -81,7 +81,8 @@ async function load(
 async function unload(io: CommandIo, store: ComponentStore, rest: string[]): Promise<number> {
   if (rest.length !== 1) return fail(io, NAME, 'unload takes exactly one component id');
   const id = rest[0] as string;
-  if (!(await store.remove(id))) return fail(io, NAME, `no component "${id}" in ${store.dir}`);
+  // Not a usage error: the line is right, the directory has no such component (exit 1).
+  if (!(await store.remove(id))) return fail(io, `${NAME} unload`, `no component "${id}" in ${store.dir}`, 1);
   out(io, `removed ${id} from ${store.dir}`);
   return 0;
 }

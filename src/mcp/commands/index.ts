@@ -6,7 +6,7 @@ import type { CommandIo } from './CommandIo.ts';
 
 export { McpError } from '../McpError.ts';
 export type { CommandIo } from './CommandIo.ts';
-export { fail, out } from './commandArgs.ts';
+export { commandFailed, commandName, fail, out } from './commandArgs.ts';
 
 /** A command: its arguments (after the command name) and streams in, its exit code out. */
 export type Command = (args: string[], io: CommandIo) => Promise<number>;

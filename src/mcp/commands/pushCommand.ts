@@ -13,7 +13,7 @@ import {
   pushComponent,
 } from '../sources/index.ts';
 import type { CommandIo } from './CommandIo.ts';
-import { fail, out, parseCommand } from './commandArgs.ts';
+import { commandFailed, fail, out, parseCommand } from './commandArgs.ts';
 
 export const pushUsage = `Usage: wasmactor component push <file.wasm> oci://REGISTRY/REPOSITORY:TAG [options]
 
@@ -76,14 +76,19 @@ export async function pushCommand(args: string[], io: CommandIo): Promise<number
       `push to a tag, not a digest (oci://REGISTRY/REPOSITORY:TAG); the digest is printed after the push`,
     );
   }
-  // Decoded like any load, so that what is published is a component wasmactor can serve.
-  const { bytes } = await readComponentTypes({ path: file });
   const annotations: Record<string, string> = {};
   if (values.title !== undefined) annotations[ANNOTATION_TITLE] = values.title;
   if (values.description !== undefined) annotations[ANNOTATION_DESCRIPTION] = values.description;
   if (values.version !== undefined) annotations[ANNOTATION_VERSION] = values.version;
-  const pushed = await pushComponent(reference, bytes, { timeoutMs: timeout * 1000, annotations });
-  io.stderr.write(`wasmactor: pushed ${file} (${bytes.byteLength} bytes) to ${target}\n`);
-  out(io, pushed.pinned);
-  return 0;
+  try {
+    // Decoded like any load, so that what is published is a component wasmactor can serve.
+    const { bytes } = await readComponentTypes({ path: file });
+    const pushed = await pushComponent(reference, bytes, { timeoutMs: timeout * 1000, annotations });
+    io.stderr.write(`wasmactor: pushed ${file} (${bytes.byteLength} bytes) to ${target}\n`);
+    out(io, pushed.pinned);
+    return 0;
+  } catch (error) {
+    // A missing file, a registry that cannot be reached or refuses: exit 1, named `component push`.
+    return commandFailed(io, NAME, error);
+  }
 }

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Inspector } from '../../inspector/index.ts';
-import { ComponentHost } from '../../machines/index.ts';
+import { ComponentHost, defaultMaxInstances } from '../../machines/index.ts';
 import {
   createRuntime,
   defaultMaxComponentSize,
@@ -29,7 +29,9 @@ import { fail, parseCommand } from './commandArgs.ts';
 import { type DownloadFlags, downloadFlags } from './downloadFlags.ts';
 import { loadExamplesFirst } from './examples.ts';
 import { type HttpServeFlags, httpOnlyFlagProblem, parseHttpFlags } from './httpFlags.ts';
-import { grantGuard, sizeFlag } from './serverFlags.ts';
+import { grantGuard, maxInstancesFlag, sizeFlag } from './serverFlags.ts';
+
+const maxInstancesOption = maxInstancesFlag(defaultMaxInstances);
 
 export const serveUsage = `Usage: wasmactor serve [options]
 
@@ -66,6 +68,7 @@ ${downloadFlags.usage}
                              Mcp-Session-Id: ID.* back here (default a short random id)
   --instance-idle DURATION   a per-agent instance without calls for this long is closed
                              (default 30m; ms, or a number with s, m or h: 90s, 10m, 2h)
+${maxInstancesOption.usage}
   --worker-idle DURATION     a worker thread idle for this long is ended: one of stateless calls (with
                              the instance it keeps ready), or the transpiler kept warm after a load
                              (default 60s; same units as --instance-idle)
@@ -113,6 +116,7 @@ const OPTIONS = {
   'echo-tool': { type: 'boolean', default: false },
   'replica-id': { type: 'string' },
   'instance-idle': { type: 'string', default: '30m' },
+  ...maxInstancesOption.options,
   'worker-idle': { type: 'string', default: '60s' },
   'log-level': { type: 'string', default: 'info' },
   http: { type: 'string' },
@@ -142,6 +146,7 @@ interface ServeOptions {
   replicaId: string;
   http: HttpServeFlags | undefined;
   instanceIdleMs: number;
+  maxInstances: number;
   registries: string[];
   workerIdleMs: number;
 }
@@ -174,6 +179,8 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
   if (badReplica) return fail(io, NAME, badReplica);
   const instanceIdleMs = parseDuration('--instance-idle', values['instance-idle']);
   if (typeof instanceIdleMs === 'string') return fail(io, NAME, instanceIdleMs);
+  const maxInstances = maxInstancesOption.parse(values['max-instances']);
+  if (typeof maxInstances === 'string') return fail(io, NAME, maxInstances);
   const workerIdleMs = parseDuration('--worker-idle', values['worker-idle']);
   if (typeof workerIdleMs === 'string') return fail(io, NAME, workerIdleMs);
   const maxResultSize = parseMaxResultSize(values['max-result-size']);
@@ -218,6 +225,7 @@ async function parseServeArgs(argv: string[], io: CommandIo): Promise<ServeOptio
     replicaId,
     http,
     instanceIdleMs,
+    maxInstances,
     registries: values.registry,
     workerIdleMs,
   };
@@ -240,6 +248,7 @@ async function createServer(
     runtime: createRuntime({ workerIdleMs: options.workerIdleMs }),
     defaultTimeoutMs: options.callTimeout,
     instanceIdleMs: options.instanceIdleMs,
+    maxInstances: options.maxInstances,
     prepareOptions: { maxMemory: options.maxMemory, maxComponentSize: options.maxComponentSize },
     // Without --inspect nothing of the inspector is created: the host gets no `inspect` hook at all.
     ...(inspector ? { inspect: inspector.inspect } : {}),

@@ -8,6 +8,7 @@
  * scheme rule applies to each target, and an `Authorization` header never follows a redirect to another
  * origin (registries redirect blob downloads to storage hosts that must not see the registry token).
  */
+import { log } from '../../runtime/index.ts';
 import { McpError } from '../McpError.ts';
 import { checkPort, networkError } from './networkError.ts';
 
@@ -93,8 +94,23 @@ function tooLarge(url: URL, options: BoundedFetchOptions, announced?: number): M
   );
 }
 
+/** Where a download is, for the log line of a cancel: waiting for the answer, or bytes of its body read. */
+interface Transfer {
+  url: URL;
+  phase: 'request' | 'body';
+  received: number;
+  /** While the body is read: cancels it (see `stop` in fetchBounded). */
+  cancelBody?: (() => void) | undefined;
+}
+
 /** Reads the body within `maxBytes`, reporting progress; stops the transfer on overflow. */
-async function readBody(response: Response, url: URL, options: BoundedFetchOptions): Promise<Uint8Array> {
+async function readBody(
+  response: Response,
+  url: URL,
+  options: BoundedFetchOptions,
+  signal: AbortSignal,
+  at: Transfer,
+): Promise<Uint8Array> {
   const header = response.headers.get('content-length');
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
   if (total !== undefined && total > options.maxBytes) {
@@ -102,24 +118,33 @@ async function readBody(response: Response, url: URL, options: BoundedFetchOptio
     throw tooLarge(url, options, total);
   }
   if (!response.body) return new Uint8Array(0);
+  at.phase = 'body';
   const reader = response.body.getReader();
+  at.cancelBody = () => void reader.cancel().catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > options.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(url, options);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      // A body cancelled by `stop` ends like a complete one: it is not one.
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      received += value.byteLength;
+      at.received = received;
+      if (received > options.maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(url, options);
+      }
+      chunks.push(value);
+      options.onProgress?.(received, total);
     }
-    chunks.push(value);
-    options.onProgress?.(received, total);
+  } finally {
+    at.cancelBody = undefined;
   }
   return Buffer.concat(chunks);
 }
 
-async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSignal, at: { url: URL }) {
+async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSignal, at: Transfer) {
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   let method = options.method ?? 'GET';
   let body = options.body;
@@ -160,7 +185,7 @@ async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSig
       await response.body?.cancel().catch(() => undefined);
       throw statusError(at.url, response);
     }
-    const bytes = await readBody(response, at.url, options);
+    const bytes = await readBody(response, at.url, options, signal, at);
     return { status: response.status, headers: response.headers, url: at.url, body: bytes };
   }
 }
@@ -170,14 +195,32 @@ export async function fetchBounded(url: URL, options: BoundedFetchOptions): Prom
   const cancelled = () => new McpError('load-cancelled', `the download of ${url.href} was cancelled`);
   if (options.signal?.aborted) throw cancelled();
   const controller = new AbortController();
+  const at: Transfer = { url, phase: 'request', received: 0 };
+  /**
+   * Ends the transfer by both of the ways undici offers: the request's signal and, while the body is
+   * read, cancelling the body's reader (which undici maps to terminating the fetch). A cancelled download
+   * was once seen with its connection still open after the signal alone (remoteLoad.e2e, under load).
+   */
+  const stop = () => {
+    controller.abort();
+    at.cancelBody?.();
+  };
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort();
+    stop();
   }, options.timeoutMs);
-  const onAbort = () => controller.abort();
+  const onAbort = () => {
+    // Says how far the download got when its caller gave up (origin and path only: a query may be a
+    // signature). A cancelled load whose connection stays open would show here whether the cancel came.
+    log.info('download cancelled by its caller; stopping it', {
+      url: `${at.url.origin}${at.url.pathname}`,
+      phase: at.phase,
+      received: at.received,
+    });
+    stop();
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const at = { url };
   try {
     return await follow(url, options, controller.signal, at);
   } catch (error) {
