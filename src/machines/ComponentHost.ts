@@ -41,9 +41,6 @@ import {
 import type { ComponentSummary, InstanceContext, InstanceState, InstanceSummary } from './instanceTypes.ts';
 import { MachineError } from './MachineError.ts';
 
-export type { LoadResult } from './hostMachine.ts';
-export type { ComponentSummary, InstanceSummary } from './instanceTypes.ts';
-
 /** What to load. */
 export interface LoadRequest {
   id: string;

@@ -2,9 +2,7 @@
 export {
   ComponentHost,
   type ComponentHostOptions,
-  type ComponentSummary,
   defaultStopGraceMs,
-  type InstanceSummary,
   type LoadRequest,
 } from './ComponentHost.ts';
 export { componentMachine } from './componentMachine.ts';
@@ -24,6 +22,13 @@ export { type CallWatchEvent, createDeferred, type Deferred } from './deferred.t
 export { type HostEvent, hostMachine, type LoadResult } from './hostMachine.ts';
 export { instanceMachine } from './instanceMachine.ts';
 export { type InstanceEndReason, redactHandle } from './instanceRules.ts';
-export type { InstanceContext, InstanceEvent, InstanceInput, InstanceState } from './instanceTypes.ts';
+export type {
+  ComponentSummary,
+  InstanceContext,
+  InstanceEvent,
+  InstanceInput,
+  InstanceState,
+  InstanceSummary,
+} from './instanceTypes.ts';
 export { MachineError, type MachineErrorCode } from './MachineError.ts';
 export { publicToolName } from './toolNames.ts';
