@@ -9,7 +9,8 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComponentHost } from '../../src/machines/index.ts';
 import { ComponentStore, WasmactorServer } from '../../src/mcp/index.ts';
-import { componentInputSchema, lazySchema } from '../../src/mcp/server/componentSchemas.ts';
+import { lazySchema } from '../../src/mcp/lazySchema.ts';
+import { componentInputSchema } from '../../src/mcp/server/componentSchemas.ts';
 import { createRuntime, prepareComponent, RuntimeError } from '../../src/runtime/index.ts';
 import { connectInProcess, fixture, resultText, tempDir } from './helpers.ts';
 

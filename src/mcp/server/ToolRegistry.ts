@@ -14,8 +14,9 @@ import type {
   ServerContext,
 } from '@modelcontextprotocol/server';
 import { type JsonObject, log, type ToolDefinition } from '../../runtime/index.ts';
+import { lazySchema } from '../lazySchema.ts';
 import { INSTANCE_ARG_DESCRIPTION } from '../tools/index.ts';
-import { componentInputSchema, lazySchema } from './componentSchemas.ts';
+import { componentInputSchema } from './componentSchemas.ts';
 
 /** The argument that picks a per-agent instance, and the header name it is mirrored into. */
 export const INSTANCE_ARG = '_instance';

@@ -10,35 +10,16 @@
  * the first result that needs it, not when the tool is registered (a restart registers every tool of
  * every component at once).
  */
-import { fromJsonSchema, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import type { JsonObject } from '../../runtime/index.ts';
-
-type SchemaArg = Parameters<typeof fromJsonSchema>[0];
-type Result = { value: JsonObject } | { issues: { message: string }[] };
-
-function standard(
-  schema: SchemaArg,
-  validate: (data: unknown) => Result,
-): StandardSchemaWithJSON<JsonObject> {
-  return {
-    '~standard': {
-      version: 1,
-      vendor: 'wasmactor',
-      jsonSchema: {
-        input: () => schema as Record<string, unknown>,
-        output: () => schema as Record<string, unknown>,
-      },
-      validate,
-    },
-  } as StandardSchemaWithJSON<JsonObject>;
-}
+import { type SchemaArg, standardSchema } from '../lazySchema.ts';
 
 /** The input schema of a component tool: listed as given; the runtime validates the arguments. */
 export function componentInputSchema(
   schema: SchemaArg,
   instanceArg: string,
 ): StandardSchemaWithJSON<JsonObject> {
-  return standard(schema, (data) => {
+  return standardSchema(schema, (data) => {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       return { issues: [{ message: 'data must be object' }] };
     }
@@ -47,14 +28,5 @@ export function componentInputSchema(
       return { issues: [{ message: `data/${instanceArg} must be string` }] };
     }
     return { value: data as JsonObject };
-  });
-}
-
-/** A schema whose validator is compiled on its first use, then kept. */
-export function lazySchema(schema: SchemaArg): StandardSchemaWithJSON<JsonObject> {
-  let compiled: ReturnType<typeof fromJsonSchema<JsonObject>> | undefined;
-  return standard(schema, (data) => {
-    compiled ??= fromJsonSchema<JsonObject>(schema);
-    return compiled['~standard'].validate(data) as Result;
   });
 }

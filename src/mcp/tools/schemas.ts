@@ -1,6 +1,7 @@
 /** JSON Schemas of the built-in tools' arguments, and the shape of their answers. */
-import { type CallToolResult, fromJsonSchema } from '@modelcontextprotocol/server';
+import type { CallToolResult, fromJsonSchema } from '@modelcontextprotocol/server';
 import type { Json } from '../../runtime/index.ts';
+import { lazySchema } from '../lazySchema.ts';
 
 /** What `fromJsonSchema` takes. */
 export type Schema = Parameters<typeof fromJsonSchema>[0];
@@ -17,26 +18,12 @@ const shared = new Map<string, unknown>();
  */
 export function sharedSchema<T>(schema: Schema): ReturnType<typeof fromJsonSchema<T>> {
   const key = JSON.stringify(schema);
-  let made = shared.get(key) as ReturnType<typeof fromJsonSchema<T>> | undefined;
+  let made = shared.get(key);
   if (made === undefined) {
-    let compiled: ReturnType<typeof fromJsonSchema<T>> | undefined;
-    made = {
-      '~standard': {
-        version: 1,
-        vendor: 'wasmactor',
-        jsonSchema: {
-          input: () => schema as Record<string, unknown>,
-          output: () => schema as Record<string, unknown>,
-        },
-        validate: (data: unknown) => {
-          compiled ??= fromJsonSchema<T>(schema);
-          return compiled['~standard'].validate(data);
-        },
-      },
-    } as ReturnType<typeof fromJsonSchema<T>>;
+    made = lazySchema(schema);
     shared.set(key, made);
   }
-  return made;
+  return made as unknown as ReturnType<typeof fromJsonSchema<T>>;
 }
 
 /** The `component_id` argument. */
