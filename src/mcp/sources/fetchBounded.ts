@@ -2,12 +2,17 @@
  * One HTTP(S) request with the limits every remote source needs: a size limit on the body, a time limit,
  * bounded redirects, progress in bytes, cancellation, and errors a user can act on (`McpError` with a
  * `source-*` code: unknown host, refused, TLS failure with the `NODE_EXTRA_CA_CERTS` hint, 404, 401/403,
- * too large, timeout). Plain `http://` only for loopback hosts. Built on Node's `fetch` (undici).
+ * too large, timeout). Plain `http://` only for loopback hosts. Built on `node:http`/`node:https` with one
+ * connection per request (`agent: false`): stopping a transfer destroys its request and response, which
+ * closes the socket in every phase (Node's `fetch` left a pooled connection open when its abort raced the
+ * response headers). No `Accept-Encoding` is sent, so bodies arrive as stored (no decompression needed).
  *
- * Redirects are followed here, not by undici (`redirect: 'manual'`), so that every hop is checked: the
+ * Redirects are followed here, so that every hop is checked: the
  * scheme rule applies to each target, and an `Authorization` header never follows a redirect to another
  * origin (registries redirect blob downloads to storage hosts that must not see the registry token).
  */
+import http from 'node:http';
+import https from 'node:https';
 import { log } from '../../runtime/index.ts';
 import { McpError } from '../McpError.ts';
 import { checkPort, networkError } from './networkError.ts';
@@ -76,10 +81,11 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   );
 }
 
-function statusError(url: URL, response: Response): McpError {
-  const answered = `${url.href} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  if (response.status === 404) return new McpError('source-not-found', `${answered}: nothing is there`);
-  if (response.status === 401 || response.status === 403) {
+function statusError(url: URL, response: http.IncomingMessage): McpError {
+  const status = response.statusCode ?? 0;
+  const answered = `${url.href} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
+  if (status === 404) return new McpError('source-not-found', `${answered}: nothing is there`);
+  if (status === 401 || status === 403) {
     return new McpError('source-denied', `${answered}: access was refused`);
   }
   return new McpError('source-unreachable', `${answered}; try again later or check the URL`);
@@ -99,48 +105,90 @@ interface Transfer {
   url: URL;
   phase: 'request' | 'body';
   received: number;
-  /** While the body is read: cancels it (see `stop` in fetchBounded). */
-  cancelBody?: (() => void) | undefined;
+  /** While a request is open: destroys it and its response, closing the connection. */
+  destroy?: (() => void) | undefined;
+}
+
+/** The response's headers as WHATWG `Headers` (what callers read with `headers.get`). */
+function toHeaders(response: http.IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      try {
+        headers.append(name, one);
+      } catch {
+        // A header value WHATWG refuses is dropped; no caller reads such a header.
+      }
+    }
+  }
+  return headers;
+}
+
+/** Sends one request on its own connection and resolves with the response once its headers arrived. */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array | string | undefined,
+  at: Transfer,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method,
+      headers,
+      agent: false,
+    });
+    let response: http.IncomingMessage | undefined;
+    at.destroy = () => {
+      request.destroy();
+      response?.destroy();
+    };
+    // Kept for the request's lifetime: a late error (after the response) must not be unhandled.
+    request.on('error', reject);
+    request.once('response', (answer) => {
+      response = answer;
+      resolve(answer);
+    });
+    request.end(body);
+  });
 }
 
 /** Reads the body within `maxBytes`, reporting progress; stops the transfer on overflow. */
 async function readBody(
-  response: Response,
+  response: http.IncomingMessage,
   url: URL,
   options: BoundedFetchOptions,
   signal: AbortSignal,
   at: Transfer,
 ): Promise<Uint8Array> {
-  const header = response.headers.get('content-length');
-  const total = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  const header = response.headers['content-length'];
+  const total = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
   if (total !== undefined && total > options.maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
+    at.destroy?.();
     throw tooLarge(url, options, total);
   }
-  if (!response.body) return new Uint8Array(0);
   at.phase = 'body';
-  const reader = response.body.getReader();
-  at.cancelBody = () => void reader.cancel().catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let received = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      // A body cancelled by `stop` ends like a complete one: it is not one.
+    for await (const chunk of response as AsyncIterable<Buffer>) {
       if (signal.aborted) throw signal.reason;
-      if (done) break;
-      received += value.byteLength;
+      received += chunk.byteLength;
       at.received = received;
       if (received > options.maxBytes) {
-        await reader.cancel().catch(() => undefined);
+        at.destroy?.();
         throw tooLarge(url, options);
       }
-      chunks.push(value);
+      chunks.push(chunk);
       options.onProgress?.(received, total);
     }
-  } finally {
-    at.cancelBody = undefined;
+  } catch (error) {
+    if (signal.aborted && !(error instanceof McpError)) throw signal.reason;
+    throw error;
   }
+  // A response destroyed by `stop` may end like a complete one: it is not one.
+  if (signal.aborted) throw signal.reason;
   return Buffer.concat(chunks);
 }
 
@@ -153,13 +201,13 @@ async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSig
   const visited = [start.href];
   for (;;) {
     checkScheme(at.url, via);
-    const init: RequestInit = { method, headers, redirect: 'manual', signal };
-    // undici sends any Uint8Array; the DOM typing only names ones over a plain ArrayBuffer.
-    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer> | string;
-    const response = await fetch(at.url, init);
-    const location = response.headers.get('location');
-    if (REDIRECT_STATUSES.has(response.status) && location !== null) {
-      await response.body?.cancel().catch(() => undefined);
+    if (signal.aborted) throw signal.reason;
+    at.phase = 'request';
+    const response = await send(at.url, method, headers, body, at);
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (REDIRECT_STATUSES.has(status) && location !== undefined) {
+      at.destroy?.();
       const next = new URL(location, at.url);
       if (visited.length > maxRedirects) {
         const loop = visited.includes(next.href) ? ' (a redirect loop)' : '';
@@ -169,10 +217,7 @@ async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSig
         );
       }
       if (next.origin !== at.url.origin) headers = withoutAuthorization(headers);
-      if (
-        response.status === 303 ||
-        (method === 'POST' && response.status !== 307 && response.status !== 308)
-      ) {
+      if (status === 303 || (method === 'POST' && status !== 307 && status !== 308)) {
         method = 'GET';
         body = undefined;
       }
@@ -181,12 +226,13 @@ async function follow(start: URL, options: BoundedFetchOptions, signal: AbortSig
       at.url = next;
       continue;
     }
-    if (!response.ok && !options.passStatuses?.includes(response.status)) {
-      await response.body?.cancel().catch(() => undefined);
+    const ok = status >= 200 && status <= 299;
+    if (!ok && !options.passStatuses?.includes(status)) {
+      at.destroy?.();
       throw statusError(at.url, response);
     }
     const bytes = await readBody(response, at.url, options, signal, at);
-    return { status: response.status, headers: response.headers, url: at.url, body: bytes };
+    return { status, headers: toHeaders(response), url: at.url, body: bytes };
   }
 }
 
@@ -196,14 +242,10 @@ export async function fetchBounded(url: URL, options: BoundedFetchOptions): Prom
   if (options.signal?.aborted) throw cancelled();
   const controller = new AbortController();
   const at: Transfer = { url, phase: 'request', received: 0 };
-  /**
-   * Ends the transfer by both of the ways undici offers: the request's signal and, while the body is
-   * read, cancelling the body's reader (which undici maps to terminating the fetch). A cancelled download
-   * was once seen with its connection still open after the signal alone (remoteLoad.e2e, under load).
-   */
+  /** Ends the transfer: marks it aborted and destroys the open request and response (closing the socket). */
   const stop = () => {
     controller.abort();
-    at.cancelBody?.();
+    at.destroy?.();
   };
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -238,5 +280,6 @@ export async function fetchBounded(url: URL, options: BoundedFetchOptions): Prom
     options.signal?.removeEventListener('abort', onAbort);
     // Whatever is still open (a body nobody will read) stops now.
     controller.abort();
+    at.destroy?.();
   }
 }

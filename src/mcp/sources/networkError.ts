@@ -1,6 +1,6 @@
 /**
- * What a failed connection means to the user. undici's `fetch` rejects with `TypeError('fetch failed')`
- * whose `cause` (sometimes nested) carries the system or TLS error code; the code alone decides the text.
+ * What a failed connection means to the user. `node:http`/`node:https` errors carry the system or TLS error
+ * code directly (other clients nest it in `cause`, which is walked too); the code alone decides the text.
  */
 import { McpError } from '../McpError.ts';
 
@@ -20,8 +20,8 @@ const TLS_CAUSES: Record<string, string> = {
 };
 
 /**
- * The ports that fetch (WHATWG, and so undici) refuses to connect to, whatever the scheme; undici says only
- * "bad port", so the URL is checked here first to say which port and why.
+ * The ports that the Fetch standard refuses to connect to, whatever the scheme (kept as a rule although
+ * downloads now go through `node:http`), checked before connecting to say which port and why.
  */
 const BLOCKED_PORTS = new Set([
   1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104,
@@ -55,7 +55,7 @@ function hostOf(url: URL): string {
   return url.port ? `${url.hostname}:${url.port}` : url.hostname;
 }
 
-/** Turns a rejection of `fetch(url)` (not an abort) into a `source-unreachable` error with advice. */
+/** Turns a failed request to `url` (not an abort) into a `source-unreachable` error with advice. */
 export function networkError(url: URL, error: unknown): McpError {
   const code = errorCode(error);
   const options = { cause: error };

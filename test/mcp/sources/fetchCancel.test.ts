@@ -1,8 +1,10 @@
 /**
  * A download its caller cancels closes its connection at once, whether the cancel comes while the body
- * streams (stalled mid-body, on a kept-alive connection that served a request before: the shape of the
- * rare `remoteLoad.e2e` failure) or before the answer's headers; and the server logs how far the download
- * got (origin and path only), so that a connection left open could be told from a cancel that never came.
+ * streams (stalled mid-body, after a request that finished before), after the server sent headers and part
+ * of the body but before the client took the answer (the shape of the rare `remoteLoad.e2e` failure: phase
+ * 'request' with the headers already on the wire), or before any answer; and the server logs how far the
+ * download got (origin and path only), so that a connection left open could be told from a cancel that
+ * never came.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +14,8 @@ import { setLogLevel } from '../../../src/runtime/index.ts';
 import { mcpFailure } from '../../helpers/mcpFailure.ts';
 
 const STALL_AFTER = 96 * 1024;
+/** Called by the server right after '/sent-then-cancel' wrote its headers and part of its body. */
+let afterSent: (() => void) | undefined;
 /** The responses of each path, and whether each was closed before it finished. */
 const responses = new Map<string, { closedEarly: boolean }[]>();
 
@@ -32,6 +36,12 @@ const server = createServer((request, response: ServerResponse) => {
     // 1 MiB announced, 96 KiB sent, then nothing (the connection stays open until the client goes)
     response.writeHead(200, { 'content-length': String(1024 * 1024) });
     for (let sent = 0; sent < STALL_AFTER; sent += 16 * 1024) response.write(Buffer.alloc(16 * 1024));
+  } else if (path === '/sent-then-cancel') {
+    // the same, then the client's caller cancels in this very turn: the bytes are on the wire, but the
+    // client cannot have read them (same process, same event loop), so its request has not resolved yet
+    response.writeHead(200, { 'content-length': String(1024 * 1024) });
+    for (let sent = 0; sent < STALL_AFTER; sent += 16 * 1024) response.write(Buffer.alloc(16 * 1024));
+    afterSent?.();
   }
   // '/silent': no answer at all, not even headers
 });
@@ -129,26 +139,33 @@ describe('a cancelled download', () => {
     expect(JSON.parse(line ?? '{}')).toMatchObject({ url: `${base}/silent`, phase: 'request', received: 0 });
   });
 
-  it('closes the connection mid-body through the body’s reader even when the request’s signal is lost', async () => {
-    // undici's own signal wiring taken away: only fetchBounded's second way (cancel the reader) is left
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) =>
-      realFetch(input as URL, { ...init, signal: null }),
-    );
-    const controller = new AbortController();
-    const error = await mcpFailure(
-      fetchBounded(new URL(`${base}/stall`), {
-        maxBytes: 10 * 1024 * 1024,
-        timeoutMs: 60_000,
-        signal: controller.signal,
-        onProgress: (received) => {
-          if (received >= STALL_AFTER) controller.abort();
-        },
-      }),
-    );
-    expect(error.code).toBe('load-cancelled');
-    await until(() => last('/stall')?.closedEarly === true, 'the server saw it closed');
-  });
+  it('closes its connection when cancelled after the headers were sent but before the client took them (30 rounds)', async () => {
+    for (let round = 0; round < 30; round++) {
+      const controller = new AbortController();
+      afterSent = () => controller.abort();
+      const lines = await logged(async () => {
+        const error = await mcpFailure(
+          fetchBounded(new URL(`${base}/sent-then-cancel`), {
+            maxBytes: 10 * 1024 * 1024,
+            timeoutMs: 60_000,
+            signal: controller.signal,
+          }),
+        );
+        expect(error.code).toBe('load-cancelled');
+        await until(
+          () => last('/sent-then-cancel')?.closedEarly === true,
+          `round ${round}: the server saw it closed`,
+        );
+      });
+      afterSent = undefined;
+      const line = lines.find((l) => l.includes('download cancelled by its caller'));
+      expect(JSON.parse(line ?? '{}'), `round ${round}`).toMatchObject({
+        url: `${base}/sent-then-cancel`,
+        phase: 'request',
+        received: 0,
+      });
+    }
+  }, 60_000);
 
   it('a timeout mid-body ends the same way, and a body cut short is never returned as complete', async () => {
     const started = Date.now();

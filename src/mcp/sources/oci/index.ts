@@ -1,7 +1,7 @@
 /**
  * The OCI registry client: pull and push WebAssembly component artifacts (config media type
  * `application/vnd.wasm.config.v0+json`, one `application/wasm` layer), list a registry's components.
- * Written on Node's `fetch` (through `fetchBounded`): the distribution API needed here is a dozen
+ * Written on `node:http(s)` (through `fetchBounded`): the distribution API needed here is a dozen
  * requests, and the limits, cancellation and error messages are the same as for `https://` sources.
  */
 export { dockerConfigPath } from './dockerConfig.ts';
