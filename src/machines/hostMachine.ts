@@ -52,6 +52,19 @@ export interface HostContext {
   routes: Record<string, { componentId: string; tool: string }>;
 }
 
+/**
+ * Where a call of the public tool `tool` goes: the component actor that owns it and the tool's runtime
+ * name there. The host's `routeCall` and ComponentHost's direct route both read it.
+ */
+export function routeOf(
+  context: HostContext,
+  tool: string,
+): { ref: ComponentActorRef; tool: string } | undefined {
+  const route = context.routes[tool];
+  const component = route && context.components[route.componentId];
+  return component ? { ref: component.ref, tool: route.tool } : undefined;
+}
+
 /** The events callers send to the host (ComponentHost does). */
 export type HostEvent =
   | {
@@ -281,9 +294,8 @@ export const hostMachine = setup({
     }),
     routeCall: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'CALL');
-      const route = context.routes[event.tool];
-      const component = route && context.components[route.componentId];
-      if (!route || !component) {
+      const route = routeOf(context, event.tool);
+      if (!route) {
         const error = new MachineError(
           'unknown-tool',
           `no loaded component has a tool named "${event.tool}"`,
@@ -291,7 +303,7 @@ export const hostMachine = setup({
         enqueue(effect({ type: 'rejectReply', params: { reply: event.reply, error } }));
         return;
       }
-      enqueue.sendTo(component.ref, {
+      enqueue.sendTo(route.ref, {
         type: 'CALL',
         callId: event.callId,
         tool: route.tool,
