@@ -32,7 +32,7 @@ import {
   WorkerClient,
   type WorkerReply,
 } from '../worker/index.ts';
-import { capMemory } from './memoryLimit.ts';
+import { compileCoreModules } from './memoryLimit.ts';
 
 /** Default time limit of one call, in ms. */
 export const defaultTimeoutMs = 30_000;
@@ -127,12 +127,11 @@ export class WorkerComponent implements PreparedComponent {
 
   async #recompile(): Promise<ComponentPayload> {
     const { gluePath } = this.#base;
-    const modules: Record<string, WebAssembly.Module> = {};
+    const files: Record<string, Uint8Array> = {};
     for (const name of this.#moduleNames) {
       const path = join(dirname(gluePath), name);
-      let bytes: Uint8Array;
       try {
-        bytes = await readFile(path);
+        files[name] = await readFile(path);
       } catch (cause) {
         throw new RuntimeError(
           'host-error',
@@ -141,10 +140,8 @@ export class WorkerComponent implements PreparedComponent {
           { cause },
         );
       }
-      modules[name] = await WebAssembly.compile(
-        capMemory(bytes, this.memoryCap as number) as Uint8Array<ArrayBuffer>,
-      );
     }
+    const modules = await compileCoreModules(files, this.memoryCap as number);
     const payload = { ...this.#base, modules };
     if (!this.#disposed) this.#payload = payload;
     return payload;

@@ -180,3 +180,26 @@ export function capMemory(coreModule: Uint8Array, maxBytes: number): Uint8Array 
   }
   return result;
 }
+
+/** Compiles the core modules, each capped at `memoryCap` bytes of linear memory (see `capMemory`). */
+export async function compileCoreModules(
+  coreFiles: Record<string, Uint8Array>,
+  memoryCap: number,
+): Promise<Record<string, WebAssembly.Module>> {
+  const compiled = Object.entries(coreFiles).map(async ([name, content]) => {
+    try {
+      const core = capMemory(content, memoryCap);
+      return [name, await WebAssembly.compile(core as Uint8Array<ArrayBuffer>)] as const;
+    } catch (cause) {
+      if (cause instanceof RuntimeError) throw cause;
+      throw new RuntimeError(
+        'invalid-component',
+        `a core module of the component does not compile: ${cause}`,
+        {
+          cause,
+        },
+      );
+    }
+  });
+  return Object.fromEntries(await Promise.all(compiled));
+}

@@ -10,7 +10,7 @@ import type { ComponentSource, ComponentTypes, PreparedComponent, PrepareOptions
 import { toolDefinitions } from '../wit/index.ts';
 import { type ComponentPayload, defaultWorkerIdleMs, workerEntry } from '../worker/index.ts';
 import { digestibleBytes } from './digestible.ts';
-import { capMemory } from './memoryLimit.ts';
+import { compileCoreModules } from './memoryLimit.ts';
 import { defaultMaxComponentSize, readComponentFile } from './readBoundedFile.ts';
 import { defaultCacheDir, sha256, transpileCached } from './transpileCache.ts';
 import { WorkerComponent } from './WorkerComponent.ts';
@@ -71,29 +71,6 @@ export async function readComponentTypes(
     const where = 'path' in source ? source.path : name;
     throw new RuntimeError(error.code, `${where}: ${error.message}`, { cause: error });
   }
-}
-
-/** Compiles the core modules, each capped at `memoryCap` bytes of linear memory (see memoryLimit.ts). */
-async function compileCoreModules(
-  coreFiles: Record<string, Uint8Array>,
-  memoryCap: number,
-): Promise<Record<string, WebAssembly.Module>> {
-  const compiled = Object.entries(coreFiles).map(async ([name, content]) => {
-    try {
-      const core = capMemory(content, memoryCap);
-      return [name, await WebAssembly.compile(core as Uint8Array<ArrayBuffer>)] as const;
-    } catch (cause) {
-      if (cause instanceof RuntimeError) throw cause;
-      throw new RuntimeError(
-        'invalid-component',
-        `a core module of the component does not compile: ${cause}`,
-        {
-          cause,
-        },
-      );
-    }
-  });
-  return Object.fromEntries(await Promise.all(compiled));
 }
 
 /** Prepares a component for instantiation. See `PreparedComponent`. */
